@@ -1,0 +1,153 @@
+"""How each API field reads from JSON and writes to JSON, declared once and used by handlers and OpenAPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+KINDS = ("string", "integer", "boolean", "date", "datetime", "ref", "ref_list", "string_list")
+
+
+class FieldProblem(ValueError):
+    """A value in a request that does not fit its field; the message says what is expected."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an API resource."""
+
+    name: str
+    kind: str = "string"
+    description: str = ""
+    writable: bool = True
+    required: bool = False  # on create
+    filterable: bool = False
+    sortable: bool = False
+    ref: str | None = None  # the resource a ref or ref_list points to
+    choices: tuple[str, ...] = ()
+    write_only: bool = False  # accepted in requests, never answered (passwords)
+    max_length: int | None = None
+
+    def parse(self, value: Any) -> Any:
+        """The Python value for a JSON value sent by a client (None clears the field)."""
+        if value is None:
+            if self.required:
+                raise FieldProblem("is required and cannot be null")
+            return [] if self.kind in ("ref_list", "string_list") else None
+        return _PARSERS[self.kind](self, value)
+
+    def parse_query(self, text: str) -> Any:
+        """The Python value for a filter given in the query string."""
+        if self.kind == "integer":
+            return _parse_integer(self, _integer_text(text))
+        if self.kind == "boolean":
+            if text.lower() not in ("true", "false"):
+                raise FieldProblem("expected true or false")
+            return text.lower() == "true"
+        if self.kind in ("ref", "ref_list"):
+            return str(_object_id(text))  # references are stored as text ids (inventory/references.py)
+        if self.kind == "string_list":
+            return _parse_string(self, text)
+        return self.parse(text)
+
+    def render(self, raw: Any) -> Any:
+        """The JSON value for a value as the database stores it."""
+        if raw is None:
+            return [] if self.kind in ("ref_list", "string_list") else None
+        if self.kind == "ref":
+            return str(raw)
+        if self.kind == "ref_list":
+            return [str(item) for item in raw]
+        if self.kind == "date":
+            return raw.date().isoformat() if isinstance(raw, dt.datetime) else raw.isoformat()
+        if self.kind == "datetime":
+            moment = raw if raw.tzinfo else raw.replace(tzinfo=dt.timezone.utc)
+            return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return raw
+
+
+def _integer_text(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FieldProblem(f"expected an integer, got {text[:40]!r}") from None
+
+
+def _parse_string(field: Field, value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldProblem(f"expected a string, got {type(value).__name__}")
+    if field.max_length is not None and len(value) > field.max_length:
+        raise FieldProblem(f"at most {field.max_length} characters")
+    if field.choices and value not in field.choices:
+        raise FieldProblem(f"expected one of {', '.join(field.choices)}")
+    return value
+
+
+def _parse_integer(field: Field, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldProblem(f"expected an integer, got {type(value).__name__}")
+    if abs(value) > 2**53:
+        raise FieldProblem("the integer is out of range")
+    return value
+
+
+def _parse_boolean(field: Field, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldProblem(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _parse_date(field: Field, value: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(_parse_string(field, value))
+    except ValueError:
+        raise FieldProblem("expected a date as YYYY-MM-DD") from None
+
+
+def _parse_datetime(field: Field, value: Any) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(_parse_string(field, value))
+    except ValueError:
+        raise FieldProblem("expected a date and time as ISO 8601, such as 2026-11-26T09:30:00Z") from None
+    if moment.tzinfo is None:
+        raise FieldProblem("the date and time needs its time zone, such as Z or +01:00")
+    return moment
+
+
+def _object_id(value: Any) -> ObjectId:
+    try:
+        return ObjectId(value) if isinstance(value, str) else _bad_id(value)
+    except (InvalidId, TypeError):
+        raise FieldProblem("expected a record id of 24 hexadecimal digits") from None
+
+
+def _bad_id(value: Any) -> ObjectId:
+    raise FieldProblem(f"expected a record id of 24 hexadecimal digits, got {type(value).__name__}")
+
+
+def _parse_ref(field: Field, value: Any) -> ObjectId:
+    return _object_id(value)
+
+
+def _parse_list(field: Field, value: Any, item) -> list:  # type: ignore[no-untyped-def]
+    if not isinstance(value, list):
+        raise FieldProblem(f"expected a list, got {type(value).__name__}")
+    if len(value) > 64:
+        raise FieldProblem("at most 64 items")
+    return [item(v) for v in value]
+
+
+_PARSERS = {
+    "string": _parse_string,
+    "integer": _parse_integer,
+    "boolean": _parse_boolean,
+    "date": _parse_date,
+    "datetime": _parse_datetime,
+    "ref": _parse_ref,
+    "ref_list": lambda f, v: _parse_list(f, v, _object_id),
+    "string_list": lambda f, v: _parse_list(f, v, lambda s: _parse_string(Field(f.name, max_length=200), s)),
+}

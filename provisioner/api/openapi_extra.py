@@ -1,0 +1,98 @@
+"""The OpenAPI description of the endpoints that are not record collections: sessions, tokens, events, operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_STRING = {"type": "string"}
+_NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+
+OTHER_SCHEMAS: dict[str, Any] = {
+    "Login": {"type": "object", "required": ["username", "password"], "additionalProperties": False,
+              "properties": {"username": _STRING, "password": _STRING}},
+    "Me": {"type": "object", "required": ["id", "username", "roles"], "properties": {
+        "id": _STRING, "username": _STRING, "display_name": _STRING,
+        "roles": {"type": "array", "items": _STRING}, "language": _STRING, "must_change_password": {"type": "boolean"}}},
+    "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": False,
+                       "properties": {"current_password": _STRING, "new_password": _STRING}},
+    "TokenRequest": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+    "Token": {"type": "object", "required": ["id", "name", "hint", "revoked"], "properties": {
+        "id": _STRING, "name": _STRING, "hint": _STRING, "user": _STRING, "created_at": _NULLABLE_TIME,
+        "expires_at": _NULLABLE_TIME, "last_used_at": _NULLABLE_TIME, "revoked": {"type": "boolean"},
+        "token": {"type": "string", "description": "Only in the answer to its creation"}}},
+    "TokenList": {"type": "object", "required": ["items", "total"], "properties": {
+        "items": {"type": "array", "items": _ref("Token")}, "total": {"type": "integer"}}},
+    "Event": {"type": "object", "required": ["id", "at", "actor", "action", "collection", "object_id"], "properties": {
+        "id": _STRING, "at": {"type": "string", "format": "date-time"}, "actor": _STRING, "action": _STRING,
+        "collection": _STRING, "object_id": _STRING, "before": {"type": "object"}, "after": {"type": "object"},
+        "request_id": _STRING}},
+    "EventList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
+        "items": {"type": "array", "items": _ref("Event")}, "total": {"type": "integer"},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+    "Health": {"type": "object", "required": ["status", "database"], "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": _STRING,
+        "database_ms": {"type": "number"}, "uptime_s": {"type": "number"}}},
+}
+
+_EVENT_FILTERS = [{"name": n, "in": "query", "schema": {"type": "string", "maxLength": 100}}
+                  for n in ("collection", "object_id", "actor", "request_id")]
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+
+OTHER_PATHS: dict[str, Any] = {
+    "/api/v1/session": {
+        "post": {"tags": ["session"], "summary": "Sign in; sets the session cookie", "operationId": "sign_in",
+                 "security": [], "requestBody": _body("Login"),
+                 "responses": {**_ok("Me", "Signed in"), **_errors("400", "401", "415", "422")}},
+        "delete": {"tags": ["session"], "summary": "Sign out", "operationId": "sign_out", "security": [],
+                   "responses": {"204": {"description": "Signed out"}, **_errors("403")}},
+    },
+    "/api/v1/me": {"get": {"tags": ["session"], "summary": "Who am I", "operationId": "me",
+                           "responses": {**_ok("Me", "The signed-in member of staff"), **_errors("401")}}},
+    "/api/v1/me/password": {"post": {
+        "tags": ["session"], "summary": "Change one's own password", "operationId": "change_password",
+        "requestBody": _body("PasswordChange"),
+        "responses": {**_ok("Me", "Changed; other sessions are ended"), **_errors("400", "401", "415", "422")}}},
+    "/api/v1/tokens": {
+        "get": {"tags": ["tokens"], "summary": "List API tokens (own; all for admin)", "operationId": "list_tokens",
+                "responses": {**_ok("TokenList", "Tokens, never their secret"), **_errors("401", "403")}},
+        "post": {"tags": ["tokens"], "summary": "Issue a token (shown once)", "operationId": "create_token",
+                 "requestBody": _body("TokenRequest"),
+                 "responses": {**_ok("Token", "Issued", "201"), **_errors("400", "401", "403", "415", "422")}},
+    },
+    "/api/v1/tokens/{token_id}": {
+        "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _STRING}],
+        "delete": {"tags": ["tokens"], "summary": "Revoke a token at once", "operationId": "revoke_token",
+                   "responses": {"204": {"description": "Revoked"}, **_errors("401", "403", "404")}}},
+    "/api/v1/events": {"get": {
+        "tags": ["events"], "summary": "The append-only event log", "operationId": "list_events",
+        "parameters": _PAGING + _EVENT_FILTERS,
+        "responses": {**_ok("EventList", "Events, newest first"), **_errors("400", "401", "403")}}},
+    "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
+                         "responses": {**_ok("Health", "The database answers"),
+                                       "503": {"description": "The database does not answer",
+                                               "content": {"application/json": {"schema": _ref("Health")}}}}}},
+    "/metrics": {"get": {"tags": ["operations"], "summary": "Prometheus metrics", "operationId": "metrics",
+                         "responses": {"200": {"description": "Prometheus text format",
+                                               "content": {"text/plain": {"schema": _STRING}}},
+                                       **_errors("401", "403")}}},
+}

@@ -1,0 +1,230 @@
+"""Handlers for the record collections: list with filters, paging and sorting; create; read; update; delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from inventory.errors import InvalidRecord, StillReferenced
+from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.fields import FieldProblem
+from provisioner.api.resources import RESOURCES, Resource
+
+RESERVED_QUERY = ("page", "per_page", "sort", "q")
+MAX_PAGE = 1_000_000
+
+
+def render(resource: Resource, raw: dict[str, Any]) -> dict[str, Any]:
+    """The JSON form of a stored document: every readable field, secrets never."""
+    out: dict[str, Any] = {"id": str(raw["_id"])}
+    for field in resource.fields:
+        if field.name != "id" and not field.write_only:
+            out[field.name] = field.render(raw.get(field.name))
+    return out
+
+
+class ResourceHandler(BaseHandler):
+    """Common parts of the collection and item handlers."""
+
+    def initialize(self, services, resource: Resource) -> None:  # type: ignore[override]
+        super().initialize(services)
+        self.resource = resource
+        self.route = f"/api/v1/{resource.name}"
+
+    def prepare(self) -> None:
+        super().prepare()
+        writing = self.request.method not in ("GET", "HEAD")
+        needed = self.resource.write_roles if writing else self.resource.read_roles
+        if not self.caller.may(needed):
+            what = "change" if writing else "read"
+            who = ", ".join(needed) if needed else "admin"
+            raise ApiError(403, f"to {what} {self.resource.name} you need one of the roles: {who}")
+
+    @property
+    def collection(self):  # type: ignore[no-untyped-def]
+        return self.resource.document._get_collection()
+
+    def parse_body(self, creating: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split a request body into field values and write-only secrets, with every problem named."""
+        body = self.json_body()
+        if not creating:
+            body.pop("version", None)
+        values: dict[str, Any] = {}
+        secrets: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for name, value in body.items():
+            field = self.resource.field(name)
+            if field is None or not field.writable:
+                problems[name] = "unknown field" if field is None else "is set by the server and cannot be written"
+                continue
+            try:
+                parsed = field.parse(value)
+            except FieldProblem as exc:
+                problems[name] = str(exc)
+                continue
+            if field.write_only:
+                secrets[name] = value
+            else:
+                values[name] = parsed
+        if creating:
+            for field in self.resource.fields:
+                if field.required and field.writable and field.name not in body:
+                    problems[field.name] = "is required"
+        problems.update(self._resolve_references(values))
+        if problems:
+            raise InvalidRecord(problems)
+        return values, secrets
+
+    def _resolve_references(self, values: dict[str, Any]) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        for name, value in values.items():
+            field = self.resource.field(name)
+            if field is None or field.ref is None or value in (None, []):
+                continue
+            target = RESOURCES[field.ref].document
+            ids = value if isinstance(value, list) else [value]
+            found = {doc.pk: doc for doc in target.objects(pk__in=ids)}
+            missing = [str(i) for i in ids if i not in found]
+            if missing:
+                problems[name] = f"no {field.ref} record with id {', '.join(missing)}"
+            else:
+                values[name] = [found[i] for i in ids] if isinstance(value, list) else found[value]
+        return problems
+
+    def expected_version(self) -> int | None:
+        """The version the client read, from If-Match (\"3\" or 3) or the body's `version`."""
+        header = self.request.headers.get("If-Match")
+        if header:
+            text = header.strip().strip('W/').strip('"')
+            if not text.isdigit():
+                raise ApiError(400, "If-Match must hold the record's version, such as \"3\"")
+            return int(text)
+        if self.request.body and self.request.method == "PATCH":
+            version = self.json_body().get("version")
+            if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+                raise ApiError(422, "some fields are not valid", {"version": "expected an integer"})
+            return version
+        return None
+
+
+class CollectionHandler(ResourceHandler):
+    """GET lists records; POST creates one."""
+
+    def get(self) -> None:
+        query, sort, page, per_page = self._list_query()
+        cursor = self.collection.find(query).sort(sort).skip((page - 1) * per_page).limit(per_page)
+        items = [render(self.resource, raw) for raw in cursor]
+        total = self.collection.count_documents(query)
+        self.send({"items": items, "total": total, "page": page, "per_page": per_page})
+
+    def post(self) -> None:
+        values, secrets = self.parse_body(creating=True)
+        extra = self.resource.secret_hook(None, values, secrets, self.services) if self.resource.secret_hook else {}
+        record = self.resource.document(**values)
+        record.insert(self.actor)
+        self.set_header("Location", f"/api/v1/{self.resource.name}/{record.pk}")
+        self.set_header("ETag", f'"{record.version}"')
+        self.send({**render(self.resource, record.to_mongo().to_dict()), **extra}, status=201)
+
+    def _list_query(self) -> tuple[dict[str, Any], list[tuple[str, int]], int, int]:
+        args = {k: self.get_query_argument(k) for k in self.request.query_arguments}
+        problems: dict[str, str] = {}
+        api = self.services.settings.api
+        page = _bounded_int(args.get("page", "1"), 1, MAX_PAGE, "page", problems)
+        per_page = _bounded_int(args.get("per_page", str(api.page_size)), 1, api.max_page_size, "per_page", problems)
+        query: dict[str, Any] = {}
+        for name, text in args.items():
+            if name in RESERVED_QUERY:
+                continue
+            field = self.resource.field(name)
+            if field is None or not field.filterable:
+                allowed = [f.name for f in self.resource.fields if f.filterable] + list(RESERVED_QUERY)
+                problems[name] = f"unknown filter: expected one of {', '.join(allowed)}"
+                continue
+            try:
+                query[name] = field.parse_query(text)
+            except FieldProblem as exc:
+                problems[name] = str(exc)
+        if args.get("q"):
+            pattern = {"$regex": "^" + re.escape(args["q"][:100]), "$options": "i"}
+            query["$or"] = [{name: pattern} for name in self.resource.search]
+        sort = self._sort(args.get("sort", "-created_at"), problems)
+        if problems:
+            raise ApiError(400, "the query is not valid", problems)
+        return query, sort, page, per_page
+
+    def _sort(self, text: str, problems: dict[str, str]) -> list[tuple[str, int]]:
+        keys: list[tuple[str, int]] = []
+        for part in text.split(",")[:3]:
+            name = part.strip().lstrip("-")
+            field = self.resource.field(name)
+            if field is None or not field.sortable:
+                allowed = ", ".join(f.name for f in self.resource.fields if f.sortable)
+                problems["sort"] = f"cannot sort by {name!r}: expected one of {allowed}, '-' first for descending"
+                return []
+            keys.append((name, -1 if part.strip().startswith("-") else 1))
+        return keys + [("_id", keys[-1][1] if keys else 1)]
+
+
+class ItemHandler(ResourceHandler):
+    """GET, PATCH and DELETE on one record."""
+
+    def initialize(self, services, resource: Resource) -> None:  # type: ignore[override]
+        super().initialize(services, resource)
+        self.route = f"/api/v1/{resource.name}/{{id}}"
+
+    def _object_id(self, record_id: str) -> ObjectId:
+        try:
+            return ObjectId(record_id)
+        except (InvalidId, TypeError):
+            raise ApiError(404, f"no {self.resource.name} record with id {record_id[:40]!r}") from None
+
+    def _load(self, record_id: str):  # type: ignore[no-untyped-def]
+        record = self.resource.document.objects(pk=self._object_id(record_id)).first()
+        if record is None:
+            raise ApiError(404, f"no {self.resource.name} record with id {record_id}")
+        return record
+
+    def get(self, record_id: str) -> None:
+        raw = self.collection.find_one({"_id": self._object_id(record_id)})
+        if raw is None:
+            raise ApiError(404, f"no {self.resource.name} record with id {record_id}")
+        self.set_header("ETag", f'"{raw.get("version", 1)}"')
+        self.send(render(self.resource, raw))
+
+    def patch(self, record_id: str) -> None:
+        record = self._load(record_id)
+        expected = self.expected_version()
+        values, secrets = self.parse_body(creating=False)
+        if self.resource.secret_hook:
+            self.resource.secret_hook(record, values, secrets, self.services)
+        record.update(self.actor, values, expected)
+        self.set_header("ETag", f'"{record.version}"')
+        self.send(render(self.resource, record.to_mongo().to_dict()))
+
+    def delete(self, record_id: str) -> None:
+        record = self._load(record_id)
+        if self.resource.name == "users" and str(record.pk) == self.caller.user_id:
+            raise ApiError(409, "you cannot delete your own account")
+        referrers = {}
+        for name, field in self.resource.referrers:
+            count = RESOURCES[name].document._get_collection().count_documents({field: str(record.pk)})
+            if count:
+                referrers[name] = count
+        if referrers:
+            raise StillReferenced(self.resource.name, referrers)
+        record.remove(self.actor, self.expected_version())
+        if self.resource.name == "users":
+            self.services.auth_cache.clear()
+        self.set_status(204)
+        self.finish()
+
+
+def _bounded_int(text: str, low: int, high: int, name: str, problems: dict[str, str]) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems[name] = f"expected an integer from {low} to {high}"
+        return low
+    return int(text)

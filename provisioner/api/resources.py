@@ -1,0 +1,198 @@
+"""The records the API serves, declared as data: fields, filters, who may read and write, and secrets.
+
+Handlers (`collections.py`) and the OpenAPI description (`openapi.py`) are both derived from these
+declarations, so what is documented is what is served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from inventory.catalogue import KINDS as EQUIPMENT_KINDS
+from inventory.catalogue import VENDORS
+from inventory.contracts import CONTRACT_STATES, Contract
+from inventory.customers import ZONES, Customer, Site
+from inventory.equipment import EQUIPMENT_STATES, OWNERSHIPS, Equipment
+from inventory.errors import InvalidRecord
+from inventory.lines import Line
+from inventory.passwords import check_password_policy, hash_password
+from inventory.secret_box import random_secret
+from inventory.staff import LANGUAGES, ROLES, User
+from inventory.versioned import VersionedDocument
+from provisioner.api.fields import Field
+from provisioner.services import Services
+
+ALL_STAFF = ("admin", "support", "warehouse", "technician")
+#: No role but admin (who may do everything) passes an empty role list.
+ADMIN_ONLY: tuple[str, ...] = ()
+
+#: Turns write-only values into stored fields before a write (the record is None on creation);
+#: returns what to show the caller once, such as a generated password.
+SecretHook = Callable[[Any, dict[str, Any], dict[str, Any], Services], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One collection of the API."""
+
+    name: str
+    document: type[VersionedDocument]
+    fields: tuple[Field, ...]
+    read_roles: tuple[str, ...]
+    write_roles: tuple[str, ...]
+    search: tuple[str, ...] = ()
+    referrers: tuple[tuple[str, str], ...] = ()  # (resource, field) whose records block a delete
+    secret_hook: SecretHook | None = None
+    summary: str = ""
+
+    def field(self, name: str) -> Field | None:
+        """The declared field called `name`, if any."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _common(*fields: Field) -> tuple[Field, ...]:
+    return (
+        Field("id", "string", "Record id", writable=False),
+        *fields,
+        Field("version", "integer", "Increases with every change; send it back as If-Match to update safely", writable=False),
+        Field("created_at", "datetime", "When the record was created", writable=False, sortable=True),
+        Field("updated_at", "datetime", "When the record last changed", writable=False, sortable=True),
+    )
+
+
+def _password(field: str, value: Any) -> str:
+    """A password sent by a client, if it meets the policy; otherwise InvalidRecord naming the field."""
+    if not isinstance(value, str):
+        raise InvalidRecord({field: "expected a string"})
+    try:
+        check_password_policy(value)
+    except ValueError as exc:
+        raise InvalidRecord({field: str(exc)}) from None
+    return value
+
+
+def _line_secrets(line: Line | None, values: dict[str, Any], secrets: dict[str, Any], services: Services) -> dict[str, Any]:
+    if "sip_password" in secrets:
+        values["sip_password_enc"] = services.box.encrypt(_password("sip_password", secrets["sip_password"]))
+    elif line is None:
+        password = random_secret(16)
+        values["sip_password_enc"] = services.box.encrypt(password)
+        return {"sip_password": password}
+    return {}
+
+
+def _equipment_secrets(item: Equipment | None, values: dict[str, Any], secrets: dict[str, Any], services: Services) -> dict[str, Any]:
+    if item is None:
+        values["admin_password_enc"] = services.box.encrypt(random_secret(20))
+    return {}
+
+
+def _user_secrets(user: User | None, values: dict[str, Any], secrets: dict[str, Any], services: Services) -> dict[str, Any]:
+    services.auth_cache.clear()
+    if "password" in secrets:
+        values["password_hash"] = hash_password(_password("password", secrets["password"]))
+        values["session_epoch"] = (user.session_epoch + 1) if user is not None else 0
+    elif user is None:
+        raise InvalidRecord({"password": "is required to create a user"})
+    return {}
+
+
+RESOURCES: dict[str, Resource] = {r.name: r for r in (
+    Resource(
+        "customers", Customer, _common(
+            Field("reference", required=True, filterable=True, sortable=True, max_length=32,
+                  description="The provider's customer reference, upper case (A-Z, 0-9, -)"),
+            Field("name", required=True, sortable=True, max_length=200),
+            Field("siren", description="French company number, 9 digits (checked)", filterable=True, max_length=11),
+            Field("email", max_length=200), Field("phone", description="French number, stored as E.164", max_length=30),
+            Field("billing_address", max_length=500), Field("notes", max_length=2000),
+        ),
+        read_roles=ALL_STAFF, write_roles=("support",), search=("reference", "name"),
+        referrers=(("sites", "customer"), ("contracts", "customer")),
+        summary="Business customers",
+    ),
+    Resource(
+        "sites", Site, _common(
+            Field("customer", "ref", ref="customers", required=True, filterable=True),
+            Field("name", required=True, sortable=True, max_length=200),
+            Field("address", required=True, max_length=500),
+            Field("postcode", required=True, filterable=True, sortable=True, max_length=5),
+            Field("city", required=True, sortable=True, max_length=100),
+            Field("departement", filterable=True, sortable=True, max_length=3,
+                  description="Derived from the postcode (2A/2B for Corsica) unless given"),
+            Field("zone", writable=False, filterable=True, choices=ZONES, description="Derived from the département"),
+            Field("allowed_networks", "string_list", description="Address ranges (CIDR) the site's phones come from"),
+            Field("contact_name", max_length=200), Field("contact_phone", max_length=30),
+            Field("contact_email", max_length=200),
+        ),
+        read_roles=ALL_STAFF, write_roles=("support",), search=("name", "city"),
+        referrers=(("lines", "site"), ("equipment", "site")),
+        summary="Customer premises",
+    ),
+    Resource(
+        "contracts", Contract, _common(
+            Field("customer", "ref", ref="customers", required=True, filterable=True),
+            Field("reference", required=True, filterable=True, sortable=True, max_length=32),
+            Field("state", choices=CONTRACT_STATES, filterable=True, sortable=True),
+            Field("order_date", "date", required=True, sortable=True, description="Equipment fees run from this date (clause 3.2)"),
+            Field("go_live_date", "date", sortable=True, description="Date de Mise en Service: the initial period starts here"),
+            Field("end_date", "date", sortable=True),
+            Field("initial_period_months", "integer"), Field("renewal_period_months", "integer"),
+            Field("monthly_service_fee_cents", "integer"), Field("monthly_equipment_fee_cents", "integer"),
+            Field("setup_fee_cents", "integer"), Field("order_form_amount_cents", "integer"),
+        ),
+        read_roles=("support", "warehouse"), write_roles=("support",), search=("reference",),
+        referrers=(("lines", "contract"),),
+        summary="Service contracts",
+    ),
+    Resource(
+        "lines", Line, _common(
+            Field("customer", "ref", ref="customers", writable=False, filterable=True, description="The site's customer"),
+            Field("site", "ref", ref="sites", required=True, filterable=True),
+            Field("contract", "ref", ref="contracts", filterable=True),
+            Field("extension", required=True, filterable=True, sortable=True, max_length=6),
+            Field("number", filterable=True, sortable=True, max_length=30, description="Public number, stored as E.164"),
+            Field("display_name", required=True, sortable=True, max_length=80),
+            Field("sip_username", filterable=True, max_length=64, description="Random when not given"),
+            Field("sip_password", write_only=True, description="Write-only; random when not given, shown once on creation"),
+            Field("voicemail", "boolean"),
+        ),
+        read_roles=("support", "technician"), write_roles=("support",), search=("display_name", "extension"),
+        referrers=(("equipment", "lines"),), secret_hook=_line_secrets,
+        summary="Lines (user licences) and their SIP accounts",
+    ),
+    Resource(
+        "equipment", Equipment, _common(
+            Field("serial", required=True, filterable=True, sortable=True, max_length=64),
+            Field("mac", required=True, filterable=True, sortable=True, max_length=20,
+                  description="Any common format; stored as 12 lower-case hex digits"),
+            Field("vendor", required=True, filterable=True, sortable=True, choices=tuple(VENDORS)),
+            Field("model", required=True, filterable=True, sortable=True, max_length=40),
+            Field("kind", writable=False, filterable=True, choices=EQUIPMENT_KINDS, description="From the catalogue"),
+            Field("ownership", choices=OWNERSHIPS, filterable=True),
+            Field("state", writable=False, filterable=True, sortable=True, choices=EQUIPMENT_STATES,
+                  description="Changed only through the lifecycle"),
+            Field("customer", "ref", ref="customers", writable=False, filterable=True),
+            Field("site", "ref", ref="sites", filterable=True),
+            Field("lines", "ref_list", ref="lines", filterable=True),
+            Field("notes", max_length=2000),
+        ),
+        read_roles=ALL_STAFF, write_roles=("warehouse",), search=("serial", "mac"),
+        secret_hook=_equipment_secrets,
+        summary="Phones, routers and adapters",
+    ),
+    Resource(
+        "users", User, _common(
+            Field("username", required=True, filterable=True, sortable=True, max_length=64),
+            Field("display_name", max_length=120), Field("email", max_length=200),
+            Field("roles", "string_list", required=True, description=f"Any of {', '.join(ROLES)}"),
+            Field("language", choices=LANGUAGES), Field("active", "boolean", filterable=True),
+            Field("must_change_password", "boolean"),
+            Field("password", write_only=True, description="Write-only; at least 12 characters"),
+        ),
+        read_roles=ADMIN_ONLY, write_roles=ADMIN_ONLY, search=("username", "display_name"),
+        secret_hook=_user_secrets,
+        summary="Staff accounts (admin only)",
+    ),
+)}

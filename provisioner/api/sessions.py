@@ -1,0 +1,155 @@
+"""Signing in and out, the caller's own account and password, and API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from inventory.passwords import check_password_policy, hash_password
+from inventory.staff import ApiToken, User
+from provisioner.api.authentication import SESSION_COOKIE, session_value
+from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.fields import Field
+
+#: A failed sign-in costs at least this long, so passwords cannot be guessed quickly from one connection.
+FAILED_LOGIN_DELAY = 0.5
+MAX_TOKEN_DAYS = 3650
+
+
+def me_json(user: User) -> dict:
+    """What a member of staff sees of their own account."""
+    return {"id": str(user.pk), "username": user.username, "display_name": user.display_name or "",
+            "roles": list(user.roles), "language": user.language, "must_change_password": user.must_change_password}
+
+
+class SessionHandler(BaseHandler):
+    """POST signs in with a user name and password (sets the session cookie); DELETE signs out."""
+
+    roles = None
+    route = "/api/v1/session"
+
+    def check_xsrf_cookie(self) -> None:
+        # Signing in has no session to forge yet; the cookie it sets is SameSite=Strict.
+        if self.request.method != "POST":
+            super().check_xsrf_cookie()
+
+    async def post(self) -> None:
+        body = self.json_body()
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+            raise ApiError(422, "send a username and a password", {"username": "required", "password": "required"})
+        user = User.objects(username=username.strip().lower(), active=True).first()
+        started = time.monotonic()
+        if user is None or not user.password_matches(password):
+            # Same wait for unknown users and wrong passwords: nothing tells them apart.
+            remaining = FAILED_LOGIN_DELAY - (time.monotonic() - started)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            raise ApiError(401, "wrong user name or password")
+        hours = self.services.settings.api.session_hours
+        self.set_signed_cookie(
+            SESSION_COOKIE, session_value(user), expires_days=hours / 24, httponly=True,
+            secure=self.request.protocol == "https", samesite="Strict", path="/",
+        )
+        _ = self.xsrf_token  # sets the _xsrf cookie for the pages and API calls that follow
+        self.send(me_json(user))
+
+    def delete(self) -> None:
+        self.clear_cookie(SESSION_COOKIE, path="/")
+        self.set_status(204)
+        self.finish()
+
+
+class MeHandler(BaseHandler):
+    """GET: the signed-in member of staff."""
+
+    allowed_before_password_change = True
+    route = "/api/v1/me"
+
+    def get(self) -> None:
+        self.send(me_json(User.objects.get(pk=ObjectId(self.caller.user_id))))
+
+
+class PasswordHandler(BaseHandler):
+    """POST: change one's own password (the current one is required); other sessions end."""
+
+    allowed_before_password_change = True
+    route = "/api/v1/me/password"
+
+    def post(self) -> None:
+        body = self.json_body()
+        current, new = body.get("current_password"), body.get("new_password")
+        user = User.objects.get(pk=ObjectId(self.caller.user_id))
+        if not isinstance(current, str) or not user.password_matches(current):
+            raise ApiError(422, "the current password is wrong", {"current_password": "does not match"})
+        if not isinstance(new, str):
+            raise ApiError(422, "send the new password", {"new_password": "required"})
+        try:
+            check_password_policy(new)
+        except ValueError as exc:
+            raise ApiError(422, "the new password is refused", {"new_password": str(exc)}) from None
+        if new == current:
+            raise ApiError(422, "the new password is refused", {"new_password": "must differ from the current one"})
+        user.update(self.actor, {"password_hash": hash_password(new), "must_change_password": False,
+                                 "session_epoch": user.session_epoch + 1})
+        self.services.auth_cache.clear()
+        if self.caller.via == "session":
+            self.set_signed_cookie(SESSION_COOKIE, session_value(user), httponly=True, samesite="Strict",
+                                   secure=self.request.protocol == "https", path="/",
+                                   expires_days=self.services.settings.api.session_hours / 24)
+        self.send(me_json(user))
+
+
+def token_json(token: ApiToken) -> dict:
+    """A token as listed: never the token itself, only a hint of its first characters."""
+    render = Field("moment", "datetime").render
+    return {"id": str(token.pk), "name": token.name, "hint": token.hint, "user": str(token.user.pk),
+            "created_at": render(token.created_at), "expires_at": render(token.expires_at),
+            "last_used_at": render(token.last_used_at), "revoked": token.revoked_at is not None}
+
+
+class TokensHandler(BaseHandler):
+    """GET lists the caller's tokens (all tokens for admin); POST issues one, shown once."""
+
+    route = "/api/v1/tokens"
+
+    def get(self) -> None:
+        tokens = ApiToken.objects if self.caller.may(()) else ApiToken.objects(user=ObjectId(self.caller.user_id))
+        items = [token_json(t) for t in tokens.order_by("-created_at").limit(1000)]
+        self.send({"items": items, "total": len(items)})
+
+    def post(self) -> None:
+        body = self.json_body()
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 80:
+            raise ApiError(422, "name the token", {"name": "required, 1 to 80 characters"})
+        days = body.get("expires_in_days")
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS):
+            raise ApiError(422, "the expiry is not valid", {"expires_in_days": f"an integer from 1 to {MAX_TOKEN_DAYS}"})
+        expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days) if days else None
+        user = User.objects.get(pk=ObjectId(self.caller.user_id))
+        record, text = ApiToken.issue(user, name.strip(), expires)
+        self.set_header("Location", f"/api/v1/tokens/{record.pk}")
+        self.send({**token_json(record), "token": text}, status=201)
+
+
+class TokenHandler(BaseHandler):
+    """DELETE revokes a token at once (one's own, or any for admin)."""
+
+    route = "/api/v1/tokens/{id}"
+
+    def delete(self, token_id: str) -> None:
+        try:
+            token = ApiToken.objects(pk=ObjectId(token_id)).first()
+        except (InvalidId, TypeError):
+            token = None
+        if token is None or (str(token.user.pk) != self.caller.user_id and not self.caller.may(())):
+            raise ApiError(404, f"no token with id {token_id[:40]!r}")
+        token.revoke()
+        self.services.auth_cache.clear()
+        self.set_status(204)
+        self.finish()

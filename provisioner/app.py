@@ -1,0 +1,62 @@
+"""The Tornado application: every route of the HTTP front end and the settings it runs with."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from provisioner.api.base import NotFoundHandler
+from provisioner.api.openapi import OpenApiHandler, build_openapi
+from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
+from provisioner.api.records import CollectionHandler, ItemHandler
+from provisioner.api.resources import RESOURCES
+from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
+from provisioner.logs import log_request
+from provisioner.metrics import observe_request
+from provisioner.services import Services
+
+#: Bodies larger than this are refused before they are read; records are small.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def routes(services: Services) -> list[tuple]:
+    """The URL table: paths, handlers and what each handler is given."""
+    shared = {"services": services}
+    table: list[tuple] = [
+        (r"/healthz", HealthHandler, shared),
+        (r"/metrics", MetricsHandler, shared),
+        (r"/api/v1/openapi\.json", OpenApiHandler, shared),
+        (r"/api/v1/session", SessionHandler, shared),
+        (r"/api/v1/me", MeHandler, shared),
+        (r"/api/v1/me/password", PasswordHandler, shared),
+        (r"/api/v1/tokens", TokensHandler, shared),
+        (r"/api/v1/tokens/([^/]+)", TokenHandler, shared),
+        (r"/api/v1/events", EventsHandler, shared),
+    ]
+    for resource in RESOURCES.values():
+        given = {"services": services, "resource": resource}
+        table.append((rf"/api/v1/{resource.name}", CollectionHandler, given))
+        table.append((rf"/api/v1/{resource.name}/([^/]+)", ItemHandler, given))
+    table.append((r"/api/.*", NotFoundHandler, shared))
+    return table
+
+
+def _log_and_measure(handler: tornado.web.RequestHandler) -> None:
+    route = getattr(handler, "route", "other")
+    observe_request(route, handler.request.method or "", handler.get_status(), handler.request.request_time())
+    log_request(handler)
+
+
+def make_app(services: Services) -> tornado.web.Application:
+    """The application for these services."""
+    return tornado.web.Application(
+        routes(services),
+        cookie_secret=services.cookie_secret,
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"samesite": "Strict", "path": "/"},
+        log_function=_log_and_measure,
+        openapi=build_openapi(),
+        compress_response=True,
+        serve_traceback=False,
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"services": services},
+    )

@@ -1,0 +1,178 @@
+"""The `provisioner` command: serve, check-config, demo load, admin set-password."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import Sequence
+
+from provisioner.embedded_db import DatabaseInUse, EmbeddedDatabaseError
+from provisioner.keys import KeyFileError, load_secret_box
+from provisioner.logs import setup_logging
+from provisioner.settings import ConfigError, Settings, describe, load_settings
+
+ENV_CONFIG = "PROVISIONER_CONFIG"
+#: Exit status for a configuration or usage error, as argparse uses.
+USAGE_ERROR = 2
+
+
+class CommandError(RuntimeError):
+    """A failure the user can act on: printed as one line, exit status in `status`."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "data_dir": getattr(args, "data_dir", None),
+        "http.port": getattr(args, "http_port", None),
+        "https.port": getattr(args, "https_port", None),
+        "tftp.port": getattr(args, "tftp_port", None),
+        "sip.port": getattr(args, "sip_port", None),
+    }
+    path = getattr(args, "config", None) or os.environ.get(ENV_CONFIG) or None
+    return load_settings(path, os.environ, overrides)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ${ENV_CONFIG}, else built-in defaults)")
+    parser.add_argument("--data-dir", metavar="DIR", help="where the database, key file and logs go (default: var)")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="provisioner", description="Centrex device provisioning and equipment lifecycle server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    _common(serve)
+    for name in ("http", "https", "tftp", "sip"):
+        serve.add_argument(f"--{name}-port", type=_port, metavar="PORT", help=f"{name.upper()} port (overrides the file)")
+    serve.add_argument("--demo", action="store_true", help="load the demo fleet before serving (skipped if loaded)")
+
+    check = commands.add_parser("check-config", help="validate a configuration file and print the effective settings")
+    check.add_argument("file", metavar="FILE")
+
+    demo = commands.add_parser("demo", help="demo data")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
+    _common(demo_commands.add_parser("load", help="load the demo fleet (three customers, ~50 lines, every vendor)"))
+
+    admin = commands.add_parser("admin", help="staff accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    reset = admin_commands.add_parser("set-password", help="set a user's password (read from the terminal or stdin)")
+    _common(reset)
+    reset.add_argument("username")
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from provisioner.server import serve
+
+    settings = _settings(args)
+    setup_logging(settings.logging.level, settings.logging.format, settings.logging.access_log)
+    try:
+        return asyncio.run(serve(settings, demo=args.demo))
+    except OSError as exc:
+        raise CommandError(f"cannot listen: {exc.strerror or exc} (is another server using the port?)") from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(args.file, os.environ, {})
+    width = max(len(name) for name, _, _ in describe(settings))
+    for name, value, source in describe(settings):
+        print(f"{name:<{width}}  {value!r:<30}  ({source})")
+    print(f"{args.file}: configuration is valid")
+    return 0
+
+
+def _with_storage(args: argparse.Namespace, work) -> int:  # type: ignore[no-untyped-def]
+    from provisioner.storage import Storage
+
+    settings = _settings(args)
+    setup_logging("WARNING")
+    box = load_secret_box(settings.secret_key_path)
+    storage = Storage(settings, reuse_running=True)
+    storage.open()
+    try:
+        return work(box)
+    finally:
+        storage.close()
+
+
+def cmd_demo_load(args: argparse.Namespace) -> int:
+    from provisioner.demo import load_demo
+
+    def work(box) -> int:  # type: ignore[no-untyped-def]
+        print(load_demo(box))
+        return 0
+
+    return _with_storage(args, work)
+
+
+def cmd_admin_set_password(args: argparse.Namespace) -> int:
+    from inventory.events import Actor
+    from inventory.passwords import check_password_policy, hash_password
+    from inventory.staff import User
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        check_password_policy(password)
+    except ValueError as exc:
+        raise CommandError(f"password refused: {exc}", USAGE_ERROR) from None
+
+    def work(box) -> int:  # type: ignore[no-untyped-def]
+        user = User.objects(username=args.username.lower()).first()
+        if user is None:
+            raise CommandError(f"no user named {args.username!r}")
+        user.update(Actor.system("cli"), {"password_hash": hash_password(password), "must_change_password": False,
+                                          "session_epoch": user.session_epoch + 1})
+        print(f"password of {user.username} changed; their sessions have ended")
+        return 0
+
+    return _with_storage(args, work)
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "check-config": cmd_check_config,
+    "demo": cmd_demo_load,
+    "admin": cmd_admin_set_password,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `provisioner` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"provisioner: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except (DatabaseInUse, KeyFileError) as exc:
+        print(f"provisioner: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except (CommandError, EmbeddedDatabaseError) as exc:
+        print(f"provisioner: {exc}", file=sys.stderr)
+        return getattr(exc, "status", 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

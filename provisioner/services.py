@@ -1,0 +1,21 @@
+"""What the request handlers share for the life of the process, passed to each one explicitly (no globals)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from inventory.secret_box import SecretBox
+from provisioner.api.authentication import AuthCache
+from provisioner.settings import Settings
+
+
+@dataclass
+class Services:
+    """Settings, the secret box, and the per-process caches, handed to every handler at start-up."""
+
+    settings: Settings
+    box: SecretBox
+    cookie_secret: str
+    started_at: float = field(default_factory=time.monotonic)
+    auth_cache: AuthCache = field(default_factory=AuthCache)

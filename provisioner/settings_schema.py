@@ -1,0 +1,256 @@
+"""The configuration settings, declared once: name, type, default, check and description of each."""
+
+import ipaddress
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+ENV_PREFIX = "PROVISIONER_"
+# Our environment variables that are not settings; they are never reported as unknown.
+NOT_SETTINGS = frozenset({"PROVISIONER_SECRET_KEYS", "PROVISIONER_ADMIN_PASSWORD", "PROVISIONER_CONFIG"})
+NOT_SETTINGS_PREFIX = "PROVISIONER_TEST_"
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Enough for any certificate bundle; stops a path like /dev/zero from hanging the check.
+MAX_PEM_BYTES = 1 << 20
+
+_URL_PASSWORD = re.compile(r"(://[^/@:]*):[^/@]*@")
+
+
+def redact(text: str) -> str:
+    """Hide the password of any URL in `text` (e.g. a mongodb:// storage.url)."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+def show(value: Any) -> str:
+    """Render a value for a message: credentials hidden, length bounded."""
+    if value is None:
+        return "no value"
+    text = repr(redact(value) if isinstance(value, str) else value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a value must be: `expected` completes "expected ...", `accepts` tests a typed value."""
+
+    expected: str
+    accepts: Callable[[Any], bool] = lambda value: True
+
+    def problem(self, value: Any) -> str | None:
+        """Say what is wrong with an already typed value, or None when it is acceptable."""
+        return None if self.accepts(value) else f"expected {self.expected}, got {show(value)}"
+
+
+@dataclass(frozen=True)
+class PemFile(Check):
+    """An optional file path: empty, or a readable file that `parse` accepts as `holds`."""
+
+    holds: str = "PEM data"
+    parse: Callable[[bytes], object] = bytes
+
+    def problem(self, value: Any) -> str | None:
+        if value == "":
+            return None
+        # Never echo PEM content: it may be a private key pasted where a path belongs.
+        if "-----BEGIN" in value or "\n" in value:
+            return f"expected {self.expected}, got what looks like PEM content (not shown)"
+        try:
+            with open(value, "rb") as file:
+                data = file.read(MAX_PEM_BYTES)
+        except OSError as exc:
+            return f"cannot read {value!r} ({exc.strerror or exc}); expected {self.expected}"
+        try:
+            self.parse(data)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            # The parser's own message is not shown: it could quote the file.
+            return f"{value!r} does not hold {self.holds}"
+        return None
+
+
+def int_range(low: int, high: int) -> Check:
+    return Check(f"an integer from {low} to {high}", lambda value: low <= value <= high)
+
+
+def positive_up_to(high: float, unit: str) -> Check:
+    return Check(f"a number of {unit} greater than 0 and at most {high:g}", lambda value: 0 < value <= high)
+
+
+def one_of(*choices: str) -> Check:
+    return Check("one of " + ", ".join(choices), lambda value: value in choices)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _are_days(days: tuple[str, ...]) -> bool:
+    return bool(days) and len(set(days)) == len(days) and set(days) <= set(DAYS)
+
+
+def _load_private_key(data: bytes) -> object:
+    return serialization.load_pem_private_key(data, None)
+
+
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_DATABASE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+# YAML 1.1 reads an unquoted 18:00 as the number 1080, hence the reminder to quote.
+TIME = Check('a time "HH:MM" from 00:00 to 23:59 (quoted in YAML)', lambda value: bool(_TIME.fullmatch(value)))
+PORT = int_range(1, 65535)
+IP = Check("an IP address literal (IPv4 or IPv6)", _is_ip)
+NON_EMPTY = Check("a non-empty path", bool)
+BOOLEAN = Check("true or false")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `name` is dotted ("http.port"), or bare for a top-level one ("data_dir")."""
+
+    name: str
+    type: type  # str, int, float, bool, or list (of strings, stored as a tuple)
+    default: Any
+    check: Check
+    description: str
+    normalize: Callable[[Any], Any] | None = None
+
+    @property
+    def section(self) -> str | None:
+        section, _, _ = self.name.rpartition(".")
+        return section or None
+
+    @property
+    def key(self) -> str:
+        return self.name.rpartition(".")[2]
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.name.replace(".", "_").upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str, "var", NON_EMPTY,
+            "Embedded database, key file, pid files and logs; relative to the current directory"),
+    Setting("http.address", str, "0.0.0.0", IP, "Address the HTTP server listens on"),
+    Setting("http.port", int, 8080, PORT, "HTTP port"),
+    Setting("https.address", str, "0.0.0.0", IP, "Address the HTTPS server listens on"),
+    Setting("https.port", int, 8443, PORT, "HTTPS port"),
+    Setting("https.certificate", str, "",
+            PemFile("empty, or the path of a PEM X.509 certificate file", holds="a PEM X.509 certificate",
+                    parse=x509.load_pem_x509_certificate),
+            "PEM certificate file; HTTPS is on only when set"),
+    Setting("https.private_key", str, "",
+            PemFile("empty, or the path of an unencrypted PEM private key file",
+                    holds="an unencrypted PEM private key", parse=_load_private_key),
+            "PEM private key of the certificate; required when https.certificate is set"),
+    Setting("https.client_ca", str, "",
+            PemFile("empty, or the path of a PEM file of CA certificates", holds="PEM certificates",
+                    parse=x509.load_pem_x509_certificates),
+            "PEM bundle of the CAs that sign phones' client certificates; optional"),
+    Setting("tftp.address", str, "0.0.0.0", IP, "Address the TFTP server listens on"),
+    Setting("tftp.port", int, 6969, PORT, "TFTP port (UDP); 69 in production"),
+    Setting("sip.address", str, "0.0.0.0", IP, "Address the SIP registrar and proxy listen on"),
+    Setting("sip.port", int, 5060, PORT, "SIP port (UDP and TCP)"),
+    Setting("storage.url", str, "",
+            Check("empty (embedded server) or a URL starting with mongodb:// or mongodb+srv://",
+                  lambda value: value == "" or value.startswith(("mongodb://", "mongodb+srv://"))),
+            "MongoDB URL; empty starts the embedded NX-27017 server under data_dir"),
+    Setting("storage.database", str, "provisioner",
+            Check("1 to 63 letters, digits, _ or -", lambda value: bool(_DATABASE.fullmatch(value))),
+            "MongoDB database name"),
+    Setting("storage.embedded_start_timeout", float, 20.0, positive_up_to(300, "seconds"),
+            "Seconds to wait for the embedded database server to start"),
+    Setting("secrets.key_file", str, "secret.key", NON_EMPTY,
+            "Fernet key file, relative to data_dir, generated with mode 0600 when missing; "
+            "the PROVISIONER_SECRET_KEYS environment variable (comma-separated Fernet keys) takes precedence"),
+    Setting("api.page_size", int, 50, int_range(1, 1000), "Default number of items per API page"),
+    Setting("api.max_page_size", int, 500, int_range(1, 10000), "Largest page an API client may ask for"),
+    Setting("api.session_hours", float, 12.0, positive_up_to(720, "hours"), "Lifetime of a staff session"),
+    Setting("calendar.timezone", str, "Europe/Paris", Check("a time zone name such as Europe/Paris", _is_timezone),
+            "Time zone of business days, hours and deadlines"),
+    Setting("calendar.business_days", list, ("mon", "tue", "wed", "thu", "fri"),
+            Check("a non-empty list of distinct days among " + ", ".join(DAYS), _are_days),
+            "Business days", normalize=lambda days: tuple(day.strip().lower() for day in days)),
+    Setting("calendar.business_hours_start", str, "09:00", TIME, "Start of business hours"),
+    Setting("calendar.business_hours_end", str, "18:00", TIME, "End of business hours"),
+    Setting("calendar.replacement_hours", str, "calendar", one_of("calendar", "business"),
+            "How the 72-hour replacement target of the contract's clause 4 is counted"),
+    Setting("logging.level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+            "Log level (case-insensitive)", normalize=str.upper),
+    Setting("logging.format", str, "text", one_of("text", "json"), "Log line format"),
+    Setting("logging.access_log", bool, True, BOOLEAN, "Log every HTTP request"),
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS if s.section))
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """A rule over several settings; skipped when one of `names` already has a problem."""
+
+    names: tuple[str, ...]
+    problem: Callable[[Mapping[str, Any]], str | None]
+
+
+def _key_matches(certificate_path: str, key_path: str) -> bool:
+    with open(certificate_path, "rb") as file:
+        certificate = x509.load_pem_x509_certificate(file.read(MAX_PEM_BYTES))
+    with open(key_path, "rb") as file:
+        key = _load_private_key(file.read(MAX_PEM_BYTES))
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return certificate.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+
+
+def _https_files(values: Mapping[str, Any]) -> str | None:
+    certificate, key = values["https.certificate"], values["https.private_key"]
+    if certificate and not key:
+        return "https.private_key is required when https.certificate is set"
+    if key and not certificate:
+        return "https.private_key is set but https.certificate is empty, so HTTPS is off"
+    try:
+        if certificate and not _key_matches(certificate, key):
+            return "https.private_key is not the key of the certificate in https.certificate"
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm):
+        return "https.certificate or https.private_key changed while being checked"
+    return None
+
+
+def _same_listener(values: Mapping[str, Any]) -> str | None:
+    if not values["https.certificate"] or values["http.port"] != values["https.port"]:
+        return None
+    http, https = (ipaddress.ip_address(values[f"{s}.address"]) for s in ("http", "https"))
+    if http == https or http.is_unspecified or https.is_unspecified:
+        return "http and https cannot listen on the same address and port"
+    return None
+
+
+CROSS_CHECKS: tuple[CrossCheck, ...] = (
+    CrossCheck(("api.page_size", "api.max_page_size"),
+               lambda v: None if v["api.page_size"] <= v["api.max_page_size"]
+               else "api.page_size must not be greater than api.max_page_size"),
+    CrossCheck(("calendar.business_hours_start", "calendar.business_hours_end"),
+               lambda v: None if v["calendar.business_hours_start"] < v["calendar.business_hours_end"]
+               else "calendar.business_hours_start must be earlier than calendar.business_hours_end"),
+    CrossCheck(("https.certificate", "https.private_key"), _https_files),
+    CrossCheck(("https.client_ca", "https.certificate"),
+               lambda v: "https.client_ca is set but https.certificate is empty, so HTTPS is off"
+               if v["https.client_ca"] and not v["https.certificate"] else None),
+    CrossCheck(("http.address", "http.port", "https.address", "https.port", "https.certificate"), _same_listener),
+)
