@@ -151,3 +151,11 @@ _PARSERS = {
     "ref_list": lambda f, v: _parse_list(f, v, _object_id),
     "string_list": lambda f, v: _parse_list(f, v, lambda s: _parse_string(Field(f.name, max_length=200), s)),
 }
+
+
+def bounded_int(text: str, low: int, high: int, name: str, problems: dict[str, str]) -> int:
+    """A query-string integer within [low, high]; a problem is noted under `name` otherwise."""
+    if not text.isdigit() or not low <= int(text) <= high:
+        problems[name] = f"expected an integer from {low} to {high}"
+        return low
+    return int(text)

@@ -10,7 +10,7 @@ from pymongo.errors import PyMongoError
 
 from inventory.events import Event
 from provisioner.api.base import ApiError, BaseHandler
-from provisioner.api.fields import Field
+from provisioner.api.fields import Field, bounded_int
 from provisioner.metrics import DATABASE_UP
 
 EVENT_FILTERS = {"collection": "string", "object_id": "string", "actor": "string", "request_id": "string"}
@@ -62,7 +62,8 @@ class EventsHandler(BaseHandler):
                 problems[name] = f"unknown filter: expected one of {', '.join([*EVENT_FILTERS, 'page', 'per_page'])}"
             else:
                 query[name] = text[:100]
-        page, per_page = _page(args, "page", 1, 1_000_000, problems), _page(args, "per_page", 50, 500, problems)
+        page = bounded_int(args.get("page", "1"), 1, 1_000_000, "page", problems)
+        per_page = bounded_int(args.get("per_page", "50"), 1, 500, "per_page", problems)
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         events = Event.objects(**query).order_by("-at", "-id")
@@ -74,10 +75,3 @@ class EventsHandler(BaseHandler):
         ]
         self.send({"items": items, "total": events.count(), "page": page, "per_page": per_page})
 
-
-def _page(args: dict[str, str], name: str, default: int, high: int, problems: dict[str, str]) -> int:
-    text = args.get(name, str(default))
-    if not text.isdigit() or not 1 <= int(text) <= high:
-        problems[name] = f"expected an integer from 1 to {high}"
-        return default
-    return int(text)

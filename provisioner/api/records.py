@@ -10,7 +10,7 @@ from bson.errors import InvalidId
 
 from inventory.errors import InvalidRecord, StillReferenced
 from provisioner.api.base import ApiError, BaseHandler
-from provisioner.api.fields import FieldProblem
+from provisioner.api.fields import FieldProblem, bounded_int
 from provisioner.api.resources import RESOURCES, Resource
 
 RESERVED_QUERY = ("page", "per_page", "sort", "q")
@@ -133,8 +133,8 @@ class CollectionHandler(ResourceHandler):
         args = {k: self.get_query_argument(k) for k in self.request.query_arguments}
         problems: dict[str, str] = {}
         api = self.services.settings.api
-        page = _bounded_int(args.get("page", "1"), 1, MAX_PAGE, "page", problems)
-        per_page = _bounded_int(args.get("per_page", str(api.page_size)), 1, api.max_page_size, "per_page", problems)
+        page = bounded_int(args.get("page", "1"), 1, MAX_PAGE, "page", problems)
+        per_page = bounded_int(args.get("per_page", str(api.page_size)), 1, api.max_page_size, "per_page", problems)
         query: dict[str, Any] = {}
         for name, text in args.items():
             if name in RESERVED_QUERY:
@@ -222,9 +222,3 @@ class ItemHandler(ResourceHandler):
         self.set_status(204)
         self.finish()
 
-
-def _bounded_int(text: str, low: int, high: int, name: str, problems: dict[str, str]) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
-        problems[name] = f"expected an integer from {low} to {high}"
-        return low
-    return int(text)

@@ -253,3 +253,17 @@ async def test_users_passwords_are_never_answered(call, admin):
     assert weak.status == 422 and "password" in weak.body["fields"]
     no_role = await call("POST", "/api/v1/users", {"username": "norole", "roles": ["king"], "password": "long enough pass"}, admin)
     assert no_role.status == 422 and "king" in no_role.body["fields"]["roles"]
+
+
+async def test_no_secret_reaches_the_logs(call, admin, caplog):
+    caplog.set_level("DEBUG")
+    customer = await make_customer(call, admin)
+    site = await make_site(call, admin, customer["id"])
+    line = await make_line(call, admin, site["id"])
+    chosen = "chosen sip secret 77"
+    await call("PATCH", f"/api/v1/lines/{line['id']}", {"sip_password": chosen}, admin)
+    await call("PATCH", f"/api/v1/lines/{line['id']}", {"sip_password": "short"}, admin)
+    await call("POST", "/api/v1/users", {"username": "kim", "roles": ["support"], "password": "user secret 4242"}, admin)
+    text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    for secret in (line["sip_password"], chosen, "user secret 4242", admin):
+        assert secret not in text
