@@ -42,7 +42,7 @@ class Equipment(VersionedDocument):
         "indexes": [
             {"fields": ["serial"], "unique": True},
             {"fields": ["mac"], "unique": True},
-            "site", "customer", "state", ("vendor", "model"),  # no index on `lines`: see ARCHITECTURE.md
+            "site", "customer", "state", ("vendor", "model"),  # no index on `lines`: see docs/storage.rst
         ],
     }
     unique_fields = ("serial", "mac")

@@ -1,7 +1,7 @@
 """A reference to another record, stored as the record id's hex text instead of an ObjectId.
 
 NX-27017 (the embedded database) finds nothing when a query matches an ObjectId held outside `_id`:
-equality, array membership and counts all miss (see ARCHITECTURE.md and tests/storage). Text ids
+equality, array membership and counts all miss (see docs/storage.rst). Text ids
 behave the same on NX-27017 and MongoDB, so every reference between records uses this field.
 """
 

@@ -92,7 +92,7 @@ class VersionedDocument(me.Document):
         self.check()
         self.version = read_version + 1
         # The whole document is replaced, on condition of the version read: NX-27017 stores a
-        # datetime given to $set as a string (see ARCHITECTURE.md), a replacement keeps its type.
+        # datetime given to $set as a string (see docs/storage.rst), a replacement keeps its type.
         document = self.to_mongo().to_dict()
         try:
             result = self._get_collection().replace_one({"_id": self.pk, "version": read_version}, document)

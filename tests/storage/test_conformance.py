@@ -1,0 +1,493 @@
+"""Storage conformance: every query and update pattern our code relies on, in the form the code sends it.
+
+Runs against the embedded NX-27017 server by default, or against a real MongoDB when
+PROVISIONER_TEST_MONGODB_URI is set (a replica set, for the transaction tests); every test passes on
+both. A pattern the code starts to use gets a test here first. Patterns NX-27017 0.8.1 gets wrong are
+pinned in test_embedded_defects.py instead; docs/storage.rst says how the code steers around them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import mongoengine as me
+import pytest
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from inventory.references import Reference
+
+ON_EMBEDDED_DB = not os.environ.get("PROVISIONER_TEST_MONGODB_URI")
+
+
+class ConformanceSite(me.Document):
+    """A customer site: what lines and devices refer to."""
+
+    name = me.StringField(required=True)
+    meta = {"collection": "conformance_sites"}
+
+
+class ConformanceLine(me.Document):
+    """Shaped like our lines: a text reference to the site, unique per site, an optional unique number."""
+
+    site = Reference(ConformanceSite, required=True)
+    extension = me.StringField(required=True)
+    number = me.StringField()
+    meta = {
+        "collection": "conformance_lines",
+        "indexes": [{"fields": ["site", "extension"], "unique": True},
+                    {"fields": ["number"], "unique": True, "sparse": True}],
+    }
+
+
+class ConformanceDevice(me.Document):
+    """Shaped like our equipment: unique MAC, a version, text references, an unindexed list of references."""
+
+    mac = me.StringField(required=True)
+    state = me.StringField(default="in_stock")
+    version = me.IntField(default=1)
+    site = Reference(ConformanceSite)
+    lines = me.ListField(Reference(ConformanceLine))
+    updated_at = me.DateTimeField()
+    delivered_on = me.DateField()
+    # No index on `lines`: NX-27017 finds nothing in an indexed array.
+    meta = {"collection": "conformance_devices", "indexes": [{"fields": ["mac"], "unique": True}, "site", "state"]}
+
+
+class ConformanceEvent(me.Document):
+    """Shaped like inventory.events.Event: the record's id as text, before/after snapshots."""
+
+    at = me.DateTimeField(required=True)
+    actor = me.StringField(required=True)
+    action = me.StringField(required=True)
+    collection = me.StringField(required=True)
+    object_id = me.StringField(required=True)
+    before = me.DictField()
+    after = me.DictField()
+    request_id = me.StringField(default="")
+    meta = {
+        "collection": "conformance_events",
+        "indexes": [("collection", "object_id", "at"), "-at", "request_id"],
+        "ordering": ["-at"],
+    }
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def prefix(text: str) -> dict[str, str]:
+    """The case-insensitive prefix pattern of the API's `q` search."""
+    return {"$regex": "^" + re.escape(text), "$options": "i"}
+
+
+# --- uniqueness -------------------------------------------------------------------------
+
+
+def test_unique_index_refuses_duplicates(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    coll.create_index("mac", unique=True)
+    coll.insert_one({"mac": "001122334455"})
+    with pytest.raises(DuplicateKeyError) as refused:
+        coll.insert_one({"mac": "001122334455"})
+    assert refused.value.code == 11000
+    assert coll.count_documents({}) == 1
+
+
+def test_unique_index_refuses_duplicates_mongoengine(mongo_db: Database) -> None:
+    ConformanceDevice(mac="001122334455").save(force_insert=True)
+    with pytest.raises(me.NotUniqueError):
+        ConformanceDevice(mac="001122334455").save(force_insert=True)
+    assert ConformanceDevice.objects.count() == 1
+
+
+def test_sparse_unique_index_allows_many_missing(mongo_db: Database) -> None:
+    coll = mongo_db.lines
+    coll.create_index("number", unique=True, sparse=True)
+    coll.insert_many([{"extension": f"10{i}"} for i in range(3)])
+    coll.insert_one({"extension": "103", "number": "+33123456789"})
+    with pytest.raises(DuplicateKeyError) as refused:
+        coll.insert_one({"extension": "104", "number": "+33123456789"})
+    assert refused.value.code == 11000
+    assert coll.count_documents({}) == 4
+
+
+def test_unique_indexes_on_a_reference_and_text_mongoengine(mongo_db: Database) -> None:
+    hq, annex = ConformanceSite(name="HQ").save(), ConformanceSite(name="Annex").save()
+    for extension in ("101", "102"):
+        ConformanceLine(site=hq, extension=extension).save(force_insert=True)  # no number: sparse
+    ConformanceLine(site=annex, extension="101", number="+33123456789").save(force_insert=True)
+    with pytest.raises(me.NotUniqueError):
+        ConformanceLine(site=hq, extension="101").save(force_insert=True)
+    with pytest.raises(me.NotUniqueError):
+        ConformanceLine(site=hq, extension="103", number="+33123456789").save(force_insert=True)
+    assert ConformanceLine.objects.count() == 3
+
+
+# --- references as text ids -------------------------------------------------------------
+
+
+@pytest.fixture
+def fleet(mongo_db: Database) -> dict[str, Any]:
+    """Two sites, three lines and three devices, referring to each other through `Reference`."""
+    hq, annex = ConformanceSite(name="HQ").save(), ConformanceSite(name="Annex").save()
+    l1, l2 = ConformanceLine(site=hq, extension="101").save(), ConformanceLine(site=hq, extension="102").save()
+    l3 = ConformanceLine(site=annex, extension="101").save()
+    devices = [
+        ConformanceDevice(mac="a", site=hq, lines=[l1, l2]).save(),
+        ConformanceDevice(mac="b", site=annex, lines=[l3]).save(),
+        ConformanceDevice(mac="c").save(),
+    ]
+    return {"hq": hq, "annex": annex, "lines": (l1, l2, l3), "devices": devices}
+
+
+def test_references_are_stored_as_text_and_followed(fleet: dict[str, Any]) -> None:
+    hq, (l1, l2, _) = fleet["hq"], fleet["lines"]
+    raw = ConformanceDevice._get_collection().find_one({"mac": "a"})
+    assert raw["site"] == str(hq.pk) and raw["lines"] == [str(l1.pk), str(l2.pk)]
+    loaded = ConformanceDevice.objects.get(mac="a")
+    assert loaded.site == hq and loaded.site.name == "HQ"
+    assert [line.extension for line in loaded.lines] == ["101", "102"]
+    assert [line.site.name for line in loaded.lines] == ["HQ", "HQ"]
+
+
+def test_reference_equality_in_and_count_mongoengine(fleet: dict[str, Any]) -> None:
+    hq, annex = fleet["hq"], fleet["annex"]
+
+    def macs(**query: Any) -> list[str]:
+        return sorted(d.mac for d in ConformanceDevice.objects(**query))
+
+    assert macs(site=hq) == ["a"]
+    assert macs(site=hq.pk) == ["a"]  # an ObjectId, as the token listing passes it
+    assert macs(site__in=[hq, annex]) == ["a", "b"]
+    assert macs(site__ne=hq) == ["b", "c"]
+    assert macs(site=None) == ["c"]
+    assert ConformanceDevice.objects(site=hq).count() == 1
+    assert ConformanceDevice.objects(site__in=[hq, annex]).count() == 2
+    assert ConformanceLine.objects(site=hq).count() == 2
+
+
+def test_reference_list_membership_mongoengine(fleet: dict[str, Any]) -> None:
+    l1, l2, l3 = fleet["lines"]
+    assert [d.mac for d in ConformanceDevice.objects(lines=l2)] == ["a"]
+    assert sorted(d.mac for d in ConformanceDevice.objects(lines__in=[l2, l3])) == ["a", "b"]
+    assert ConformanceDevice.objects(lines=l1).count() == 1
+    assert ConformanceDevice.objects(lines__in=[l1, l3]).count() == 2
+
+
+def test_text_references_pymongo(fleet: dict[str, Any]) -> None:
+    # What the API sends: list filters, and the check that refuses to delete a referenced record.
+    devices, lines = ConformanceDevice._get_collection(), ConformanceLine._get_collection()
+    hq, annex, l3 = str(fleet["hq"].pk), str(fleet["annex"].pk), str(fleet["lines"][2].pk)
+    assert [d["mac"] for d in devices.find({"site": hq})] == ["a"]
+    assert devices.count_documents({"site": hq}) == 1
+    assert lines.count_documents({"site": hq}) == 2
+    assert [d["mac"] for d in devices.find({"lines": l3})] == ["b"]
+    assert devices.count_documents({"lines": l3}) == 1
+    assert devices.count_documents({"site": {"$in": [hq, annex]}}) == 2
+    assert devices.count_documents({"lines": str(ObjectId())}) == 0
+
+
+def test_add_to_set_and_pull_text_ids(fleet: dict[str, Any]) -> None:
+    l1, l2, _ = fleet["lines"]
+    device = fleet["devices"][2]
+    for line in (l1, l1, l2):
+        ConformanceDevice.objects(pk=device.pk).update_one(add_to_set__lines=line)
+    coll = ConformanceDevice._get_collection()
+    assert coll.find_one({"_id": device.pk})["lines"] == [str(l1.pk), str(l2.pk)]
+    coll.update_one({"_id": device.pk}, {"$pull": {"lines": str(l1.pk)}})
+    coll.update_one({"_id": device.pk}, {"$addToSet": {"lines": str(l2.pk)}})
+    assert coll.find_one({"_id": device.pk})["lines"] == [str(l2.pk)]
+    assert [line.pk for line in ConformanceDevice.objects.get(pk=device.pk).lines] == [l2.pk]
+
+
+# --- versioned writes (inventory/versioned.py) --------------------------------------------
+
+
+def test_versioned_replace_matches_once(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    oid = coll.insert_one({"mac": "a", "state": "in_stock", "version": 1}).inserted_id
+    first = {"_id": oid, "mac": "a", "state": "delivered", "version": 2}
+    assert coll.replace_one({"_id": oid, "version": 1}, first).matched_count == 1
+    stale = coll.replace_one({"_id": oid, "version": 1}, {"_id": oid, "mac": "a", "state": "scrapped", "version": 2})
+    assert stale.matched_count == 0 and stale.modified_count == 0
+    assert coll.find_one({"_id": oid}) == first
+    assert coll.find_one({"_id": oid}, {"version": 1}) == {"_id": oid, "version": 2}
+
+
+def test_versioned_replace_keeps_datetimes(mongo_db: Database) -> None:
+    device = ConformanceDevice(mac="a", updated_at=utc(2026, 1, 2, 3, 4, 5, 123000)).save(force_insert=True)
+    device.updated_at, device.delivered_on, device.version = utc(2026, 2, 1, 9, 30, 0, 456000), date(2026, 2, 1), 2
+    coll = ConformanceDevice._get_collection()
+    assert coll.replace_one({"_id": device.pk, "version": 1}, device.to_mongo().to_dict()).matched_count == 1
+    raw = coll.find_one({"_id": device.pk})
+    assert isinstance(raw["updated_at"], datetime) and raw["updated_at"] == utc(2026, 2, 1, 9, 30, 0, 456000)
+    assert raw["delivered_on"] == utc(2026, 2, 1)
+    assert coll.count_documents({"updated_at": {"$gte": utc(2026, 2, 1)}}) == 1
+    reloaded = ConformanceDevice.objects.get(pk=device.pk)
+    assert (reloaded.updated_at, reloaded.delivered_on, reloaded.version) == (device.updated_at, date(2026, 2, 1), 2)
+
+
+def test_versioned_replace_refused_by_a_unique_index(mongo_db: Database) -> None:
+    ConformanceDevice(mac="a").save(force_insert=True)
+    device = ConformanceDevice(mac="b").save(force_insert=True)
+    coll = ConformanceDevice._get_collection()
+    device.mac, device.version = "a", 2
+    with pytest.raises(DuplicateKeyError) as refused:
+        coll.replace_one({"_id": device.pk, "version": 1}, device.to_mongo().to_dict())
+    assert refused.value.code == 11000
+    assert coll.find_one({"_id": device.pk}, {"_id": 0, "mac": 1, "version": 1}) == {"mac": "b", "version": 1}
+    # How the clash is named: another record holding the value.
+    assert coll.find_one({"mac": "a", "_id": {"$ne": device.pk}}, {"_id": 1}) is not None
+    assert coll.find_one({"mac": "b", "_id": {"$ne": device.pk}}, {"_id": 1}) is None
+
+
+def test_delete_one_conditional_on_version(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    oid = coll.insert_one({"mac": "a", "version": 3}).inserted_id
+    assert coll.delete_one({"_id": oid, "version": 2}).deleted_count == 0
+    assert coll.find_one({"_id": oid}) is not None
+    assert coll.delete_one({"_id": oid, "version": 3}).deleted_count == 1
+    assert coll.find_one({"_id": oid}) is None
+
+
+def test_current_date_stores_a_datetime(mongo_db: Database) -> None:
+    # ApiToken.touch (unconditional) and ApiToken.revoke (only while not revoked).
+    coll = mongo_db.api_tokens
+    oid = coll.insert_one({"digest": "d1", "created_at": utc(2026, 1, 1)}).inserted_id
+    before = datetime.now(timezone.utc) - timedelta(minutes=10)  # the server's clock
+    coll.update_one({"_id": oid}, {"$currentDate": {"last_used_at": True}})
+    assert coll.update_one({"_id": oid, "revoked_at": None}, {"$currentDate": {"revoked_at": True}}).matched_count == 1
+    stored = coll.find_one({"_id": oid})
+    assert coll.update_one({"_id": oid, "revoked_at": None}, {"$currentDate": {"revoked_at": True}}).matched_count == 0
+    after = datetime.now(timezone.utc) + timedelta(minutes=10)
+    for name in ("last_used_at", "revoked_at"):
+        assert isinstance(stored[name], datetime) and before < stored[name] < after
+    assert coll.find_one({"_id": oid})["revoked_at"] == stored["revoked_at"]
+
+
+# --- reads ----------------------------------------------------------------------------
+
+
+def test_find_by_id(mongo_db: Database) -> None:
+    lines = [ConformanceLine(site=ObjectId(), extension=f"10{i}").save() for i in range(4)]
+    coll = ConformanceLine._get_collection()
+    assert coll.find_one({"_id": lines[2].pk})["extension"] == "102"
+    assert coll.find_one({"_id": ObjectId()}) is None
+    assert ConformanceLine.objects(pk=lines[1].pk).first().extension == "101"
+    assert ConformanceLine.objects.get(pk=lines[3].pk).extension == "103"
+    assert ConformanceLine.objects(pk=ObjectId()).first() is None
+    found = ConformanceLine.objects(pk__in=[lines[0].pk, lines[3].pk, ObjectId()])  # checking references exist
+    assert sorted(line.extension for line in found) == ["100", "103"]
+
+
+def test_count_documents_with_plain_filters(mongo_db: Database) -> None:
+    coll = mongo_db.users
+    site = str(ObjectId())
+    coll.insert_many([{"username": f"u{i:02}", "role": "admin" if i % 3 == 0 else "support", "epoch": i % 2,
+                       "active": i % 4 != 0, "site": site if i < 5 else str(ObjectId())} for i in range(12)])
+    for query, expected in [
+        ({}, 12),
+        ({"role": "admin"}, 4),
+        ({"epoch": 1}, 6),
+        ({"active": False}, 3),
+        ({"active": True, "role": "support", "epoch": 0}, 2),
+        ({"site": site}, 5),
+        ({"site": site, "active": True}, 3),
+        ({"username": "nobody"}, 0),
+    ]:
+        assert coll.count_documents(query) == expected, query
+        assert len(list(coll.find(query))) == expected, query
+
+
+def test_count_with_limit_mongoengine(mongo_db: Database) -> None:
+    # The first start asks whether any user exists.
+    assert ConformanceSite.objects.limit(1).count(with_limit_and_skip=True) == 0
+    for name in ("HQ", "Annex"):
+        ConformanceSite(name=name).save()
+    assert ConformanceSite.objects.limit(1).count(with_limit_and_skip=True) == 1
+
+
+def test_case_insensitive_prefix_search(mongo_db: Database) -> None:
+    coll = mongo_db.customers
+    coll.create_index("reference", unique=True)
+    coll.create_index("name")
+    coll.insert_many([
+        {"reference": "C-001", "name": "ACME Corp", "active": True},
+        {"reference": "C-002", "name": "acme west", "active": False},
+        {"reference": "ACM-3", "name": "Bolt", "active": True},
+        {"reference": "C-004", "name": "a.b (x) +33", "active": True},
+        {"reference": "C-005", "name": "axb", "active": True},
+    ])
+
+    def search(q: str, **filters: Any) -> list[str]:
+        query = {**filters, "$or": [{"reference": prefix(q)}, {"name": prefix(q)}]}
+        found = sorted(d["reference"] for d in coll.find(query))
+        assert coll.count_documents(query) == len(found)
+        return found
+
+    assert search("acm") == ["ACM-3", "C-001", "C-002"]
+    assert search("ACME C") == ["C-001"]
+    assert search("acm", active=True) == ["ACM-3", "C-001"]
+    assert search("c-00") == ["C-001", "C-002", "C-004", "C-005"]
+    assert search("A.B (X) +3") == ["C-004"]  # regex characters are matched literally
+    assert search("cme") == []  # a prefix, not a substring
+
+
+def paged(coll: Collection, sort: list[tuple[str, int]], size: int) -> list[Any]:
+    """Every document id, fetched page by page as the API lists records."""
+    seen, page = [], 0
+    while True:
+        batch = [d["_id"] for d in coll.find({}).sort(sort).skip(page * size).limit(size)]
+        seen += batch
+        if len(batch) < size:
+            return seen
+        page += 1
+
+
+def test_sort_with_id_tie_breaker_skip_limit(mongo_db: Database) -> None:
+    coll = mongo_db.equipment
+    docs = [{"state": ("in_stock", "installed", "failed")[i % 3], "serial": f"s{i % 5}",
+             "created_at": utc(2026, 1, 1 + i % 4)} for i in range(25)]
+    for i, doc in enumerate(docs):
+        if i % 4:
+            doc["go_live"] = utc(2026, 3, 1 + i % 2)  # optional: absent sorts first ascending
+    coll.insert_many(docs)
+
+    def order(keys: list[tuple[str, int]]) -> list[ObjectId]:
+        rows = sorted(docs, key=lambda d: d["_id"], reverse=keys[-1][1] < 0)
+        for name, direction in reversed(keys):  # stable sorts, least significant key first
+            rows.sort(key=lambda d: (name in d, d.get(name, 0)), reverse=direction < 0)
+        return [d["_id"] for d in rows]
+
+    for keys in ([("state", ASCENDING)], [("created_at", DESCENDING)], [("go_live", ASCENDING)],
+                 [("go_live", DESCENDING)], [("state", ASCENDING), ("serial", DESCENDING)],
+                 [("created_at", DESCENDING), ("state", ASCENDING)]):
+        sort = keys + [("_id", keys[-1][1])]
+        assert paged(coll, sort, 7) == order(keys), sort
+    assert [d["serial"] for d in coll.find({"state": "failed"}).sort([("serial", DESCENDING), ("_id", DESCENDING)])
+            .limit(3)] == ["s4", "s3", "s3"]
+
+
+def test_event_listing_mongoengine(mongo_db: Database) -> None:
+    record, other = str(ObjectId()), str(ObjectId())
+    for i in range(9):
+        ConformanceEvent(at=utc(2026, 5, 17, 9, i // 3), actor="alice" if i % 2 else "bob", action="update",
+                         collection="equipment", object_id=record if i != 4 else other, request_id=f"r{i}").save()
+    ConformanceEvent(at=utc(2026, 5, 18), actor="alice", action="create", collection="lines", object_id=record).save()
+    events = ConformanceEvent.objects(collection="equipment", object_id=record).order_by("-at", "-id")
+    expected = sorted(ConformanceEvent.objects(collection="equipment", object_id=record), key=lambda e: (e.at, e.pk),
+                      reverse=True)
+    assert events.count() == 8
+    assert [e.pk for e in events.skip(0).limit(3)] + [e.pk for e in events.skip(3).limit(5)] == [e.pk for e in expected]
+    assert ConformanceEvent.objects(actor="alice", collection="equipment").count() == 4
+    assert [e.request_id for e in ConformanceEvent.objects(request_id="r4")] == ["r4"]
+    assert ConformanceEvent.objects.first().collection == "lines"  # default ordering: newest first
+
+
+def test_aggregation_match_group_sort(mongo_db: Database) -> None:
+    coll = mongo_db.equipment
+    customer = str(ObjectId())
+    states = ["in_stock"] * 4 + ["installed"] * 3 + ["failed"] * 2 + ["scrapped"]
+    coll.insert_many([{"state": s, "customer": customer} for s in states] + [{"state": "failed", "customer": "x"}])
+    result = list(coll.aggregate([
+        {"$match": {"customer": customer, "state": {"$ne": "scrapped"}}},
+        {"$group": {"_id": "$state", "count": {"$sum": 1}}},
+        {"$sort": {"count": -1, "_id": 1}},
+    ]))
+    assert result == [
+        {"_id": "in_stock", "count": 4},
+        {"_id": "installed", "count": 3},
+        {"_id": "failed", "count": 2},
+    ]
+
+
+# --- TTL, events, datetimes -------------------------------------------------------------
+
+
+def test_ttl_index_expires_documents(mongo_db: Database) -> None:
+    coll = mongo_db.sessions
+    coll.create_index("expires_at", expireAfterSeconds=0)
+    assert any(index.get("expireAfterSeconds") == 0 for index in coll.index_information().values())
+    now = datetime.now(timezone.utc)
+    coll.insert_one({"token": "old", "expires_at": now - timedelta(hours=1)})
+    coll.insert_one({"token": "new", "expires_at": now + timedelta(hours=1)})
+    # MongoDB deletes expired documents in a background pass up to a minute
+    # late, so code that must not see them filters on the expiry itself.
+    assert [d["token"] for d in coll.find({"expires_at": {"$gt": now}})] == ["new"]
+    if ON_EMBEDDED_DB:  # NX-27017 hides them at once
+        assert [d["token"] for d in coll.find({})] == ["new"]
+        assert coll.find_one({"token": "old"}) is None
+
+
+SNAPSHOT_BEFORE = {
+    "serial": "T54W-0001", "state": "delivered", "version": 3, "site": None, "lines": [],
+    "created_at": utc(2026, 5, 1, 8, 0, 0, 250000), "updated_at": utc(2026, 5, 2, 8, 0),
+}
+SNAPSHOT_AFTER = {
+    **SNAPSHOT_BEFORE, "state": "installed", "version": 4, "site": "6650a1b2c3d4e5f601234567",
+    "lines": ["6650a1b2c3d4e5f601234568", "6650a1b2c3d4e5f601234569"],
+    "updated_at": utc(2026, 5, 17, 9, 30, 15), "go_live_date": utc(2026, 5, 17),
+    "notes": "Réception, 2ᵉ étage", "ranges": {"allowed": ["192.0.2.0/24"], "count": 1},
+}
+
+
+def test_nested_event_round_trip(mongo_db: Database) -> None:
+    event = {"at": utc(2026, 5, 17, 9, 30, 15), "actor": "warehouse:alice", "action": "update",
+             "collection": "equipment", "object_id": str(ObjectId()), "before": SNAPSHOT_BEFORE,
+             "after": SNAPSHOT_AFTER, "request_id": "req-8f14e45f"}
+    oid = mongo_db.events.insert_one(dict(event)).inserted_id
+    assert mongo_db.events.find_one({"_id": oid}) == {"_id": oid, **event}
+
+
+def test_nested_event_round_trip_mongoengine(mongo_db: Database) -> None:
+    event = ConformanceEvent(at=utc(2026, 5, 17, 9, 30), actor="support:bob", action="update",
+                             collection="equipment", object_id=str(ObjectId()), before=SNAPSHOT_BEFORE,
+                             after=SNAPSHOT_AFTER, request_id="r1").save(force_insert=True)
+    loaded = ConformanceEvent.objects.get(pk=event.pk)
+    assert (loaded.before, loaded.after, loaded.request_id) == (SNAPSHOT_BEFORE, SNAPSHOT_AFTER, "r1")
+    assert isinstance(loaded.after["updated_at"], datetime)
+
+
+def test_datetime_round_trip_is_tz_aware(mongo_db: Database) -> None:
+    paris_summer = timezone(timedelta(hours=2))
+    stamp = datetime(2024, 7, 1, 10, 0, 0, 123000, tzinfo=paris_summer)
+    oid = mongo_db.stamps.insert_one({"at": stamp}).inserted_id
+    loaded = mongo_db.stamps.find_one({"_id": oid})["at"]
+    assert loaded == stamp and loaded.utcoffset() == timedelta(0)
+    device = ConformanceDevice(mac="a", updated_at=stamp).save()
+    assert ConformanceDevice.objects.get(pk=device.pk).updated_at == stamp
+
+
+# --- transactions -----------------------------------------------------------------------
+
+
+def test_transaction_commits_two_collections(mongo_db: Database) -> None:
+    # Created beforehand: older MongoDB releases cannot create collections
+    # inside a transaction.
+    mongo_db.create_collection("devices")
+    mongo_db.create_collection("events")
+    client = mongo_db.client
+    with client.start_session() as session, session.start_transaction():
+        oid = mongo_db.devices.insert_one({"mac": "a", "state": "in_stock"}, session=session).inserted_id
+        mongo_db.events.insert_one({"object_id": str(oid), "action": "create"}, session=session)
+    assert mongo_db.devices.find_one({"_id": oid})["state"] == "in_stock"
+    assert [e["action"] for e in mongo_db.events.find({})] == ["create"]
+
+
+def test_aborted_transaction_writes_nothing(mongo_db: Database) -> None:
+    mongo_db.create_collection("devices")
+    mongo_db.create_collection("events")
+    with mongo_db.client.start_session() as session:
+        with pytest.raises(RuntimeError), session.start_transaction():
+            oid = mongo_db.devices.insert_one({"mac": "a"}, session=session).inserted_id
+            mongo_db.events.insert_one({"object_id": str(oid)}, session=session)
+            raise RuntimeError("request failed half-way")
+    assert mongo_db.devices.count_documents({}) == 0
+    assert mongo_db.events.count_documents({}) == 0
