@@ -10,6 +10,7 @@ from inventory.events import Actor
 from inventory.passwords import check_password_policy, hash_password
 from inventory.secret_box import random_secret
 from inventory.staff import User
+from provisioner.settings import ConfigError
 
 ENV_ADMIN_PASSWORD = "PROVISIONER_ADMIN_PASSWORD"
 ADMIN_USERNAME = "admin"
@@ -20,12 +21,16 @@ def create_first_admin(environ: Mapping[str, str] = os.environ) -> str | None:
 
     With PROVISIONER_ADMIN_PASSWORD set, that password is used and need not be changed (automated
     installs); otherwise a random one is returned for printing once and must be changed at first use.
+    Raises ConfigError when the given password breaks the policy.
     """
     if User.objects.limit(1).count(with_limit_and_skip=True):
         return None
     given = environ.get(ENV_ADMIN_PASSWORD, "")
     if given:
-        check_password_policy(given)
+        try:
+            check_password_policy(given)
+        except ValueError as exc:  # the installer's mistake: a one-line error, not a traceback
+            raise ConfigError([f"{ENV_ADMIN_PASSWORD}: {exc} (environment variable)"]) from None
     password = given or random_secret(20)
     user = User(username=ADMIN_USERNAME, display_name="Administrator", roles=["admin"],
                 password_hash=hash_password(password), must_change_password=not given)

@@ -84,6 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(serve(settings, demo=args.demo))
     except OSError as exc:
+        if exc.filename:  # the data directory or a file in it, not a listening socket
+            raise CommandError(f"cannot use {exc.filename}: {exc.strerror or exc}") from None
         raise CommandError(f"cannot listen: {exc.strerror or exc} (is another server using the port?)") from None
 
 

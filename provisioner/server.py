@@ -78,9 +78,13 @@ async def serve(settings: Settings, demo: bool = False) -> int:
     finally:
         for server in servers:
             server.stop()
-        for server in servers:
-            await asyncio.wait_for(server.close_all_connections(), timeout=5)
-        storage.close()
+        try:
+            for server in servers:
+                await asyncio.wait_for(server.close_all_connections(), timeout=5)
+        except asyncio.TimeoutError:
+            log.warning("some connections were still open after 5 s; closing anyway")
+        finally:
+            storage.close()
     log.info("stopped")
     return 0
 

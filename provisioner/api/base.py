@@ -96,8 +96,12 @@ class BaseHandler(tornado.web.RequestHandler):
             raise ApiError(415, f"send JSON with 'Content-Type: application/json', not {kind!r}")
         try:
             body = json.loads(self.request.body or b"{}")
+            # json.loads accepts escaped lone surrogates ("\ud800"), which neither the database nor an answer can encode.
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiError(400, f"the body is not valid JSON: {exc}") from None
+        except UnicodeEncodeError:
+            raise ApiError(400, "the body is not valid JSON: it holds a lone surrogate such as \\ud800") from None
         if not isinstance(body, dict):
             raise ApiError(400, "the body must be a JSON object")
         return body

@@ -155,7 +155,8 @@ _PARSERS = {
 
 def bounded_int(text: str, low: int, high: int, name: str, problems: dict[str, str]) -> int:
     """A query-string integer within [low, high]; a problem is noted under `name` otherwise."""
-    if not text.isdigit() or not low <= int(text) <= high:
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         problems[name] = f"expected an integer from {low} to {high}"
         return low
     return int(text)

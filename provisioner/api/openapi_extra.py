@@ -87,6 +87,11 @@ OTHER_PATHS: dict[str, Any] = {
         "tags": ["events"], "summary": "The append-only event log", "operationId": "list_events",
         "parameters": _PAGING + _EVENT_FILTERS,
         "responses": {**_ok("EventList", "Events, newest first"), **_errors("400", "401", "403")}}},
+    "/api/v1/openapi.json": {"get": {
+        "tags": ["operations"], "summary": "This description", "operationId": "openapi",
+        "responses": {"200": {"description": "The OpenAPI 3 document",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      **_errors("401", "403")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",

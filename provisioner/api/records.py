@@ -99,7 +99,8 @@ class ResourceHandler(BaseHandler):
         header = self.request.headers.get("If-Match")
         if header:
             text = header.strip().strip('W/').strip('"')
-            if not text.isdigit():
+            # isdigit() alone accepts "²", which int() refuses; the database holds no integer past 64 bits.
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
                 raise ApiError(400, "If-Match must hold the record's version, such as \"3\"")
             return int(text)
         if self.request.body and self.request.method == "PATCH":
