@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
@@ -34,6 +33,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "https.port": getattr(args, "https_port", None),
         "tftp.port": getattr(args, "tftp_port", None),
         "sip.port": getattr(args, "sip_port", None),
+        "workers": getattr(args, "workers", None),
     }
     path = getattr(args, "config", None) or os.environ.get(ENV_CONFIG) or None
     return load_settings(path, os.environ, overrides)
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     for name in ("http", "https", "tftp", "sip"):
         serve.add_argument(f"--{name}-port", type=_port, metavar="PORT", help=f"{name.upper()} port (overrides the file)")
+    serve.add_argument("--workers", type=int, choices=range(0, 65), metavar="N",
+                       help="server processes sharing the ports; 0 = one per core (overrides the file)")
     serve.add_argument("--demo", action="store_true", help="load the demo fleet before serving (skipped if loaded)")
 
     check = commands.add_parser("check-config", help="validate a configuration file and print the effective settings")
@@ -76,13 +78,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from provisioner.server import serve
+def _metrics_directory(settings: Settings) -> None:
+    """With several workers, give prometheus-client a fresh directory to add their figures up in."""
+    folder = settings.data_path / "run" / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
+
+def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging(settings.logging.level, settings.logging.format, settings.logging.access_log)
     try:
-        return asyncio.run(serve(settings, demo=args.demo))
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+        if settings.worker_count > 1:
+            _metrics_directory(settings)
+        from provisioner.server import run  # after the metrics directory is chosen
+
+        return run(settings, demo=args.demo)
     except OSError as exc:
         if exc.filename:  # the data directory or a file in it, not a listening socket
             raise CommandError(f"cannot use {exc.filename}: {exc.strerror or exc}") from None

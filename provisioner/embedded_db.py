@@ -12,10 +12,8 @@ makes the child die with us.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +24,8 @@ from typing import Any
 
 import pymongo
 import pymongo.errors
+
+from provisioner.child_processes import die_with_parent_hook, pid_alive, terminate
 
 __all__ = ["DatabaseInUse", "DatabaseStartError", "EmbeddedDatabase",
            "EmbeddedDatabaseError", "find_running"]
@@ -42,7 +42,6 @@ _LOG_TAIL_LINES = 20
 # (the package __init__ imports that module), and the console script depends
 # on PATH. The command line still names nx_27017, which orphan detection needs.
 _NX_BOOTSTRAP = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
-_PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -59,23 +58,6 @@ class DatabaseStartError(EmbeddedDatabaseError):
 
 def _uri(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
-
-
-def _pid_alive(pid: Any) -> bool:
-    """True if `pid` names a running process (zombies count as dead)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (not Linux): trust kill(0)
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _is_our_nx(pid: int, db_dir: Path) -> bool:
@@ -102,43 +84,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> Any:
-    """A preexec_fn that makes the child get SIGTERM when we die (Linux only).
-
-    The kernel sends the signal when the *thread* that forked exits, so start
-    the database from a long-lived thread (the main one).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-        if os.getppid() != parent:  # we died between fork and prctl
-            os._exit(1)
-
-    return preexec
-
-
-def _terminate(pid: int, grace: float) -> None:
-    """SIGTERM `pid`, then SIGKILL it if it still runs after `grace` seconds."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and _pid_alive(pid):
-            time.sleep(0.05)
-        if not _pid_alive(pid):
-            return
-
-
 def find_running(data_dir: Path) -> str | None:
     """The URI of the embedded database a live server runs on `data_dir`, else None."""
     state = _read_state(Path(data_dir) / STATE_FILE) or {}
-    alive = _pid_alive(state.get("owner_pid")) and _pid_alive(state.get("db_pid"))
+    alive = pid_alive(state.get("owner_pid")) and pid_alive(state.get("db_pid"))
     return _uri(state["port"]) if alive and isinstance(state.get("port"), int) else None
 
 
@@ -207,14 +156,14 @@ class EmbeddedDatabase:
         state = _read_state(state_path)
         if state:
             owner, db_pid = state.get("owner_pid"), state.get("db_pid")
-            db_alive = _pid_alive(db_pid) and _is_our_nx(db_pid, self.data_dir / DB_DIR)
-            if _pid_alive(owner) and (owner != os.getpid() or db_alive):
+            db_alive = pid_alive(db_pid) and _is_our_nx(db_pid, self.data_dir / DB_DIR)
+            if pid_alive(owner) and (owner != os.getpid() or db_alive):
                 raise DatabaseInUse(
                     f"another server (pid {owner}) uses the data directory "
                     f"{self.data_dir}; stop it or choose another data directory"
                 )
             if db_alive:  # the owner crashed and left its database running
-                _terminate(db_pid, _ORPHAN_GRACE)
+                terminate(db_pid, _ORPHAN_GRACE)
         state_path.unlink(missing_ok=True)
         # nx refuses to start while its pid file names a live process, and
         # after a crash that pid may have been reused by anything.
@@ -235,7 +184,7 @@ class EmbeddedDatabase:
                  "--pid-file", str(self.data_dir / PID_FILE),
                  "--log-file", os.devnull],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.data_dir, preexec_fn=_die_with_parent(),
+                cwd=self.data_dir, preexec_fn=die_with_parent_hook(),
             )
         self._port = port
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+#: Set (by `provisioner serve` with several workers) before this module is imported: each worker
+#: then writes its figures to files there and /metrics adds them up.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 HTTP_REQUESTS = Counter(
     "provisioner_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
@@ -11,11 +17,27 @@ HTTP_SECONDS = Histogram(
     "provisioner_http_request_seconds", "Time to answer an HTTP request", ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-DATABASE_UP = Gauge("provisioner_database_up", "1 when the last health check reached the database")
-START_SECONDS = Gauge("provisioner_start_seconds", "Seconds from process start to ready")
+DATABASE_UP = Gauge("provisioner_database_up", "1 when the last health check reached the database",
+                    multiprocess_mode="max")
+START_SECONDS = Gauge("provisioner_start_seconds", "Seconds from process start to ready", multiprocess_mode="max")
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request under its route pattern (never the raw path: ids would explode the series)."""
     HTTP_REQUESTS.labels(route, method, str(status)).inc()
     HTTP_SECONDS.labels(route).observe(seconds)
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus text format, added up over the workers when there are several."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def forget_worker(pid: int) -> None:
+    """Drop a dead worker's live gauges (multi-process mode only)."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.mark_process_dead(pid)

@@ -1,4 +1,4 @@
-"""`provisioner serve`: open storage, create the first admin, start the listeners, and stop cleanly on a signal."""
+"""`provisioner serve`: open storage, create the first admin, bind the listeners, serve in one or more processes."""
 
 from __future__ import annotations
 
@@ -6,20 +6,38 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import ssl
 import time
+from dataclasses import dataclass
 
 import tornado.httpserver
+import tornado.netutil
 
+from inventory.secret_box import SecretBox
 from provisioner.app import MAX_BODY_BYTES, make_app
 from provisioner.bootstrap import ENV_ADMIN_PASSWORD, create_first_admin
 from provisioner.keys import cookie_secret, load_secret_box
-from provisioner.metrics import START_SECONDS
+from provisioner.metrics import START_SECONDS, forget_worker
 from provisioner.services import Services
 from provisioner.settings import Settings
 from provisioner.storage import Storage
+from provisioner.workers import supervise
 
 log = logging.getLogger("provisioner.server")
+CLOSE_CONNECTIONS_SECONDS = 5
+
+
+@dataclass
+class Listeners:
+    """Sockets bound once by the parent, so every worker accepts on the same ports."""
+
+    http: list[socket.socket]
+    https: list[socket.socket]
+
+    def close(self) -> None:
+        for sock in self.http + self.https:
+            sock.close()
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext:
@@ -44,14 +62,24 @@ def announce_first_admin(password: str) -> None:
     )
 
 
-async def serve(settings: Settings, demo: bool = False) -> int:
+def _bind(settings: Settings) -> Listeners:
+    http = tornado.netutil.bind_sockets(settings.http.port, settings.http.address)
+    log.info("listening: http on %s:%d", settings.http.address, settings.http.port)
+    https: list[socket.socket] = []
+    if settings.https.enabled:
+        https = tornado.netutil.bind_sockets(settings.https.port, settings.https.address)
+        log.info("listening: https on %s:%d", settings.https.address, settings.https.port)
+    return Listeners(http, https)
+
+
+def run(settings: Settings, demo: bool = False) -> int:
     """Run the server until SIGINT or SIGTERM; returns the exit status."""
     started = time.monotonic()
     settings.data_path.mkdir(parents=True, exist_ok=True)
     box = load_secret_box(settings.secret_key_path)
     storage = Storage(settings)
     log.info("storage: %s", storage.open())
-    servers: list[tornado.httpserver.HTTPServer] = []
+    listeners: Listeners | None = None
     try:
         password = create_first_admin()
         if password:
@@ -60,32 +88,51 @@ async def serve(settings: Settings, demo: bool = False) -> int:
             from provisioner.demo import load_demo
 
             log.info("demo data: %s", load_demo(box))
-        app = make_app(Services(settings=settings, box=box, cookie_secret=cookie_secret(box)))
-        http = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES, xheaders=False)
-        http.listen(settings.http.port, settings.http.address)
-        servers.append(http)
-        log.info("listening: http on %s:%d", settings.http.address, settings.http.port)
-        if settings.https.enabled:
-            https = tornado.httpserver.HTTPServer(app, ssl_options=_tls_context(settings), max_body_size=MAX_BODY_BYTES)
-            https.listen(settings.https.port, settings.https.address)
-            servers.append(https)
-            log.info("listening: https on %s:%d", settings.https.address, settings.https.port)
-        elapsed = time.monotonic() - started
-        START_SECONDS.set(elapsed)
-        log.info("ready in %.2f s (pid %d)", elapsed, os.getpid())
-        await _until_signalled()
-        log.info("stopping")
+        listeners = _bind(settings)
+        count = settings.worker_count
+        if count == 1:
+            return asyncio.run(_serve(settings, box, listeners, started))
+        storage.disconnect()
+        log.info("ready in %.2f s (pid %d) with %d workers", time.monotonic() - started, os.getpid(), count)
+
+        def worker(index: int) -> int:
+            storage.reconnect()
+            return asyncio.run(_serve(settings, box, listeners, started, index))
+
+        status = supervise(count, worker, on_exit=forget_worker)
+        log.info("stopped")
+        return status
     finally:
-        for server in servers:
-            server.stop()
-        try:
-            for server in servers:
-                await asyncio.wait_for(server.close_all_connections(), timeout=5)
-        except asyncio.TimeoutError:
-            log.warning("some connections were still open after 5 s; closing anyway")
-        finally:
-            storage.close()
-    log.info("stopped")
+        if listeners is not None:
+            listeners.close()
+        storage.close()
+
+
+async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, started: float,
+                 worker: int | None = None) -> int:
+    """Serve HTTP(S) on the bound sockets in this process until SIGINT or SIGTERM."""
+    app = make_app(Services(settings=settings, box=box, cookie_secret=cookie_secret(box)))
+    servers = [tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)]
+    servers[0].add_sockets(listeners.http)
+    if listeners.https:
+        servers.append(tornado.httpserver.HTTPServer(app, ssl_options=_tls_context(settings), max_body_size=MAX_BODY_BYTES))
+        servers[1].add_sockets(listeners.https)
+    elapsed = time.monotonic() - started
+    START_SECONDS.set(elapsed)
+    if worker is None:
+        log.info("ready in %.2f s (pid %d)", elapsed, os.getpid())
+    else:
+        log.info("worker %d ready (pid %d)", worker, os.getpid())
+    await _until_signalled()
+    log.info("stopping")
+    for server in servers:
+        server.stop()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(s.close_all_connections() for s in servers)), CLOSE_CONNECTIONS_SECONDS)
+    except asyncio.TimeoutError:
+        log.warning("some connections were still open after %d s; closing anyway", CLOSE_CONNECTIONS_SECONDS)
+    if worker is None:
+        log.info("stopped")
     return 0
 
 

@@ -135,6 +135,7 @@ class Settings:
     """The effective configuration; `sources` says where each dotted setting's value came from."""
 
     data_dir: str
+    workers: int
     http: HttpSettings
     https: HttpsSettings
     tftp: TftpSettings
@@ -145,6 +146,11 @@ class Settings:
     calendar: CalendarSettings
     logging: LoggingSettings
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+
+    @property
+    def worker_count(self) -> int:
+        """How many server processes to run (`workers: 0` means one per processor core)."""
+        return self.workers or os.cpu_count() or 1
 
     @property
     def data_path(self) -> Path:

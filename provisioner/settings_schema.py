@@ -148,6 +148,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", str, "var", NON_EMPTY,
             "Embedded database, key file, pid files and logs; relative to the current directory"),
+    Setting("workers", int, 0, int_range(0, 64),
+            "Server processes sharing the listening ports; 0 means one per processor core"),
     Setting("http.address", str, "0.0.0.0", IP, "Address the HTTP server listens on"),
     Setting("http.port", int, 8080, PORT, "HTTP port"),
     Setting("https.address", str, "0.0.0.0", IP, "Address the HTTPS server listens on"),

@@ -41,6 +41,7 @@ class Storage:
         self.settings = settings
         self.reuse_running = reuse_running
         self.embedded: EmbeddedDatabase | None = None
+        self.uri = ""
 
     def open(self) -> str:
         """Start or find the database, connect and create indexes; returns a URI safe to log."""
@@ -55,13 +56,22 @@ class Storage:
                 self.embedded = EmbeddedDatabase(self.settings.data_path, config.embedded_start_timeout)
                 uri = self.embedded.start()
             shown = f"{uri} (embedded NX-27017, files in {self.settings.data_path / 'db'})"
+        self.uri = uri
         connect(uri, config.database)
         ensure_indexes()
         return shown
 
+    def reconnect(self) -> None:
+        """Connect again, in a forked worker: a client must never cross a fork."""
+        connect(self.uri, self.settings.storage.database)
+
+    def disconnect(self) -> None:
+        """Drop this process's connection, keeping the embedded server running (before forking workers)."""
+        me.disconnect(alias="default")
+
     def close(self) -> None:
         """Disconnect, and stop the embedded server if this process started it."""
-        me.disconnect(alias="default")
+        self.disconnect()
         if self.embedded is not None:
             self.embedded.stop()
             self.embedded = None

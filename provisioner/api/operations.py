@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 import mongoengine as me
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pymongo.errors import PyMongoError
 
 from inventory.events import Event
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field, bounded_int
-from provisioner.metrics import DATABASE_UP
+from provisioner.metrics import DATABASE_UP, exposition
 
 EVENT_FILTERS = {"collection": "string", "object_id": "string", "actor": "string", "request_id": "string"}
 
@@ -42,7 +42,7 @@ class MetricsHandler(BaseHandler):
 
     def get(self) -> None:
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
-        self.finish(generate_latest())
+        self.finish(exposition())
 
 
 class EventsHandler(BaseHandler):
