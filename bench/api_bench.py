@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from server_process import ServerProcess, free_port  # noqa: E402
+from server_process import ServerProcess, child_pids, free_port  # noqa: E402
 
 #: (vendor, model) pairs cycled through by the equipment creations.
 PHONES = [("yealink", "T46U"), ("polycom", "VVX450"), ("snom", "D785"), ("fanvil", "X5U"), ("cisco", "SPA504G")]
@@ -84,18 +84,6 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-
-def child_pids(pid: int) -> list[int]:
-    """The direct children of a process (the server's embedded database)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                    children.append(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return children
 
 
 def _is_database(pid: int) -> bool:

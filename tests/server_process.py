@@ -129,3 +129,37 @@ class ServerProcess:
                                        data=json.dumps({"name": "tests"}).encode(),
                                        headers={"Content-Type": "application/json", "X-XSRFToken": xsrf})
         return json.loads(opener.open(issue, timeout=10).read())["token"]
+
+
+# -- processes --------------------------------------------------------------------------
+
+
+def wait_until(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `condition` every 50 ms for at most `seconds`; whether it became true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def nx_running(pid: int) -> bool:
+    """Whether `pid` is a live NX-27017 process (a zombie has no command line)."""
+    try:
+        return b"nx_27017" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process: its embedded database and its workers."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return children

@@ -10,7 +10,6 @@ import re
 import ssl
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from server_process import ADMIN_PASSWORD, ServerProcess, free_port
+from server_process import ADMIN_PASSWORD, ServerProcess, free_port, nx_running, wait_until
 
 from inventory.catalogue import VENDORS
 from provisioner.app import routes
@@ -86,13 +85,6 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     return entries
 
 
-def nx_running(pid: int) -> bool:
-    """Whether `pid` is still a live NX-27017 process (a zombie has no command line)."""
-    try:
-        return b"nx_27017" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
 
 def nx_processes_on(data_dir: Path) -> list[int]:
     """Pids of the live NX-27017 processes whose files are under `data_dir`."""
@@ -107,15 +99,6 @@ def nx_processes_on(data_dir: Path) -> list[int]:
                 found.append(int(entry.name))
     return found
 
-
-def wait_until(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    """Poll `condition` every 50 ms for at most `seconds`; whether it became true."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def run_command(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from server_process import ServerProcess
+from server_process import ServerProcess, nx_running, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -38,22 +38,6 @@ def create_until_failure(server: ServerProcess, token: str, created: list[str], 
             created.append(reference)
 
 
-def nx_running(pid: int) -> bool:
-    """Whether `pid` is still a live NX-27017 process (a zombie has no command line)."""
-    try:
-        return b"nx_27017" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def wait_until(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    """Poll `condition` every 50 ms for at most `seconds`; whether it became true."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 # "stale state file": the database child dies with the server (PDEATHSIG) and only its state file is left.
