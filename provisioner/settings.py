@@ -122,6 +122,20 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class ProviderSettings:
+    """The provider's platform as the devices see it: SIP, provisioning, NTP, management ranges."""
+
+    sip_domain: str
+    sip_port: int
+    sip_transport: str
+    provisioning_url: str
+    ntp_servers: tuple[str, ...]
+    management_networks: tuple[str, ...]
+    voice_vlan: int
+    voicemail_number: str
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     """Log level and format."""
 
@@ -144,6 +158,7 @@ class Settings:
     secrets: SecretsSettings
     api: ApiSettings
     calendar: CalendarSettings
+    provider: ProviderSettings
     logging: LoggingSettings
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
 

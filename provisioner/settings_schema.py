@@ -106,12 +106,25 @@ def _are_days(days: tuple[str, ...]) -> bool:
     return bool(days) and len(set(days)) == len(days) and set(days) <= set(DAYS)
 
 
+def _are_networks(networks: tuple[str, ...]) -> bool:
+    try:
+        return all(ipaddress.ip_network(text, strict=False) for text in networks)
+    except ValueError:
+        return False
+
+
+def _are_hosts(hosts: tuple[str, ...]) -> bool:
+    return all(_HOST.fullmatch(host) for host in hosts)
+
+
 def _load_private_key(data: bytes) -> object:
     return serialization.load_pem_private_key(data, None)
 
 
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DATABASE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_URL = re.compile(r"https?://[A-Za-z0-9.\[\]:-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 # YAML 1.1 reads an unquoted 18:00 as the number 1080, hence the reminder to quote.
 TIME = Check('a time "HH:MM" from 00:00 to 23:59 (quoted in YAML)', lambda value: bool(_TIME.fullmatch(value)))
 PORT = int_range(1, 65535)
@@ -194,6 +207,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("calendar.business_hours_end", str, "18:00", TIME, "End of business hours"),
     Setting("calendar.replacement_hours", str, "calendar", one_of("calendar", "business"),
             "How the 72-hour replacement target of the contract's clause 4 is counted"),
+    Setting("provider.sip_domain", str, "sip.example.net", Check("a host name or address", lambda v: bool(_HOST.fullmatch(v))),
+            "SIP domain and registrar the phones register to (our SIP core, or the provider's)"),
+    Setting("provider.sip_port", int, 5060, PORT, "SIP port the phones use"),
+    Setting("provider.sip_transport", str, "udp", one_of("udp", "tcp", "tls"),
+            "SIP transport; tls also turns SRTP on for the models that support it"),
+    Setting("provider.provisioning_url", str, "http://provisioning.example.net:8080",
+            Check("an http:// or https:// URL without query", lambda v: bool(_URL.fullmatch(v))),
+            "The only provisioning server the phones accept (pinned in every configuration)"),
+    Setting("provider.ntp_servers", list, ("0.fr.pool.ntp.org", "1.fr.pool.ntp.org"),
+            Check("a list of host names or addresses", _are_hosts), "NTP servers the devices use"),
+    Setting("provider.management_networks", list, ("192.0.2.0/24",),
+            Check("a list of address ranges (CIDR) such as 192.0.2.0/24", _are_networks),
+            "Provider address ranges allowed to manage devices and send them SIP (trusted servers)"),
+    Setting("provider.voice_vlan", int, 20, int_range(0, 4094), "Voice VLAN on routers and phones; 0 for none"),
+    Setting("provider.voicemail_number", str, "*98",
+            Check("digits, * or #", lambda v: bool(re.fullmatch(r"[0-9*#]{1,16}", v))), "Number that reaches voicemail"),
     Setting("logging.level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"),
             "Log level (case-insensitive)", normalize=str.upper),
     Setting("logging.format", str, "text", one_of("text", "json"), "Log line format"),

@@ -1,0 +1,76 @@
+"""Rendering configuration templates: sandboxed Jinja2, undefined names are errors, model before vendor.
+
+Templates live in phone_templates/<vendor>/; a model may override a vendor template with
+phone_templates/<vendor>/models/<MODEL>/<template>, usually by extending it and replacing blocks.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+class RenderError(ValueError):
+    """A template failed to render; the message names the template and the line."""
+
+
+def templates_root() -> Path:
+    """The phone_templates folder, from a checkout or from an installed wheel (a namespace package)."""
+    import phone_templates
+
+    return Path(next(iter(phone_templates.__path__)))
+
+
+def _autoescape(name: str | None) -> bool:
+    # XML formats need escaping (a display name may hold "&"); key=value formats must stay verbatim.
+    return bool(name) and ".xml" in name
+
+
+def make_environment(root: Path | None = None, overrides: dict[str, str] | None = None) -> ImmutableSandboxedEnvironment:
+    """A sandboxed environment over the template folder, with database overrides (name -> source) first."""
+    loaders: list[jinja2.BaseLoader] = []
+    if overrides:
+        loaders.append(jinja2.DictLoader(overrides))
+    loaders.append(jinja2.FileSystemLoader(str(root or templates_root())))
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def template_names(vendor: str, template: str, model: str | None) -> list[str]:
+    """The templates to try for a file, most specific first."""
+    names = [f"{vendor}/{template}"]
+    if model:
+        names.insert(0, f"{vendor}/models/{model}/{template}")
+    return names
+
+
+def render(environment: jinja2.Environment, vendor: str, template: str, model: str | None, context: dict[str, Any]) -> str:
+    """The whole file, or RenderError: a device never gets a half-rendered file."""
+    try:
+        chosen = environment.select_template(template_names(vendor, template, model))
+        return chosen.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.name or template}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"no template {exc.name}") from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
+        raise RenderError(f"{_where(exc) or vendor + '/' + template}: {exc}") from None
+
+
+def _where(exc: BaseException) -> str | None:
+    """"name, line N" of the innermost template frame in a rendering error's traceback."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(".j2") or frame.filename == "<template>":
+            found = f"{frame.filename.rsplit('phone_templates/', 1)[-1]}, line {frame.lineno}"
+    return found

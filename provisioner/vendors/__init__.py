@@ -1,0 +1,10 @@
+"""The vendor modules, one per vendor or router family, and the registry the request pipeline asks."""
+
+from __future__ import annotations
+
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+
+#: Every vendor module, by name; adding a vendor is one module here and one template folder.
+VENDORS: dict[str, Vendor] = {}
+
+__all__ = ["VENDORS", "FileMatch", "UserAgent", "Vendor"]
