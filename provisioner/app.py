@@ -12,7 +12,10 @@ from provisioner.api.resources import RESOURCES
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
 from provisioner.logs import log_request
 from provisioner.metrics import observe_request
+from provisioner.provisioning.http_files import DeviceFileHandler
+from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
+from provisioner.vendors import VENDORS
 
 #: Bodies larger than this are refused before they are read; records are small.
 MAX_BODY_BYTES = 1024 * 1024
@@ -37,6 +40,7 @@ def routes(services: Services) -> list[tuple]:
         table.append((rf"/api/v1/{resource.name}", CollectionHandler, given))
         table.append((rf"/api/v1/{resource.name}/([^/]+)", ItemHandler, given))
     table.append((r"/api/.*", NotFoundHandler, shared))
+    table.append((r"/(.*)", DeviceFileHandler, {"provisioner": Provisioner(services, VENDORS.values())}))
     return table
 
 

@@ -11,13 +11,14 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Event
 from inventory.lines import Line
+from inventory.provisioning_log import Fetch, LastFetch, QuarantinedDevice
 from inventory.staff import ApiToken, User
 from provisioner.embedded_db import EmbeddedDatabase
 from provisioner.settings import Settings
 
 log = logging.getLogger("provisioner.storage")
 
-DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event)
+DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, Fetch, LastFetch, QuarantinedDevice)
 
 
 def connect(uri: str, database: str) -> None:

@@ -189,9 +189,11 @@ async def test_bad_list_queries_get_400_naming_the_parameter(call, admin, query,
 
 
 async def test_unknown_ids_and_paths_get_404(call, admin):
-    for path in ("/api/v1/customers/" + "0" * 24, "/api/v1/customers/nonsense", "/api/v1/nothing", "/nothing"):
+    for path in ("/api/v1/customers/" + "0" * 24, "/api/v1/customers/nonsense", "/api/v1/nothing"):
         answer = await call("GET", path, token=admin)
         assert answer.status == 404 and answer.body["status"] == 404, path
+    device_path = await call("GET", "/nothing", token=admin)  # outside /api: a device file that does not exist
+    assert (device_path.status, device_path.body) == (404, "Not Found\n")
 
 
 async def test_stale_version_is_refused_and_nothing_is_lost(call, admin):

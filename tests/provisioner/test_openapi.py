@@ -26,6 +26,7 @@ from provisioner.api.base import NotFoundHandler
 from provisioner.api.openapi import build_openapi
 from provisioner.api.resources import RESOURCES
 from provisioner.app import routes
+from provisioner.provisioning.http_files import DeviceFileHandler
 
 OPENAPI = "/api/v1/openapi.json"
 NO_SUCH_ID = "0" * 24
@@ -157,7 +158,7 @@ def _served_operations() -> dict[str, set[str]]:
     """Each route of the application under /api/v1, /healthz and /metrics, as a path template, with its methods."""
     served: dict[str, set[str]] = {}
     for pattern, handler, *_ in routes(services=None):  # the table only carries `services` along
-        if handler is NotFoundHandler:
+        if handler in (NotFoundHandler, DeviceFileHandler):  # catch-alls: JSON 404 under /api, device files elsewhere
             continue
         template = pattern.replace("([^/]+)", "{}").replace("\\.", ".")
         assert not re.search(r"[()\[\]*+?\\]", template), f"route {pattern!r} is not a plain path template"

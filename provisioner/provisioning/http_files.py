@@ -1,0 +1,53 @@
+"""The HTTP(S) front end for devices: every path outside /api is a file a device may ask for.
+
+A refused request and a file that does not exist get the same answer, byte for byte.
+"""
+
+from __future__ import annotations
+
+import tornado.web
+
+from provisioner.logs import request_id_var
+from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
+
+MISSING_BODY = b"Not Found\n"
+
+
+class DeviceFileHandler(tornado.web.RequestHandler):
+    """GET or HEAD a configuration file; ETag and If-None-Match spare unchanged downloads."""
+
+    route = "device file"
+
+    def initialize(self, provisioner: Provisioner) -> None:
+        self.provisioner = provisioner
+        request_id_var.set("")
+
+    def compute_etag(self) -> None:
+        return None  # ours is the content revision, set explicitly
+
+    def get(self, path: str) -> None:
+        request = DeviceRequest(path=self.request.path, user_agent=self.request.headers.get("User-Agent", ""),
+                                source=self.request.remote_ip or "", transport=self.request.protocol)
+        served = self.provisioner.serve(request)
+        if served is None:
+            self.set_status(404)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(MISSING_BODY)
+            return
+        etag = f'"{served.revision}"'
+        self.set_header("ETag", etag)
+        self.set_header("Cache-Control", "no-cache, private")
+        if etag in [tag.strip() for tag in self.request.headers.get("If-None-Match", "").split(",")]:
+            self.set_status(304)
+            self.finish()
+            return
+        self.set_header("Content-Type", served.content_type)
+        self.finish(served.body)
+
+    head = get
+
+    def write_error(self, status_code: int, **kwargs: object) -> None:
+        # Even a failure of ours must not tell a device apart from a missing file.
+        self.set_status(404)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(MISSING_BODY)
