@@ -120,6 +120,9 @@ class Provisioner:
         if reading is None:
             raise Miss(f"device is a {item.vendor}, request is not", excused)
         agent = reading.user_agent
+        if agent is None and request.transport != "tftp":
+            # Over HTTP every supported device names itself; a browser or a script does not.
+            raise Miss(f"no {item.vendor} user agent", excused)
         if agent is not None and agent.model and agent.model.lower() != item.model.lower():
             raise Miss(f"user agent model {agent.model} is not the device's {item.model}", excused)
         if item.state not in SERVED_STATES:
