@@ -7,6 +7,7 @@ import tornado.web
 from provisioner.api.base import NotFoundHandler
 from provisioner.api.openapi import OpenApiHandler, build_openapi
 from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
+from provisioner.api.provisioning import ClaimHandler, OutdatedHandler, PreviewHandler, QuarantineHandler
 from provisioner.api.records import CollectionHandler, ItemHandler
 from provisioner.api.resources import RESOURCES
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
@@ -39,8 +40,16 @@ def routes(services: Services) -> list[tuple]:
         given = {"services": services, "resource": resource}
         table.append((rf"/api/v1/{resource.name}", CollectionHandler, given))
         table.append((rf"/api/v1/{resource.name}/([^/]+)", ItemHandler, given))
-    table.append((r"/api/.*", NotFoundHandler, shared))
-    table.append((r"/(.*)", DeviceFileHandler, {"provisioner": Provisioner(services, VENDORS.values())}))
+    provisioner = Provisioner(services, VENDORS.values())
+    with_provisioner = {"services": services, "provisioner": provisioner}
+    table += [
+        (r"/api/v1/equipment/([^/]+)/configuration", PreviewHandler, with_provisioner),
+        (r"/api/v1/provisioning/outdated", OutdatedHandler, with_provisioner),
+        (r"/api/v1/quarantine", QuarantineHandler, shared),
+        (r"/api/v1/quarantine/([^/]+)/claim", ClaimHandler, shared),
+        (r"/api/.*", NotFoundHandler, shared),
+        (r"/(.*)", DeviceFileHandler, {"provisioner": provisioner}),
+    ]
     return table
 
 

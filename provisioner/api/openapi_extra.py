@@ -48,6 +48,27 @@ OTHER_SCHEMAS: dict[str, Any] = {
     "EventList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": _ref("Event")}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+    "Preview": {"type": "object", "required": ["file", "files", "revision", "content_type", "masked", "content"],
+                "properties": {"file": _STRING, "files": {"type": "array", "items": _STRING}, "revision": _STRING,
+                               "content_type": _STRING, "masked": {"type": "boolean"}, "content": _STRING}},
+    "OutdatedList": {"type": "object", "required": ["items", "total"], "properties": {
+        "items": {"type": "array", "items": {"type": "object", "required": ["equipment", "mac", "current_revision"],
+                                             "properties": {
+            "equipment": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "file": _STRING,
+            "current_revision": _STRING, "fetched_revision": {"type": "string", "nullable": True},
+            "fetched_at": _NULLABLE_TIME}}},
+        "total": {"type": "integer"}}},
+    "QuarantineList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
+        "items": {"type": "array", "items": {"type": "object", "required": ["id", "mac"], "properties": {
+            "id": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "firmware": _STRING,
+            "source": _STRING, "first_seen": {"type": "string", "format": "date-time"},
+            "last_seen": {"type": "string", "format": "date-time"}, "requests": {"type": "integer"}}}},
+        "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+    "Claim": {"type": "object", "required": ["serial"], "additionalProperties": False, "properties": {
+        "serial": {"type": "string", "maxLength": 64}, "model": {"type": "string", "maxLength": 40},
+        "ownership": {"type": "string", "enum": ["lent", "sold"]}, "notes": {"type": "string", "maxLength": 2000}}},
+    "Claimed": {"type": "object", "required": ["equipment", "mac", "serial"], "properties": {
+        "equipment": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "serial": _STRING, "state": _STRING}},
     "Health": {"type": "object", "required": ["status", "database"], "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": _STRING,
         "database_ms": {"type": "number"}, "uptime_s": {"type": "number"}}},
@@ -92,6 +113,26 @@ OTHER_PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "The OpenAPI 3 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
                       **_errors("401", "403")}}},
+    "/api/v1/equipment/{record_id}/configuration": {
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING}],
+        "get": {"tags": ["provisioning"], "summary": "A device's file exactly as served (secrets masked unless admin)",
+                "operationId": "preview_configuration",
+                "parameters": [{"name": "file", "in": "query", "schema": {"type": "string", "maxLength": 128}}],
+                "responses": {**_ok("Preview", "The rendered file"), **_errors("401", "403", "404")}}},
+    "/api/v1/provisioning/outdated": {"get": {
+        "tags": ["provisioning"], "summary": "Devices whose configuration changed since their last fetch",
+        "operationId": "list_outdated",
+        "responses": {**_ok("OutdatedList", "Devices to re-sync"), **_errors("401", "403")}}},
+    "/api/v1/quarantine": {"get": {
+        "tags": ["provisioning"], "summary": "Devices that asked without being in the inventory",
+        "operationId": "list_quarantine", "parameters": _PAGING,
+        "responses": {**_ok("QuarantineList", "Latest first"), **_errors("400", "401", "403")}}},
+    "/api/v1/quarantine/{entry_id}/claim": {
+        "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": _STRING}],
+        "post": {"tags": ["provisioning"], "summary": "Take a quarantined device into stock",
+                 "operationId": "claim_quarantined", "requestBody": _body("Claim"),
+                 "responses": {**_ok("Claimed", "Now equipment in stock", "201"),
+                               **_errors("400", "401", "403", "404", "409", "415", "422")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",

@@ -46,8 +46,12 @@ def provider_context(settings: Settings) -> dict[str, Any]:
     }
 
 
-def line_context(index: int, line: Line, box: SecretBox) -> dict[str, Any]:
-    """One line (account) of a device, numbered from 1, with its SIP password in clear."""
+#: What a secret reads as in a preview for someone who may not see it.
+MASK = "********"
+
+
+def line_context(index: int, line: Line, box: SecretBox, masked: bool = False) -> dict[str, Any]:
+    """One line (account) of a device, numbered from 1, with its SIP password in clear unless `masked`."""
     return {
         "index": index,
         "extension": line.extension,
@@ -55,13 +59,13 @@ def line_context(index: int, line: Line, box: SecretBox) -> dict[str, Any]:
         "number_national": national(line.number),
         "display_name": line.display_name,
         "sip_username": line.sip_username,
-        "sip_password": line.sip_password(box),
+        "sip_password": MASK if masked else line.sip_password(box),
         "voicemail": bool(line.voicemail),
     }
 
 
-def device_context(item: Equipment, box: SecretBox, settings: Settings) -> dict[str, Any]:
-    """Everything a device's own configuration needs."""
+def device_context(item: Equipment, box: SecretBox, settings: Settings, masked: bool = False) -> dict[str, Any]:
+    """Everything a device's own configuration needs; `masked` hides its secrets (previews for non-admins)."""
     site: Site | None = item.site
     customer: Customer | None = item.customer
     return {
@@ -73,9 +77,9 @@ def device_context(item: Equipment, box: SecretBox, settings: Settings) -> dict[
             "vendor": item.vendor,
             "model": item.model,
             "kind": item.kind,
-            "admin_password": item.admin_password(box),
+            "admin_password": MASK if masked else item.admin_password(box),
         },
-        "lines": [line_context(i, line, box) for i, line in enumerate(item.lines or [], start=1)],
+        "lines": [line_context(i, line, box, masked) for i, line in enumerate(item.lines or [], start=1)],
         "site": {"name": site.name, "city": site.city, "postcode": site.postcode,
                  "departement": site.departement, "zone": site.zone} if site else None,
         "customer": {"name": customer.name, "reference": customer.reference} if customer else None,

@@ -135,6 +135,18 @@ class Provisioner:
                      request.transport, request.user_agent, per_device=True)
         return served
 
+    def preview(self, item: Equipment, name: str, masked: bool) -> Served:
+        """The file `name` exactly as device `item` would receive it now (secrets masked if asked); Miss if not its file."""
+        vendor = next((v for v in self.vendors if v.name == item.vendor), None)
+        match = vendor.match_file(name) if vendor else None
+        if match is None or (match.per_device and match.mac != item.mac):
+            raise Miss(f"{name} is not a file of this device")
+        if not match.per_device:
+            context = common_context(item.vendor, match.model or item.model, self.services.settings)
+        else:
+            context = device_context(item, self.services.box, self.services.settings, masked)
+        return self._render(item.vendor, match.template, match.model or item.model, context, match.content_type)
+
     def _shared_file(self, reading: Identified) -> Served:
         model = reading.file.model or (reading.user_agent.model if reading.user_agent else None)
         context = common_context(reading.vendor.name, model, self.services.settings)

@@ -1,0 +1,131 @@
+"""Staff endpoints about provisioning: preview a device's files, list devices behind on their configuration, the quarantine."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from inventory.equipment import Equipment
+from inventory.provisioning_log import LastFetch, QuarantinedDevice
+from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.fields import Field, bounded_int
+from provisioner.provisioning.pipeline import Miss, Provisioner
+from provisioner.vendors import VENDORS
+
+_TIME = Field("moment", "datetime").render
+
+
+def _equipment(record_id: str) -> Equipment:
+    try:
+        item = Equipment.objects(pk=ObjectId(record_id)).first()
+    except (InvalidId, TypeError):
+        item = None
+    if item is None:
+        raise ApiError(404, f"no equipment record with id {record_id[:40]!r}")
+    return item
+
+
+class ProvisioningHandler(BaseHandler):
+    """Base of the provisioning endpoints: they share the server's Provisioner."""
+
+    def initialize(self, services, provisioner: Provisioner) -> None:  # type: ignore[override]
+        super().initialize(services)
+        self.provisioner = provisioner
+
+
+class PreviewHandler(ProvisioningHandler):
+    """GET: the files a device fetches, or one of them (?file=) exactly as served; secrets masked unless admin."""
+
+    roles = ("support", "technician")
+    route = "/api/v1/equipment/{id}/configuration"
+
+    def get(self, record_id: str) -> None:
+        item = _equipment(record_id)
+        vendor = VENDORS.get(item.vendor)
+        files = vendor.device_files(item.mac, item.model) if vendor else []
+        name = self.get_query_argument("file", files[-1] if files else "")
+        if not name:
+            raise ApiError(404, f"no vendor module provisions {item.vendor} devices yet")
+        try:
+            served = self.provisioner.preview(item, name, masked=not self.caller.may(()))
+        except Miss as miss:
+            raise ApiError(404, str(miss)) from None
+        self.send({"file": name, "files": files, "revision": served.revision, "content_type": served.content_type,
+                   "masked": not self.caller.may(()), "content": served.body.decode("utf-8")})
+
+
+class OutdatedHandler(ProvisioningHandler):
+    """GET: devices whose configuration changed since they last fetched it (to re-sync), and those never fetched."""
+
+    roles = ("support",)
+    route = "/api/v1/provisioning/outdated"
+
+    def get(self) -> None:
+        latest = {entry.mac: entry for entry in LastFetch.objects}
+        items = []
+        for item in Equipment.objects(state__in=["staged", "shipped", "delivered", "installed", "in_service"]):
+            vendor = VENDORS.get(item.vendor)
+            if vendor is None:
+                continue
+            name = vendor.device_files(item.mac, item.model)[-1]
+            try:
+                current = self.provisioner.preview(item, name, masked=False).revision
+            except Miss:
+                continue
+            fetched = latest.get(item.mac)
+            if fetched is None or fetched.revision != current:
+                items.append({"equipment": str(item.pk), "mac": item.mac, "vendor": item.vendor, "model": item.model,
+                              "file": name, "current_revision": current,
+                              "fetched_revision": fetched.revision if fetched else None,
+                              "fetched_at": _TIME(fetched.at) if fetched else None})
+        self.send({"items": items, "total": len(items)})
+
+
+class QuarantineHandler(BaseHandler):
+    """GET: devices that asked for a configuration without being in the inventory, latest first."""
+
+    roles = ("support", "warehouse")
+    route = "/api/v1/quarantine"
+
+    def get(self) -> None:
+        problems: dict[str, str] = {}
+        page = bounded_int(self.get_query_argument("page", "1"), 1, 1_000_000, "page", problems)
+        per_page = bounded_int(self.get_query_argument("per_page", "50"), 1, 500, "per_page", problems)
+        if problems:
+            raise ApiError(400, "the query is not valid", problems)
+        found = QuarantinedDevice.objects.order_by("-last_seen")
+        items = [{"id": str(q.pk), "mac": q.mac, "vendor": q.vendor, "model": q.model, "firmware": q.firmware,
+                  "source": q.source, "first_seen": _TIME(q.first_seen), "last_seen": _TIME(q.last_seen),
+                  "requests": q.requests} for q in found.skip((page - 1) * per_page).limit(per_page)]
+        self.send({"items": items, "total": found.count(), "page": page, "per_page": per_page})
+
+
+class ClaimHandler(BaseHandler):
+    """POST: take a quarantined device into stock as equipment (serial required; model and ownership optional)."""
+
+    roles = ("warehouse",)
+    route = "/api/v1/quarantine/{id}/claim"
+
+    def post(self, entry_id: str) -> None:
+        try:
+            entry = QuarantinedDevice.objects(pk=ObjectId(entry_id)).first()
+        except (InvalidId, TypeError):
+            entry = None
+        if entry is None:
+            raise ApiError(404, f"no quarantined device with id {entry_id[:40]!r}")
+        body = self.json_body()
+        unknown = set(body) - {"serial", "model", "ownership", "notes"}
+        if unknown:
+            raise ApiError(422, "some fields are not valid", {name: "unknown field" for name in sorted(unknown)})
+        values = {"serial": body.get("serial"), "mac": entry.mac, "vendor": entry.vendor,
+                  "model": body.get("model") or entry.model, "ownership": body.get("ownership") or "lent",
+                  "notes": body.get("notes")}
+        if not all(isinstance(values[k], str) for k in ("serial", "model", "ownership")):
+            raise ApiError(422, "some fields are not valid", {"serial": "required, a string"})
+        item = Equipment(**{k: v for k, v in values.items() if v is not None})
+        item.set_admin_password(self.services.box)
+        item.insert(self.actor)
+        QuarantinedDevice.objects(pk=entry.pk).delete()
+        self.set_header("Location", f"/api/v1/equipment/{item.pk}")
+        self.send({"equipment": str(item.pk), "mac": item.mac, "vendor": item.vendor, "model": item.model,
+                   "serial": item.serial, "state": item.state}, status=201)
