@@ -1,0 +1,114 @@
+"""Devices' files over HTTP with the real application and a real vendor: served, cached, refused alike; staff views."""
+
+from __future__ import annotations
+
+import pytest
+
+from inventory.customers import Customer, Site
+from inventory.equipment import Equipment
+from inventory.events import Actor
+from inventory.lines import Line
+from inventory.provisioning_log import LastFetch, QuarantinedDevice
+
+pytestmark = pytest.mark.gen_test
+ACTOR = Actor.system("tests")
+UA = "Yealink SIP-T46U 108.86.0.75 80:5e:c0:00:00:01"
+
+
+@pytest.fixture
+def phone(mongo_db, services):
+    customer = Customer(reference="ACME-01", name="Acme").insert(ACTOR)
+    site = Site(customer=customer, name="HQ", address="1 rue", postcode="75008", city="Paris",
+                allowed_networks=["127.0.0.0/8"]).insert(ACTOR)
+    line = Line(site=site, extension="101", display_name="Accueil")
+    line.set_sip_password(services.box)
+    line.insert(ACTOR)
+    item = Equipment(serial="YL-1", mac="805ec0000001", vendor="yealink", model="T46U", site=site, lines=[line],
+                     state="in_service")
+    item.set_admin_password(services.box)
+    stock = Equipment(serial="YL-2", mac="805ec0000002", vendor="yealink", model="T46U")
+    stock.set_admin_password(services.box)
+    stock.insert(ACTOR)
+    return item.insert(ACTOR), line
+
+
+async def fetch(http_client, base_url, path, user_agent=UA, headers=None):
+    return await http_client.fetch(base_url + path, raise_error=False,
+                                   headers={"User-Agent": user_agent, **(headers or {})})
+
+
+def comparable(response):
+    headers = {k: v for k, v in response.headers.get_all() if k not in ("Date", "Server")}
+    return response.code, response.body, headers
+
+
+async def test_a_phone_gets_its_file_then_304_while_unchanged(http_client, base_url, phone, services):
+    item, line = phone
+    first = await fetch(http_client, base_url, "/805ec0000001.cfg")
+    assert first.code == 200 and first.headers["Content-Type"].startswith("text/plain")
+    body = first.body.decode()
+    assert line.sip_password(services.box) in body and item.admin_password(services.box) in body
+    again = await fetch(http_client, base_url, "/805ec0000001.cfg", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.code == 304 and again.body == b""
+    assert LastFetch.objects.get(mac="805ec0000001").revision == first.headers["ETag"].strip('"')
+
+
+async def test_every_refusal_is_byte_for_byte_a_missing_file(http_client, base_url, phone):
+    missing = comparable(await fetch(http_client, base_url, "/no-such-file.txt"))
+    assert missing[0] == 404
+    for path, user_agent in [
+        ("/805ec0000009.cfg", UA.replace("00:01", "00:09")),   # not in the inventory
+        ("/805ec0000002.cfg", UA.replace("00:01", "00:02")),   # in stock
+        ("/805ec0000001.cfg", "curl/8.5.0"),                   # not a phone
+        ("/805ec0000001.cfg", UA.replace("00:01", "00:07")),   # another phone's file
+        ("/805ec0000001.cfg", "Yealink SIP-T54W 96.86.0.1"),   # another model
+        ("/x/../805ec0000001.cfg", UA),                        # traversal
+    ]:
+        assert comparable(await fetch(http_client, base_url, path, user_agent)) == missing, (path, user_agent)
+    assert QuarantinedDevice.objects.get(mac="805ec0000009").model == "T46U"
+
+
+async def test_preview_masks_secrets_for_non_admins(call, staff, phone, services):
+    item, line = phone
+    support = staff("support")
+    admin = staff("admin")
+    masked = await call("GET", f"/api/v1/equipment/{item.pk}/configuration", token=support)
+    assert masked.status == 200 and masked.body["masked"] is True and masked.body["file"] == "805ec0000001.cfg"
+    assert line.sip_password(services.box) not in masked.body["content"] and "********" in masked.body["content"]
+    clear = await call("GET", f"/api/v1/equipment/{item.pk}/configuration", token=admin)
+    assert line.sip_password(services.box) in clear.body["content"] and clear.body["masked"] is False
+    common = await call("GET", f"/api/v1/equipment/{item.pk}/configuration?file=y000000000108.cfg", token=support)
+    assert common.status == 200 and "provisioning.example.net" in common.body["content"]
+    other = await call("GET", f"/api/v1/equipment/{item.pk}/configuration?file=805ec0000002.cfg", token=admin)
+    assert other.status == 404
+    warehouse = await call("GET", f"/api/v1/equipment/{item.pk}/configuration", token=staff("warehouse"))
+    assert warehouse.status == 403
+
+
+async def test_outdated_lists_devices_until_they_fetch_the_current_revision(http_client, base_url, call, staff, phone):
+    item, _ = phone
+    support = staff("support")
+    before = await call("GET", "/api/v1/provisioning/outdated", token=support)
+    assert [entry["mac"] for entry in before.body["items"]] == ["805ec0000001"]
+    assert before.body["items"][0]["fetched_revision"] is None
+    await fetch(http_client, base_url, "/805ec0000001.cfg")
+    assert (await call("GET", "/api/v1/provisioning/outdated", token=support)).body["items"] == []
+    await call("PATCH", f"/api/v1/equipment/{item.pk}", {"notes": "no change to the file"}, staff("admin"))
+    line_id = str(item.lines[0].pk)
+    await call("PATCH", f"/api/v1/lines/{line_id}", {"display_name": "Standard"}, staff("admin"))
+    after = await call("GET", "/api/v1/provisioning/outdated", token=support)
+    assert [entry["mac"] for entry in after.body["items"]] == ["805ec0000001"]
+
+
+async def test_quarantined_devices_are_listed_and_claimed_into_stock(http_client, base_url, call, staff, phone):
+    await fetch(http_client, base_url, "/805ec00000aa.cfg", UA.replace("00:01", "00:aa"))
+    clerk = staff("warehouse")
+    listed = await call("GET", "/api/v1/quarantine", token=clerk)
+    entry = listed.body["items"][0]
+    assert (entry["mac"], entry["vendor"], entry["model"], entry["source"]) == ("805ec00000aa", "yealink", "T46U", "127.0.0.1")
+    claimed = await call("POST", f"/api/v1/quarantine/{entry['id']}/claim", {"serial": "YL-AA"}, clerk)
+    assert claimed.status == 201 and claimed.body["state"] == "in_stock"
+    assert (await call("GET", "/api/v1/quarantine", token=clerk)).body["total"] == 0
+    assert (await call("GET", "/api/v1/equipment?mac=805ec00000aa", token=clerk)).body["total"] == 1
+    # Still in stock: it gets nothing until it is staged for a site.
+    assert (await fetch(http_client, base_url, "/805ec00000aa.cfg", UA.replace("00:01", "00:aa"))).code == 404
