@@ -30,7 +30,7 @@ class DemoSite:
     number_prefix: str  # the site's lines get numbers prefix + 2 digits
     lines: int
     router: tuple[str, str]
-    network: str
+    network: str  # comma-separated address ranges
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ FLEET = (
         DemoSite("Strasbourg - agence", "8 quai Kléber", "67000", "Strasbourg", "03882210", 7, ("openwrt", "Archer-C7"), "198.51.100.32/28"),
     )),
     DemoCustomer("DEMO-DURAND", "Cabinet Durand Avocats", "390123453", (
-        DemoSite("Paris - siège", "40 rue du Faubourg Saint-Honoré", "75008", "Paris", "01426610", 25, ("mikrotik", "RB5009"), "198.51.100.48/28"),
+        DemoSite("Paris - siège", "40 rue du Faubourg Saint-Honoré", "75008", "Paris", "01426610", 25, ("mikrotik", "RB5009"), "198.51.100.48/28,127.0.0.0/8"),
     )),
 )
 SPARE_STOCK = 2  # unassigned items of each phone model, plus one adapter of each model
@@ -74,7 +74,7 @@ def load_demo(box: SecretBox, today: dt.date | None = None) -> str:
         counts["customers"] += 1
         for site_spec in customer_spec.sites:
             site = Site(customer=customer, name=site_spec.name, address=site_spec.address, postcode=site_spec.postcode,
-                        city=site_spec.city, allowed_networks=[site_spec.network]).insert(ACTOR)
+                        city=site_spec.city, allowed_networks=site_spec.network.split(",")).insert(ACTOR)
             counts["sites"] += 1
             for index in range(site_spec.lines):
                 line = Line(site=site, contract=contract, extension=f"{100 + counts['lines'] % 900}",
