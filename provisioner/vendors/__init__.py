@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from provisioner.vendors import polycom, yealink
+from provisioner.vendors import mikrotik, openwrt, polycom, snom, yealink
 from provisioner.vendors.base import FileMatch, UserAgent, Vendor
 
 #: Every vendor module, by name; adding a vendor is one module here and one template folder.
-VENDORS: dict[str, Vendor] = {module.VENDOR.name: module.VENDOR for module in (yealink, polycom)}
+VENDORS: dict[str, Vendor] = {module.VENDOR.name: module.VENDOR for module in (yealink, polycom, snom, openwrt, mikrotik)}
 
 __all__ = ["VENDORS", "FileMatch", "UserAgent", "Vendor"]
