@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from provisioner.vendors import mikrotik, openwrt, polycom, snom, yealink
+from provisioner.vendors import cisco, fanvil, grandstream, mikrotik, openwrt, polycom, snom, yealink
 from provisioner.vendors.base import FileMatch, UserAgent, Vendor
 
 #: Every vendor module, by name; adding a vendor is one module here and one template folder.
-VENDORS: dict[str, Vendor] = {module.VENDOR.name: module.VENDOR for module in (yealink, polycom, snom, openwrt, mikrotik)}
+VENDORS: dict[str, Vendor] = {
+    module.VENDOR.name: module.VENDOR for module in (yealink, polycom, cisco, grandstream, snom, fanvil, openwrt, mikrotik)
+}
 
 __all__ = ["VENDORS", "FileMatch", "UserAgent", "Vendor"]
