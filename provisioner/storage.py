@@ -13,12 +13,14 @@ from inventory.events import Event
 from inventory.lines import Line
 from inventory.provisioning_log import Fetch, LastFetch, QuarantinedDevice
 from inventory.staff import ApiToken, User
+from inventory.template_overrides import TemplateOverride
 from provisioner.embedded_db import EmbeddedDatabase
 from provisioner.settings import Settings
 
 log = logging.getLogger("provisioner.storage")
 
-DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, Fetch, LastFetch, QuarantinedDevice)
+DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, Fetch, LastFetch, QuarantinedDevice,
+             TemplateOverride)
 
 
 def connect(uri: str, database: str) -> None:

@@ -125,6 +125,9 @@ class CollectionHandler(ResourceHandler):
         values, secrets = self.parse_body(creating=True)
         extra = self.resource.secret_hook(None, values, secrets, self.services) if self.resource.secret_hook else {}
         record = self.resource.document(**values)
+        if self.resource.check_hook:
+            record.check()
+            self.resource.check_hook(record, self.services)
         record.insert(self.actor)
         self.set_header("Location", f"/api/v1/{self.resource.name}/{record.pk}")
         self.set_header("ETag", f'"{record.version}"')
@@ -202,6 +205,11 @@ class ItemHandler(ResourceHandler):
         values, secrets = self.parse_body(creating=False)
         if self.resource.secret_hook:
             self.resource.secret_hook(record, values, secrets, self.services)
+        if self.resource.check_hook:
+            for name, value in values.items():
+                setattr(record, name, value)
+            record.check()
+            self.resource.check_hook(record, self.services)
         record.update(self.actor, values, expected)
         self.set_header("ETag", f'"{record.version}"')
         self.send(render(self.resource, record.to_mongo().to_dict()))

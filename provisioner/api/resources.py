@@ -19,8 +19,10 @@ from inventory.lines import Line
 from inventory.passwords import check_password_policy, hash_password
 from inventory.secret_box import random_secret
 from inventory.staff import LANGUAGES, ROLES, User
+from inventory.template_overrides import SCOPES, TemplateOverride
 from inventory.versioned import VersionedDocument
 from provisioner.api.fields import Field
+from provisioner.provisioning.template_check import override_problem
 from provisioner.services import Services
 
 ALL_STAFF = ("admin", "support", "warehouse", "technician")
@@ -44,6 +46,8 @@ class Resource:
     search: tuple[str, ...] = ()
     referrers: tuple[tuple[str, str], ...] = ()  # (resource, field) whose records block a delete
     secret_hook: SecretHook | None = None
+    #: Checks a record about to be written beyond its fields (InvalidRecord when it must be refused).
+    check_hook: Callable[[Any, Services], None] | None = None
     summary: str = ""
 
     def field(self, name: str) -> Field | None:
@@ -96,6 +100,12 @@ def _user_secrets(user: User | None, values: dict[str, Any], secrets: dict[str, 
     elif user is None:
         raise InvalidRecord({"password": "is required to create a user"})
     return {}
+
+
+def _override_renders(override: TemplateOverride, services: Services) -> None:
+    problem = override_problem(override, services.settings)
+    if problem:
+        raise InvalidRecord({"source": problem})
 
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
@@ -194,5 +204,20 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         read_roles=ADMIN_ONLY, write_roles=ADMIN_ONLY, search=("username", "display_name"),
         secret_hook=_user_secrets,
         summary="Staff accounts (admin only)",
+    ),
+    Resource(
+        "template-overrides", TemplateOverride, _common(
+            Field("scope", required=True, choices=SCOPES, filterable=True),
+            Field("customer", "ref", ref="customers", filterable=True, description="For scope customer"),
+            Field("site", "ref", ref="sites", filterable=True, description="For scope site"),
+            Field("vendor", required=True, choices=tuple(VENDORS), filterable=True, sortable=True),
+            Field("template", required=True, filterable=True, sortable=True, max_length=200,
+                  description="Path inside phone_templates/<vendor>/, e.g. device.cfg.j2; "
+                              "extend the shipped one with {% extends 'base:<vendor>/<template>' %}"),
+            Field("source", required=True, max_length=200_000, description="Jinja2 source; refused if any file fails to render"),
+            Field("comment", max_length=500),
+        ),
+        read_roles=("support",), write_roles=ADMIN_ONLY, search=("template",), check_hook=_override_renders,
+        summary="Configuration template overrides per customer or site",
     ),
 )}

@@ -32,10 +32,12 @@ def _autoescape(name: str | None) -> bool:
 
 def make_environment(root: Path | None = None, overrides: dict[str, str] | None = None) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment over the template folder, with database overrides (name -> source) first."""
+    shipped = jinja2.FileSystemLoader(str(root or templates_root()))
     loaders: list[jinja2.BaseLoader] = []
     if overrides:
         loaders.append(jinja2.DictLoader(overrides))
-    loaders.append(jinja2.FileSystemLoader(str(root or templates_root())))
+    # "base:yealink/device.cfg.j2" is always the shipped template, so an override can extend what it replaces.
+    loaders += [jinja2.PrefixLoader({"base": shipped}, delimiter=":"), shipped]
     return ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,

@@ -1,0 +1,53 @@
+"""Checking a template override before it is saved: every file of its vendor must still render, for every model.
+
+An override that breaks any of them is refused with the template and line of the first error, so a
+device is never served a half-rendered file because of a bad edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory.catalogue import VENDORS as CATALOGUE
+from inventory.template_overrides import TemplateOverride
+from provisioner.provisioning.context import MASK, common_context, provider_context
+from provisioner.provisioning.templates import RenderError, make_environment, render
+from provisioner.settings import Settings
+from provisioner.vendors import VENDORS
+
+SAMPLE_MAC = "0c383e00aa01"
+
+
+def sample_device_context(settings: Settings, vendor: str, model: str) -> dict[str, Any]:
+    """A device context with as many lines as the model holds, made of sample values."""
+    entry = CATALOGUE[vendor][model]
+    return {
+        "device": {"mac": SAMPLE_MAC, "mac_upper": SAMPLE_MAC.upper(), "mac_colon": "0c:38:3e:00:aa:01",
+                   "serial": "SAMPLE-0001", "vendor": vendor, "model": model, "kind": entry.kind,
+                   "admin_password": MASK},
+        "lines": [{"index": i, "extension": f"{100 + i}", "number": f"+3314266{1000 + i}",
+                   "number_national": f"014266{1000 + i}", "display_name": f"Poste {i}",
+                   "sip_username": f"u{i:011d}", "sip_password": MASK, "voicemail": True}
+                  for i in range(1, entry.max_lines + 1)],
+        "site": {"name": "Site", "city": "Paris", "postcode": "75008", "departement": "75", "zone": "metropolitan"},
+        "customer": {"name": "Client", "reference": "SAMPLE-01"},
+        "provider": provider_context(settings),
+    }
+
+
+def override_problem(override: TemplateOverride, settings: Settings) -> str | None:
+    """The first rendering error the override causes in any file of its vendor, or None when all render."""
+    vendor = VENDORS[override.vendor]
+    environment = make_environment(overrides={override.name: override.source})
+    for model in CATALOGUE[override.vendor]:
+        for name in vendor.device_files(SAMPLE_MAC, model):
+            match = vendor.match_file(name)
+            if match is None:
+                continue
+            context = (sample_device_context(settings, vendor.name, model) if match.per_device
+                       else common_context(vendor.name, match.model or model, settings))
+            try:
+                render(environment, vendor.name, match.template, match.model or model, context)
+            except RenderError as exc:
+                return f"{exc} (rendering {name} for a {model})"
+    return None
