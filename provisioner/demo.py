@@ -13,6 +13,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.lines import Line
 from inventory.secret_box import SecretBox
+from inventory.template_overrides import TemplateOverride
 
 ACTOR = Actor.system("demo")
 #: Organisationally unique identifiers of each vendor, so demo MACs look like the real thing.
@@ -84,6 +85,9 @@ def load_demo(box: SecretBox, today: dt.date | None = None) -> str:
                 counts["lines"] += 1
                 _item(box, next(serials), *next(phones), site=site, lines=[line], state="in_service")
             _item(box, next(serials), *site_spec.router, site=site, state="in_service")
+    TemplateOverride(scope="customer", customer=Customer.objects.get(reference="DEMO-DURAND"), vendor="yealink",
+                     template="device.cfg.j2", comment="Demo: the shipped file, extended as an override would",
+                     source="{% extends 'base:yealink/device.cfg.j2' %}\n").insert(ACTOR)
     for vendor, model in PHONES * SPARE_STOCK + [("grandstream", "HT802")]:
         _item(box, next(serials), vendor, model)
     counts["equipment"] = next(serials) - 1

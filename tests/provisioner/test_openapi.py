@@ -113,13 +113,16 @@ def valid_body(resource: str, demo: dict[str, str]) -> dict[str, Any]:
         "equipment": {"serial": f"OA-{tag}", "mac": f"001565{tag:06x}", "vendor": "yealink", "model": "T46U",
                       "site": demo["site"]},
         "users": {"username": f"oa-{tag}", "roles": ["support"], "password": PASSWORD, "language": "en"},
+        "template-overrides": {"scope": "customer", "customer": demo["customer"], "vendor": "yealink",
+                               "template": f"extra-{tag}.cfg.j2", "source": "# extra {{ device.mac }}\n"},
     }[resource]
 
 
 #: A change each resource accepts on any of its records.
 CHANGES = {"customers": {"notes": "changed by test_openapi"}, "sites": {"contact_name": "Mme Test"},
            "contracts": {"setup_fee_cents": 100}, "lines": {"display_name": "Poste modifié"},
-           "equipment": {"notes": "changed by test_openapi"}, "users": {"display_name": "Changed"}}
+           "equipment": {"notes": "changed by test_openapi"}, "users": {"display_name": "Changed"},
+           "template-overrides": {"comment": "changed by test_openapi"}}
 
 
 def call(server: ServerProcess, schemas: ResponseSchemas, method: str, template: str, path: str,
