@@ -59,10 +59,17 @@ class HttpsSettings:
     certificate: str
     private_key: str
     client_ca: str
+    vendor_cas: tuple[str, ...]
+    require_client_certificate: bool
 
     @property
     def enabled(self) -> bool:
         return bool(self.certificate)
+
+    @property
+    def vendor_ca_files(self) -> dict[str, str]:
+        """Vendor name -> path of its factory CA bundle."""
+        return dict(item.split("=", 1) for item in self.vendor_cas)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,14 @@ import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+
+from inventory.catalogue import VENDORS as CATALOGUE_VENDORS
 
 ENV_PREFIX = "PROVISIONER_"
 # Our environment variables that are not settings; they are never reported as unknown.
@@ -117,6 +120,18 @@ def _are_hosts(hosts: tuple[str, ...]) -> bool:
     return all(_HOST.fullmatch(host) for host in hosts)
 
 
+def _vendor_ca_problem(item: str) -> str | None:
+    vendor, sep, path = item.partition("=")
+    if not sep or vendor not in CATALOGUE_VENDORS:
+        return f"{item!r} must be vendor=path with a vendor among {', '.join(CATALOGUE_VENDORS)}"
+    try:
+        data = Path(path).read_bytes()[:MAX_PEM_BYTES]
+        x509.load_pem_x509_certificates(data)
+    except (OSError, ValueError):
+        return f"{path} is not a readable PEM file of certificates"
+    return None
+
+
 def _load_private_key(data: bytes) -> object:
     return serialization.load_pem_private_key(data, None)
 
@@ -179,6 +194,13 @@ SETTINGS: tuple[Setting, ...] = (
             PemFile("empty, or the path of a PEM file of CA certificates", holds="PEM certificates",
                     parse=x509.load_pem_x509_certificates),
             "PEM bundle of the CAs that sign phones' client certificates; optional"),
+    Setting("https.vendor_cas", list, (),
+            Check('a list of "vendor=path" items, each a known vendor and a readable PEM file of CA certificates',
+                  lambda items: all(_vendor_ca_problem(item) is None for item in items)),
+            "Vendors' factory CA bundles (\"yealink=/etc/provisioner/yealink-ca.pem\"): a phone's client "
+            "certificate must come from its own vendor's CA and name its MAC"),
+    Setting("https.require_client_certificate", bool, False, BOOLEAN,
+            "Over HTTPS, serve a device's own file only to a client certificate naming its MAC"),
     Setting("tftp.address", str, "0.0.0.0", IP, "Address the TFTP server listens on"),
     Setting("tftp.port", int, 6969, PORT, "TFTP port (UDP); 69 in production"),
     Setting("sip.address", str, "0.0.0.0", IP, "Address the SIP registrar and proxy listen on"),
