@@ -22,7 +22,7 @@ from provisioner.vendors import VENDORS
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def routes(services: Services) -> list[tuple]:
+def routes(services: Services, provisioner: Provisioner | None = None) -> list[tuple]:
     """The URL table: paths, handlers and what each handler is given."""
     shared = {"services": services}
     table: list[tuple] = [
@@ -40,7 +40,7 @@ def routes(services: Services) -> list[tuple]:
         given = {"services": services, "resource": resource}
         table.append((rf"/api/v1/{resource.name}", CollectionHandler, given))
         table.append((rf"/api/v1/{resource.name}/([^/]+)", ItemHandler, given))
-    provisioner = Provisioner(services, VENDORS.values())
+    provisioner = provisioner or Provisioner(services, VENDORS.values())
     with_provisioner = {"services": services, "provisioner": provisioner}
     table += [
         (r"/api/v1/equipment/([^/]+)/configuration", PreviewHandler, with_provisioner),
@@ -60,9 +60,11 @@ def _log_and_measure(handler: tornado.web.RequestHandler) -> None:
 
 
 def make_app(services: Services) -> tornado.web.Application:
-    """The application for these services."""
+    """The application for these services; `app.settings["provisioner"]` is the one the TFTP front end shares."""
+    provisioner = Provisioner(services, VENDORS.values())
     return tornado.web.Application(
-        routes(services),
+        routes(services, provisioner),
+        provisioner=provisioner,
         cookie_secret=services.cookie_secret,
         xsrf_cookies=True,
         xsrf_cookie_kwargs={"samesite": "Strict", "path": "/"},

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import tornado.httpserver
 import tornado.netutil
+import tornado.web
 
 from inventory.secret_box import SecretBox
 from provisioner.app import MAX_BODY_BYTES, make_app
 from provisioner.bootstrap import ENV_ADMIN_PASSWORD, create_first_admin
 from provisioner.keys import cookie_secret, load_secret_box
 from provisioner.metrics import START_SECONDS, forget_worker
+from provisioner.provisioning.tftp_files import TftpFront, check_port
 from provisioner.services import Services
 from provisioner.settings import Settings
 from provisioner.storage import Storage
@@ -69,6 +71,8 @@ def _bind(settings: Settings) -> Listeners:
     if settings.https.enabled:
         https = tornado.netutil.bind_sockets(settings.https.port, settings.https.address)
         log.info("listening: https on %s:%d", settings.https.address, settings.https.port)
+    # tftpy binds its own UDP socket when TFTP starts (maybe in worker 0): a taken port must stop start-up here.
+    check_port(settings.tftp.address, settings.tftp.port)
     return Listeners(http, https)
 
 
@@ -110,13 +114,18 @@ def run(settings: Settings, demo: bool = False) -> int:
 
 async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, started: float,
                  worker: int | None = None) -> int:
-    """Serve HTTP(S) on the bound sockets in this process until SIGINT or SIGTERM."""
+    """Serve HTTP(S) on the bound sockets, and TFTP in one process, until SIGINT or SIGTERM."""
     app = make_app(Services(settings=settings, box=box, cookie_secret=cookie_secret(box)))
     servers = [tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)]
     servers[0].add_sockets(listeners.http)
     if listeners.https:
         servers.append(tornado.httpserver.HTTPServer(app, ssl_options=_tls_context(settings), max_body_size=MAX_BODY_BYTES))
         servers[1].add_sockets(listeners.https)
+    # UDP has no accept() to share: a second bind would fail or split transfers, so only worker 0 runs TFTP.
+    tftp = None
+    if worker in (None, 0):
+        tftp = TftpFront(app.settings["provisioner"], settings.tftp.address, settings.tftp.port)
+        tftp.start()
     elapsed = time.monotonic() - started
     START_SECONDS.set(elapsed)
     if worker is None:
@@ -131,6 +140,8 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         await asyncio.wait_for(asyncio.gather(*(s.close_all_connections() for s in servers)), CLOSE_CONNECTIONS_SECONDS)
     except asyncio.TimeoutError:
         log.warning("some connections were still open after %d s; closing anyway", CLOSE_CONNECTIONS_SECONDS)
+    if tftp:
+        tftp.stop()
     if worker is None:
         log.info("stopped")
     return 0

@@ -24,6 +24,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that nothing is bound to right now (for TFTP)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class ServerProcess:
     """One `provisioner serve` process with its own data directory and ports, on 127.0.0.1."""
 
@@ -31,8 +38,10 @@ class ServerProcess:
                  admin_password: str | None = ADMIN_PASSWORD):
         self.data_dir = Path(data_dir)
         self.port = free_port()
+        self.tftp_port = free_udp_port()  # every server runs TFTP too; --tftp-port in extra_args wins
         self.extra_args = extra_args
         self.env = {**os.environ, "PROVISIONER_HTTP_ADDRESS": "127.0.0.1", "PROVISIONER_LOGGING_FORMAT": "json",
+                    "PROVISIONER_TFTP_ADDRESS": "127.0.0.1", "PROVISIONER_TFTP_PORT": str(self.tftp_port),
                     **(env or {})}
         if admin_password:
             self.env["PROVISIONER_ADMIN_PASSWORD"] = admin_password

@@ -2,11 +2,13 @@
 
 A scanner guessing MAC addresses misses on almost every request, so it is blocked after a few; a
 customer site's phones behind one NAT address ask for their own files, which are excused by the caller,
-so the site is never blocked by its own phones. Counts live in each server process's memory.
+so the site is never blocked by its own phones. Counts live in each server process's memory, shared by
+its front ends (the IOLoop's HTTP and the TFTP thread), hence the lock.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict, deque
 from typing import Callable
@@ -26,31 +28,34 @@ class ScanGuard:
         self.max_misses, self.window, self.block, self.clock, self.max_sources = max_misses, window, block, clock, max_sources
         self._misses: OrderedDict[str, deque[float]] = OrderedDict()
         self._blocked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def blocked(self, source: str) -> bool:
         """Whether requests from `source` are refused without being looked at."""
-        until = self._blocked_until.get(source)
-        if until is None:
-            return False
-        if until <= self.clock():
-            del self._blocked_until[source]
-            return False
-        return True
+        with self._lock:
+            until = self._blocked_until.get(source)
+            if until is None:
+                return False
+            if until <= self.clock():
+                del self._blocked_until[source]
+                return False
+            return True
 
     def miss(self, source: str) -> bool:
         """Count one miss from `source`; returns whether the source is now blocked."""
-        now = self.clock()
-        times = self._misses.pop(source, None) or deque()
-        times.append(now)
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        self._misses[source] = times
-        if len(self._misses) > self.max_sources:
-            self._misses.popitem(last=False)
-        if len(times) >= self.max_misses:
-            self._blocked_until[source] = now + self.block
-            del self._misses[source]
-            if len(self._blocked_until) > self.max_sources:
-                self._blocked_until.pop(next(iter(self._blocked_until)))
-            return True
-        return False
+        with self._lock:
+            now = self.clock()
+            times = self._misses.pop(source, None) or deque()
+            times.append(now)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            self._misses[source] = times
+            if len(self._misses) > self.max_sources:
+                self._misses.popitem(last=False)
+            if len(times) >= self.max_misses:
+                self._blocked_until[source] = now + self.block
+                del self._misses[source]
+                if len(self._blocked_until) > self.max_sources:
+                    self._blocked_until.pop(next(iter(self._blocked_until)))
+                return True
+            return False

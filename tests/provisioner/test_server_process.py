@@ -171,7 +171,8 @@ def test_starts_without_a_configuration_file_and_logs_json_lines(tmp_path: Path)
     assert all({"time", "level", "logger", "message", "request_id"} <= entry.keys() for entry in entries)
 
     listening = [m for m in messages if m.startswith("listening:")]
-    assert listening == [f"listening: http on 127.0.0.1:{server.port}", f"listening: https on 127.0.0.1:{https_port}"]
+    assert listening == [f"listening: http on 127.0.0.1:{server.port}", f"listening: https on 127.0.0.1:{https_port}",
+                         f"listening: tftp on 127.0.0.1:{server.tftp_port}"]
     ready = [m for m in messages if m.startswith("ready in")]
     assert len(ready) == 1 and f"(pid {server.process.pid})" in ready[0]
     assert any("embedded NX-27017" in m for m in messages if m.startswith("storage:"))
