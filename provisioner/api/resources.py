@@ -19,7 +19,7 @@ from inventory.lines import Line
 from inventory.passwords import check_password_policy, hash_password
 from inventory.secret_box import random_secret
 from inventory.staff import LANGUAGES, ROLES, User
-from inventory.template_overrides import SCOPES, TemplateOverride
+from inventory.template_overrides import MAX_SOURCE, SCOPES, TemplateOverride
 from inventory.versioned import VersionedDocument
 from provisioner.api.fields import Field
 from provisioner.provisioning.template_check import override_problem
@@ -214,7 +214,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
             Field("template", required=True, filterable=True, sortable=True, max_length=200,
                   description="Path inside phone_templates/<vendor>/, e.g. device.cfg.j2; "
                               "extend the shipped one with {% extends 'base:<vendor>/<template>' %}"),
-            Field("source", required=True, max_length=200_000, description="Jinja2 source; refused if any file fails to render"),
+            Field("source", required=True, max_length=MAX_SOURCE, description="Jinja2 source; refused if any file fails to render"),
             Field("comment", max_length=500),
         ),
         read_roles=("support",), write_roles=ADMIN_ONLY, search=("template",), check_hook=_override_renders,
