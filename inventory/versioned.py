@@ -1,7 +1,8 @@
 """Records that change only by conditional writes on a version number, each change logged as an event.
 
 No read-modify-write: an update is written only if the stored version is still the one the caller
-read, so two clerks editing the same item never silently overwrite each other.
+read, so two clerks editing the same item never silently overwrite each other. Every write also moves
+the records' generation (inventory/generation.py), which tells every process's caches to let go.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Iterable
 import mongoengine as me
 from pymongo.errors import DuplicateKeyError
 
+from inventory import generation
 from inventory.errors import DuplicateValue, InvalidRecord, VersionConflict
 from inventory.events import Actor, record_event
 
@@ -77,6 +79,7 @@ class VersionedDocument(me.Document):
             self.save(force_insert=True, validate=False)
         except (me.NotUniqueError, DuplicateKeyError):
             raise self._duplicate() from None
+        generation.bump()
         record_event(actor, "create", self._collection_name(), self.pk, {}, self.snapshot())
         return self
 
@@ -103,6 +106,7 @@ class VersionedDocument(me.Document):
             self.version = read_version
             raise VersionConflict(self._collection_name(), self.pk, self._stored_version())
         self._clear_changed_fields()
+        generation.bump()
         record_event(actor, "update", self._collection_name(), self.pk, before, self.snapshot())
         return self
 
@@ -113,6 +117,7 @@ class VersionedDocument(me.Document):
         result = self._get_collection().delete_one({"_id": self.pk, "version": version})
         if result.deleted_count != 1:
             raise VersionConflict(self._collection_name(), self.pk, self._stored_version())
+        generation.bump()
         record_event(actor, "delete", self._collection_name(), self.pk, before, {})
 
     # -- internals -------------------------------------------------------------------------

@@ -58,7 +58,11 @@ def log_request(handler) -> None:  # type: ignore[no-untyped-def]
     """Tornado's access-log hook: one line per request, path without its query string."""
     status = handler.get_status()
     logger = logging.getLogger("tornado.access")
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    # A handler may log its successes lower (device files: a boot storm would write a line per phone).
+    level = getattr(handler, "success_log_level", logging.INFO) if status < 400 else \
+        logging.WARNING if status < 500 else logging.ERROR
+    if not logger.isEnabledFor(level):
+        return
     request = handler.request
     caller = getattr(handler, "caller", None)
     duration = 1000.0 * request.request_time()

@@ -28,6 +28,9 @@ from provisioner.workers import supervise
 
 log = logging.getLogger("provisioner.server")
 CLOSE_CONNECTIONS_SECONDS = 5
+#: A boot storm opens hundreds of connections at once; with Tornado's default (128) the kernel drops some
+#: and each dropped phone waits a second or more before retrying (docs/benchmarks.rst, "Boot storm").
+LISTEN_BACKLOG = 1024
 
 
 @dataclass
@@ -65,11 +68,11 @@ def announce_first_admin(password: str) -> None:
 
 
 def _bind(settings: Settings) -> Listeners:
-    http = tornado.netutil.bind_sockets(settings.http.port, settings.http.address)
+    http = tornado.netutil.bind_sockets(settings.http.port, settings.http.address, backlog=LISTEN_BACKLOG)
     log.info("listening: http on %s:%d", settings.http.address, settings.http.port)
     https: list[socket.socket] = []
     if settings.https.enabled:
-        https = tornado.netutil.bind_sockets(settings.https.port, settings.https.address)
+        https = tornado.netutil.bind_sockets(settings.https.port, settings.https.address, backlog=LISTEN_BACKLOG)
         log.info("listening: https on %s:%d", settings.https.address, settings.https.port)
     # tftpy binds its own UDP socket when TFTP starts (maybe in worker 0): a taken port must stop start-up here.
     check_port(settings.tftp.address, settings.tftp.port)
@@ -142,6 +145,7 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         log.warning("some connections were still open after %d s; closing anyway", CLOSE_CONNECTIONS_SECONDS)
     if tftp:
         tftp.stop()
+    app.settings["provisioner"].close()  # writes the fetches still buffered
     if worker is None:
         log.info("stopped")
     return 0

@@ -5,6 +5,8 @@ A refused request and a file that does not exist get the same answer, byte for b
 
 from __future__ import annotations
 
+import logging
+
 import tornado.web
 
 from provisioner.logs import request_id_var
@@ -17,6 +19,9 @@ class DeviceFileHandler(tornado.web.RequestHandler):
     """GET or HEAD a configuration file; ETag and If-None-Match spare unchanged downloads."""
 
     route = "device file"
+    #: Files served are logged at DEBUG only: a boot storm would write a line per phone, and each fetch is
+    #: recorded in the database anyway. Misses keep their access-log line (and the pipeline's own).
+    success_log_level = logging.DEBUG
 
     def initialize(self, provisioner: Provisioner) -> None:
         self.provisioner = provisioner
@@ -25,10 +30,10 @@ class DeviceFileHandler(tornado.web.RequestHandler):
     def compute_etag(self) -> None:
         return None  # ours is the content revision, set explicitly
 
-    def get(self, path: str) -> None:
+    async def get(self, path: str) -> None:
         request = DeviceRequest(path=self.request.path, user_agent=self.request.headers.get("User-Agent", ""),
                                 source=self.request.remote_ip or "", transport=self.request.protocol)
-        served = self.provisioner.serve(request)
+        served = await self.provisioner.answer(request)
         if served is None:
             self.set_status(404)
             self.set_header("Content-Type", "text/plain; charset=utf-8")

@@ -3,21 +3,29 @@
 Every refusal is a miss, answered exactly like a missing file by the front ends, logged in one
 fail2ban-readable line, and counted against the source address unless it is a known device of a site
 whose address ranges hold that source (so a site's phones behind one NAT address never block it).
+Devices and rendered files come from the process's DeviceCache (a change to any record shows within
+about a second), and fetches are written in bulk every FLUSH_SECONDS: a request waits on the database
+only for a device not seen since the last change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import ipaddress
 import logging
+import os
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
 import jinja2
+import tornado.ioloop
+from pymongo.errors import PyMongoError
 
 from inventory.equipment import Equipment
-from inventory.provisioning_log import quarantine, record_fetch
+from inventory.provisioning_log import FetchLog, quarantine
 from provisioner.provisioning.context import common_context, device_context
+from provisioner.provisioning.device_cache import DeviceCache
 from provisioner.provisioning.identify import Identified, identify
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import RenderError, make_environment, render
@@ -29,6 +37,12 @@ log = logging.getLogger("provisioner.provisioning")
 
 #: Lifecycle states in which a device gets its configuration: from staging (ready to ship) to service.
 SERVED_STATES = frozenset({"staged", "shipped", "delivered", "installed", "in_service", "failed"})
+#: Seconds between two writes of the fetches noted meanwhile.
+FLUSH_SECONDS = 1.0
+#: A device's latest fetch is rewritten at once when its file or where it went changed, else at most this
+#: often (per process): its revision, source and transport are always right, its time at most this old (the
+#: fetch log has every fetch's time).
+LATEST_REFRESH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,40 +77,85 @@ def revision_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-def in_networks(source: str, networks: Iterable[str]) -> bool:
-    """Whether an address lies in one of the ranges (an unparsable address lies in none)."""
-    try:
-        address = ipaddress.ip_address(source)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
+def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int, int]]:
+    """(path, modification time, size) of every file the loader's folders hold: what tells that templates changed."""
+    if isinstance(loader, jinja2.ChoiceLoader):
+        return frozenset().union(*(template_files(each) for each in loader.loaders))
+    if not isinstance(loader, jinja2.FileSystemLoader):
+        return frozenset()
+    found = set()
+    for folder in loader.searchpath:
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(directory, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue  # removed meanwhile: the next call sees it gone
+                found.add((path, stat.st_mtime_ns, stat.st_size))
+    return frozenset(found)
 
 
 class Provisioner:
-    """Answers devices' requests for their configuration files."""
+    """Answers devices' requests for their configuration files.
+
+    One per process, shared by the front ends (the IOLoop's HTTP, the TFTP thread): it keeps each device's
+    facts and rendered files in its DeviceCache, and notes fetches in its FetchLog, written from a thread
+    every FLUSH_SECONDS as the IOLoop times it; close() writes what is left when the server stops.
+    """
 
     def __init__(self, services: Services, vendors: Iterable[Vendor], guard: ScanGuard | None = None,
-                 environment: jinja2.Environment | None = None):
+                 environment: jinja2.Environment | None = None, devices: DeviceCache | None = None):
         self.services = services
         self.vendors = list(vendors)
         self.guard = guard or ScanGuard()
-        self.environment = environment or make_environment()
+        self.devices = devices if devices is not None else DeviceCache()
+        self.devices.stale = self._templates_changed
+        self.fetches = FetchLog()
+        self._environment = environment or make_environment()
+        self._templates: frozenset | None = None  # the template files' (path, mtime, size) at the last check
+        self._flusher: tornado.ioloop.PeriodicCallback | None = None
+        self._flusher_loop: asyncio.AbstractEventLoop | None = None
+        self._flushing: asyncio.Future | None = None
+        try:
+            self._start_flushing()  # the server makes it within its IOLoop: TFTP's fetches get written too
+        except RuntimeError:
+            pass  # no loop running: answer() starts it, or whoever uses this calls flush()
 
-    def serve(self, request: DeviceRequest) -> Served | None:
-        """The file for this request, or None for the missing-file answer."""
+    @property
+    def environment(self) -> jinja2.Environment:
+        """The templates' environment; replacing it lets go of every file rendered with the previous one."""
+        return self._environment
+
+    @environment.setter
+    def environment(self, environment: jinja2.Environment) -> None:
+        self._environment = environment
+        self.devices.clear()
+
+    async def answer(self, request: DeviceRequest) -> Served | None:
+        """As serve(), but a device not seen yet is read off the IOLoop, in one query with other requests' (HTTP)."""
+        self._start_flushing()
+        readings = None
+        if not self.guard.blocked(request.source):
+            readings = identify(request.path, request.user_agent, self.vendors)
+        await self.devices.prefetch({r.file.mac for r in readings or () if r.file.mac})
+        return self.serve(request, readings)
+
+    def serve(self, request: DeviceRequest, readings: list[Identified] | None = None) -> Served | None:
+        """The file for this request, or None for the missing-file answer (`readings`: identify()'s, if known)."""
         if self.guard.blocked(request.source):
             self._log_miss(request, "source blocked")
             return None
         try:
-            return self._serve(request)
+            return self._serve(request, identify(request.path, request.user_agent, self.vendors)
+                               if readings is None else readings)
         except Miss as miss:
             self._log_miss(request, miss.reason)
             if not miss.excused and self.guard.miss(request.source):
                 misses.warning("provisioning source blocked: %s", request.source)
             return None
 
-    def _serve(self, request: DeviceRequest) -> Served:
-        readings = identify(request.path, request.user_agent, self.vendors)
+    def _serve(self, request: DeviceRequest, readings: list[Identified]) -> Served:
         if not readings:
             raise Miss("unrecognised file or user agent")
         if readings[0].file.per_device:
@@ -107,32 +166,44 @@ class Provisioner:
 
     def _device_file(self, request: DeviceRequest, readings: list[Identified]) -> Served:
         mac = readings[0].file.mac
-        item = Equipment.objects(mac=mac).first()
-        if item is None:
+        device = self.devices.lookup(mac)
+        if device is None:
             agent = readings[0].user_agent
             if agent is not None or len(readings) == 1:
                 quarantine(mac, readings[0].vendor.name, agent.model if agent else readings[0].file.model,
                            agent.firmware if agent else None, request.source, request.user_agent)
             raise Miss("unknown device")
-        site = item.site
-        excused = site is not None and in_networks(request.source, site.allowed_networks or [])
-        reading = next((r for r in readings if r.vendor.name == item.vendor), None)
+        excused = device.admits(request.source)
+        reading = next((r for r in readings if r.vendor.name == device.vendor), None)
         if reading is None:
-            raise Miss(f"device is a {item.vendor}, request is not", excused)
+            raise Miss(f"device is a {device.vendor}, request is not", excused)
         agent = reading.user_agent
         if agent is None and request.transport != "tftp":
             # Over HTTP every supported device names itself; a browser or a script does not.
-            raise Miss(f"no {item.vendor} user agent", excused)
-        if agent is not None and agent.model and agent.model.lower() != item.model.lower():
-            raise Miss(f"user agent model {agent.model} is not the device's {item.model}", excused)
-        if item.state not in SERVED_STATES:
-            raise Miss(f"device is {item.state}", excused)
-        if site is not None and site.allowed_networks and not excused:
+            raise Miss(f"no {device.vendor} user agent", excused)
+        if agent is not None and agent.model and agent.model.lower() != device.model.lower():
+            raise Miss(f"user agent model {agent.model} is not the device's {device.model}", excused)
+        if device.problem:
+            raise Miss(device.problem, excused=True)
+        if device.state not in SERVED_STATES:
+            raise Miss(f"device is {device.state}", excused)
+        if device.restricted and not excused:
             raise Miss("source is outside the site's address ranges")
-        context = device_context(item, self.services.box, self.services.settings)
-        served = self._render(reading.vendor.name, reading.file.template, item.model, context, reading.file.content_type)
-        record_fetch(mac, item, request.path.rsplit("/", 1)[-1], served.revision, request.source,
-                     request.transport, request.user_agent, per_device=True)
+        served = device.files.get(reading.file)
+        if served is None:
+            item = self.devices.records(device)
+            if item is None:
+                raise Miss("unknown device")  # deleted since it was looked up
+            context = device_context(item, self.services.box, self.services.settings)
+            served = self._render(reading.vendor.name, reading.file.template, item.model, context, reading.file.content_type)
+            self.devices.keep_file(device, reading.file, served, len(served.body))
+        # The latest fetch is rewritten when the file, its revision or where it went changed, else at most
+        # every LATEST_REFRESH_SECONDS; every fetch goes to the log.
+        now, key = time.monotonic(), (reading.file, served.revision, request.source, request.transport)
+        latest = device.latest != key or now - device.latest_at >= LATEST_REFRESH_SECONDS
+        if latest:
+            device.latest, device.latest_at = key, now
+        self._note_fetch(mac, device.equipment_id, request, served.revision, latest)
         return served
 
     def preview(self, item: Equipment, name: str, masked: bool) -> Served:
@@ -149,8 +220,12 @@ class Provisioner:
 
     def _shared_file(self, reading: Identified) -> Served:
         model = reading.file.model or (reading.user_agent.model if reading.user_agent else None)
-        context = common_context(reading.vendor.name, model, self.services.settings)
-        return self._render(reading.vendor.name, reading.file.template, model, context, reading.file.content_type)
+        served, epoch = self.devices.shared((reading.file, model))
+        if served is None:
+            context = common_context(reading.vendor.name, model, self.services.settings)
+            served = self._render(reading.vendor.name, reading.file.template, model, context, reading.file.content_type)
+            self.devices.keep_shared((reading.file, model), served, epoch)
+        return served
 
     def _render(self, vendor: str, template: str, model: str | None, context: dict, content_type: str) -> Served:
         try:
@@ -159,6 +234,44 @@ class Provisioner:
             log.error("template failed, nothing served: %s", exc)
             raise Miss("template failed", excused=True) from None
         return Served(body, content_type, revision_of(body))
+
+    def _templates_changed(self) -> bool:
+        """Whether a template file changed, appeared or went since the last call (rendered files must then go)."""
+        seen, self._templates = self._templates, template_files(self._environment.loader)
+        return seen is not None and seen != self._templates
+
+    # -- fetch records -----------------------------------------------------------------------------
+
+    def _note_fetch(self, mac: str, equipment_id: str, request: DeviceRequest, revision: str, latest: bool) -> None:
+        self.fetches.note(mac, equipment_id, request.path.rsplit("/", 1)[-1], revision, request.source,
+                          request.transport, request.user_agent, latest)
+
+    def _start_flushing(self) -> None:
+        """Write the noted fetches every FLUSH_SECONDS, timed by the running IOLoop (once per loop), from a thread."""
+        loop = asyncio.get_running_loop()
+        if self._flusher_loop is not loop:
+            self._flusher_loop = loop
+            self._flusher = tornado.ioloop.PeriodicCallback(self._flush_in_thread, FLUSH_SECONDS * 1000)
+            self._flusher.start()
+
+    def _flush_in_thread(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().run_in_executor(None, self.flush)
+
+    def flush(self) -> int:
+        """Write the fetches noted so far; returns how many. If the database fails they wait for the next flush."""
+        try:
+            return self.fetches.flush()
+        except PyMongoError as exc:
+            log.warning("fetch records not written yet (%d waiting): %s", self.fetches.pending(), exc)
+            return 0
+
+    def close(self) -> None:
+        """Stop the timed writing and write what is left; when the server stops, from the IOLoop's thread."""
+        if self._flusher is not None:
+            self._flusher.stop()
+            self._flusher = self._flusher_loop = None
+        self.flush()
 
     def _log_miss(self, request: DeviceRequest, reason: str) -> None:
         # One line per miss, always the same shape, for fail2ban: "provisioning miss from <address>: ...".

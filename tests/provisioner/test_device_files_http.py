@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from inventory.customers import Customer, Site
@@ -9,6 +12,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.lines import Line
 from inventory.provisioning_log import LastFetch, QuarantinedDevice
+from provisioner.provisioning.device_cache import CHECK_SECONDS
 
 pytestmark = pytest.mark.gen_test
 ACTOR = Actor.system("tests")
@@ -37,12 +41,17 @@ async def fetch(http_client, base_url, path, user_agent=UA, headers=None):
                                    headers={"User-Agent": user_agent, **(headers or {})})
 
 
+def flush_fetches(app):
+    """Write the fetches the application's provisioner noted: they are written in bulk, off the request path."""
+    app.settings["provisioner"].flush()
+
+
 def comparable(response):
     headers = {k: v for k, v in response.headers.get_all() if k not in ("Date", "Server")}
     return response.code, response.body, headers
 
 
-async def test_a_phone_gets_its_file_then_304_while_unchanged(http_client, base_url, phone, services):
+async def test_a_phone_gets_its_file_then_304_while_unchanged(http_client, base_url, app, phone, services):
     item, line = phone
     first = await fetch(http_client, base_url, "/805ec0000001.cfg")
     assert first.code == 200 and first.headers["Content-Type"].startswith("text/plain")
@@ -50,6 +59,7 @@ async def test_a_phone_gets_its_file_then_304_while_unchanged(http_client, base_
     assert line.sip_password(services.box) in body and item.admin_password(services.box) in body
     again = await fetch(http_client, base_url, "/805ec0000001.cfg", headers={"If-None-Match": first.headers["ETag"]})
     assert again.code == 304 and again.body == b""
+    flush_fetches(app)
     assert LastFetch.objects.get(mac="805ec0000001").revision == first.headers["ETag"].strip('"')
 
 
@@ -85,13 +95,15 @@ async def test_preview_masks_secrets_for_non_admins(call, staff, phone, services
     assert warehouse.status == 403
 
 
-async def test_outdated_lists_devices_until_they_fetch_the_current_revision(http_client, base_url, call, staff, phone):
+async def test_outdated_lists_devices_until_they_fetch_the_current_revision(http_client, base_url, app, call, staff,
+                                                                            phone):
     item, _ = phone
     support = staff("support")
     before = await call("GET", "/api/v1/provisioning/outdated", token=support)
     assert [entry["mac"] for entry in before.body["items"]] == ["805ec0000001"]
     assert before.body["items"][0]["fetched_revision"] is None
     await fetch(http_client, base_url, "/805ec0000001.cfg")
+    flush_fetches(app)
     assert (await call("GET", "/api/v1/provisioning/outdated", token=support)).body["items"] == []
     await call("PATCH", f"/api/v1/equipment/{item.pk}", {"notes": "no change to the file"}, staff("admin"))
     line_id = str(item.lines[0].pk)
@@ -112,3 +124,23 @@ async def test_quarantined_devices_are_listed_and_claimed_into_stock(http_client
     assert (await call("GET", "/api/v1/equipment?mac=805ec00000aa", token=clerk)).body["total"] == 1
     # Still in stock: it gets nothing until it is staged for a site.
     assert (await fetch(http_client, base_url, "/805ec00000aa.cfg", UA.replace("00:01", "00:aa"))).code == 404
+
+
+async def test_a_line_renamed_through_the_api_reaches_the_phone_within_the_check_delay(http_client, base_url, call,
+                                                                                        staff, phone):
+    _, line = phone
+    assert b"display_name = Accueil" in (await fetch(http_client, base_url, "/805ec0000001.cfg")).body
+    renamed = await call("PATCH", f"/api/v1/lines/{line.pk}", {"display_name": "Standard"}, staff("admin"))
+    assert renamed.status == 200
+    changed = time.monotonic()
+    while b"display_name = Standard" not in (await fetch(http_client, base_url, "/805ec0000001.cfg")).body:
+        assert time.monotonic() - changed < CHECK_SECONDS + 0.5, "the change did not reach the phone in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_files_served_are_logged_at_debug_and_misses_as_before(http_client, base_url, phone, caplog):
+    caplog.set_level("DEBUG", logger="tornado.access")
+    await fetch(http_client, base_url, "/805ec0000001.cfg")
+    await fetch(http_client, base_url, "/805ec0000009.cfg", UA.replace("00:01", "00:09"))
+    access = [(r.levelname, r.status) for r in caplog.records if r.name == "tornado.access"]
+    assert access == [("DEBUG", 200), ("WARNING", 404)]

@@ -208,6 +208,7 @@ def test_clients_get_exactly_the_rendered_file(tftp, provisioner, fleet, service
     assert got.body == want and len(want) == size
     if name == f"{PHONE}.cfg":
         assert f"admin={fleet[PHONE].admin_password(services.box)}\n".encode() in got.body
+        provisioner.flush()  # fetches are written in bulk, off the request path
         latest = LastFetch.objects.get(mac=PHONE)
         assert (latest.transport, latest.source, latest.file) == ("tftp", "127.0.0.1", name)
 
@@ -256,6 +257,7 @@ def test_every_refusal_is_the_answer_of_a_missing_file(tftp, provisioner, fleet,
     answers = {name: fetch(client, tftp.port, name, tmp_path) for name in REFUSED}
     assert {name: (got.body, got.error) for name, got in answers.items()} == {
         name: (None, "File not found") for name in REFUSED}
+    provisioner.flush()
     assert LastFetch.objects.count() == 0 and Fetch.objects.count() == 0
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import mongoengine as me
 import pytest
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from inventory.references import Reference
 
@@ -270,6 +270,53 @@ def test_current_date_stores_a_datetime(mongo_db: Database) -> None:
     for name in ("last_used_at", "revoked_at"):
         assert isinstance(stored[name], datetime) and before < stored[name] < after
     assert coll.find_one({"_id": oid})["revoked_at"] == stored["revoked_at"]
+
+
+def test_generation_counter_inc_upsert(mongo_db: Database) -> None:
+    # inventory/generation.py: every record write bumps one fixed document; caches compare its value.
+    coll = mongo_db.generation
+    assert coll.find_one({"_id": "records"}, {"value": 1}) is None
+    for _ in range(3):
+        coll.update_one({"_id": "records"}, {"$inc": {"value": 1}}, upsert=True)
+    assert coll.find_one({"_id": "records"}, {"value": 1}) == {"_id": "records", "value": 3}
+    assert coll.count_documents({}) == 1
+
+
+# --- bulk writes of the fetch log (inventory/provisioning_log.py) -----------------------------
+
+
+def test_fetch_log_flush_bulk_writes(mongo_db: Database) -> None:
+    fetches, latest = mongo_db.fetches, mongo_db.last_fetches
+    latest.create_index("mac", unique=True)
+    # Fetches get their _id when noted: a flush retried after a failure skips what got through.
+    noted = [{"_id": ObjectId(), "mac": f"m{i}", "at": utc(2026, 5, 1, 8, 0, i)} for i in range(4)]
+    fetches.insert_many(noted[:2], ordered=False)
+    with pytest.raises(BulkWriteError) as partly:
+        fetches.insert_many(noted, ordered=False)
+    assert [error["code"] for error in partly.value.details["writeErrors"]] == [11000, 11000]
+    assert sorted(found["mac"] for found in fetches.find({})) == ["m0", "m1", "m2", "m3"]
+    # Each device's latest fetch: found by MAC with $in, replaced by _id unless the stored one is newer
+    # (seconds apart: NX-27017's filters compare datetimes to the second), inserted when there is none.
+    latest.insert_many([{"mac": "a", "at": utc(2026, 5, 1, 8, 0, 0), "revision": "a1"},
+                        {"mac": "b", "at": utc(2026, 5, 1, 8, 0, 9), "revision": "b9"}])
+    stored = {found["mac"]: found["_id"] for found in latest.find({"mac": {"$in": ["a", "b", "c"]}}, {"mac": 1})}
+    assert set(stored) == {"a", "b"}
+    result = latest.bulk_write([
+        ReplaceOne({"_id": stored["a"], "at": {"$lte": utc(2026, 5, 1, 8, 0, 5)}},
+                   {"mac": "a", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "a5"}),
+        ReplaceOne({"_id": stored["b"], "at": {"$lte": utc(2026, 5, 1, 8, 0, 5)}},
+                   {"mac": "b", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "b5"}),
+        InsertOne({"mac": "c", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "c5"}),
+    ], ordered=False)
+    assert (result.matched_count, result.modified_count, result.inserted_count) == (1, 1, 1)
+    # Another process inserted the same device meanwhile: the clash with the unique MAC is the only error.
+    with pytest.raises(BulkWriteError) as clash:
+        latest.bulk_write([InsertOne({"mac": "c", "at": utc(2026, 5, 1, 8, 0, 6), "revision": "c6"}),
+                           InsertOne({"mac": "d", "at": utc(2026, 5, 1, 8, 0, 6), "revision": "d6"})], ordered=False)
+    assert [(error["index"], error["code"]) for error in clash.value.details["writeErrors"]] == [(0, 11000)]
+    assert {found["mac"]: (found["revision"], found["at"]) for found in latest.find({})} == {
+        "a": ("a5", utc(2026, 5, 1, 8, 0, 5)), "b": ("b9", utc(2026, 5, 1, 8, 0, 9)),
+        "c": ("c5", utc(2026, 5, 1, 8, 0, 5)), "d": ("d6", utc(2026, 5, 1, 8, 0, 6))}
 
 
 # --- reads ----------------------------------------------------------------------------

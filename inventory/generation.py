@@ -1,0 +1,34 @@
+"""The records' generation: one counter that every change to a record moves, so caches know when to let go.
+
+Each server process caches what it reads on its hot paths; none can see another's writes. Every insert,
+update and delete of a record (inventory/versioned.py) bumps this counter with one atomic `$inc` on a
+fixed document, and a process that finds the counter moved drops its caches. Nothing is learnt from the
+value but that it changed.
+"""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+#: The `_id` of the one counter document.
+RECORDS = "records"
+
+
+class Generation(me.Document):
+    """The counter document (one, `_id` RECORDS)."""
+
+    id = me.StringField(primary_key=True)
+    value = me.IntField(default=0)
+
+    meta = {"collection": "generation"}
+
+
+def bump() -> None:
+    """Move the counter: one atomic `$inc`, creating the document the first time (no `$set` of a datetime)."""
+    Generation._get_collection().update_one({"_id": RECORDS}, {"$inc": {"value": 1}}, upsert=True)
+
+
+def current() -> int:
+    """The counter's value now (0 before the first change)."""
+    found = Generation._get_collection().find_one({"_id": RECORDS}, {"value": 1})
+    return int(found["value"]) if found else 0

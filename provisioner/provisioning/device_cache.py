@@ -1,0 +1,336 @@
+"""What the provisioning pipeline keeps in memory between requests: each device's facts and its rendered files.
+
+A boot storm must not cost database round trips per request. For each device asked about, this keeps
+what authorising a request needs (vendor, model, lifecycle state, the site's address ranges) and the
+files rendered for it with their revision. Devices not yet known are loaded in batches: the HTTP front
+end waits, off the IOLoop, for one query that serves every request that came in meanwhile; TFTP and
+tests load them one by one.
+
+Each process has its own cache and learns of changes through the database: at most every CHECK_SECONDS
+it reads the records' generation (inventory/generation.py), which every record change moves, and drops
+everything when it moved (or when a template file changed). So what any process changes reaches every
+device within about CHECK_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+import logging
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Collection
+
+from bson import ObjectId
+
+from inventory import generation
+from inventory.customers import Customer, Site
+from inventory.equipment import Equipment
+from inventory.lines import Line
+
+log = logging.getLogger("provisioner.provisioning")
+
+#: Seconds between two reads of the records' generation, in each process: the delay before a change shows.
+CHECK_SECONDS = 1.0
+#: Rendered files kept per process at most, in bytes; the devices asked about least recently go first.
+MAX_BYTES = 64 * 1024 * 1024
+#: What a device's entry costs besides its files, as counted against MAX_BYTES.
+ENTRY_BYTES = 512
+#: Devices loaded by one query at most.
+MAX_BATCH = 256
+#: MACs remembered as absent from the inventory at most (a scan must not flush the devices out).
+MAX_ABSENT = 10_000
+#: Loaded records waiting for their first rendering at most.
+MAX_RECORDS = 4096
+#: Shared files (a vendor's or a model's, the same for every device) kept at most.
+MAX_SHARED = 256
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(eq=False)
+class CachedDevice:
+    """One device as last read: what authorising a request needs, and its files rendered so far."""
+
+    mac: str
+    equipment_id: str
+    vendor: str
+    model: str
+    state: str
+    restricted: bool  # its site names address ranges: requests from elsewhere are refused
+    networks: tuple[Network, ...]  # those ranges
+    problem: str = ""  # why it cannot be served whatever the request (a record it refers to is gone)
+    files: dict[Any, Any] = field(default_factory=dict)
+    size: int = ENTRY_BYTES  # counted against MAX_BYTES: the entry and its files
+    latest: tuple | None = None  # (file, revision, source, transport) last recorded as the device's latest fetch
+    latest_at: float = float("-inf")  # and when (monotonic clock)
+
+    def admits(self, source: str) -> bool:
+        """Whether `source` lies in the site's address ranges (an unparsable address lies in none)."""
+        try:
+            address = ipaddress.ip_address(source)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
+    """A site's address ranges, parsed once and shared by its devices."""
+    found = []
+    for text in texts:
+        try:
+            found.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            continue  # stored ranges are checked on save; an odd one admits nobody
+    return tuple(found)
+
+
+class DeviceCache:
+    """Devices by MAC with their rendered files, loaded in batches, dropped when the records' generation moves."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, check_seconds: float = CHECK_SECONDS,
+                 max_bytes: int = MAX_BYTES, stale: Callable[[], bool] = lambda: False):
+        self.clock, self.check_seconds, self.max_bytes, self.stale = clock, check_seconds, max_bytes, stale
+        self._lock = threading.Lock()
+        self._devices: OrderedDict[str, CachedDevice] = OrderedDict()
+        self._absent: OrderedDict[str, None] = OrderedDict()
+        self._records: OrderedDict[str, tuple[dict, list[dict], str]] = OrderedDict()  # read, not rendered yet
+        self._site_raws: dict[str, dict] = {}  # sites and customers as read, by id
+        self._customer_raws: dict[str, dict] = {}
+        self._sites: dict[str, Site] = {}  # and made into documents
+        self._customers: dict[str, Customer] = {}
+        self._shared: dict[Any, Any] = {}
+        self._bytes = 0
+        self._epoch = 0  # moves with every clear: what was read before must not be stored after
+        self._generation: int | None = None
+        self._checked = float("-inf")
+        self._executor: ThreadPoolExecutor | None = None
+        self._queue: list[str] = []
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._draining = False
+        self._drainer: asyncio.Task | None = None
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def lookup(self, mac: str) -> CachedDevice | None:
+        """The device with this MAC, loaded now if not known yet; None when the inventory has none."""
+        self._check_if_due()
+        with self._lock:
+            device = self._devices.get(mac)
+            if device is not None:
+                self._devices.move_to_end(mac)
+                return device
+            if mac in self._absent:
+                return None
+        return self.load([mac]).get(mac)
+
+    def keep_file(self, device: CachedDevice, key: Any, served: Any, size: int) -> None:
+        """Remember a file rendered for `device` under `key`, unless the cache let go of the device meanwhile."""
+        with self._lock:
+            if self._devices.get(device.mac) is not device or key in device.files:
+                return
+            device.files[key] = served
+            device.size += size
+            self._bytes += size
+            self._evict()
+
+    def shared(self, key: Any) -> tuple[Any | None, int]:
+        """A shared file kept under `key` (or None), and the epoch to hand back to keep_shared with a new one."""
+        self._check_if_due()
+        with self._lock:
+            return self._shared.get(key), self._epoch
+
+    def keep_shared(self, key: Any, served: Any, epoch: int) -> None:
+        """Remember a shared file rendered since shared() gave `epoch`, unless the cache let go of everything since."""
+        with self._lock:
+            if epoch == self._epoch and len(self._shared) < MAX_SHARED:
+                self._shared[key] = served
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    async def prefetch(self, macs: Collection[str]) -> None:
+        """Have these devices loaded, off the IOLoop and in one query with those other requests asked for."""
+        loop = asyncio.get_running_loop()
+        if self._claim_check():
+            await loop.run_in_executor(self._thread(), self.check)
+        if not macs:
+            return
+        with self._lock:
+            missing = [mac for mac in macs if mac not in self._devices and mac not in self._absent]
+        if not missing:
+            return
+        futures = []
+        for mac in missing:
+            future = self._waiting.get(mac)
+            if future is None:
+                future = self._waiting[mac] = loop.create_future()
+                self._queue.append(mac)
+            futures.append(future)
+        if not self._draining:
+            self._draining = True
+            self._drainer = loop.create_task(self._drain())  # held: the loop keeps only a weak reference
+        await asyncio.gather(*futures)
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                started = time.monotonic()
+                try:
+                    await loop.run_in_executor(self._thread(), self.load, batch)
+                    log.debug("loaded %d devices in %.0f ms", len(batch), 1000 * (time.monotonic() - started))
+                except Exception as exc:  # noqa: BLE001 - the requests then load alone and fail alone
+                    log.warning("loading %d devices failed: %s: %s", len(batch), type(exc).__name__, exc)
+                for mac in batch:
+                    future = self._waiting.pop(mac, None)
+                    if future is not None and not future.done():
+                        future.set_result(None)
+        finally:
+            self._draining = False
+
+    def load(self, macs: list[str]) -> dict[str, CachedDevice | None]:
+        """Read these devices from the database and keep them (and which are absent); thread-safe."""
+        with self._lock:
+            epoch, sites, customers = self._epoch, self._site_raws, self._customer_raws
+        found: dict[str, CachedDevice | None] = dict.fromkeys(macs)
+        records = self._read(macs, sites, customers)
+        for mac, (equipment, _, problem) in records.items():
+            site = sites.get(equipment.get("site") or "")
+            networks = site.get("allowed_networks") or [] if site else []
+            found[mac] = CachedDevice(mac=mac, equipment_id=str(equipment["_id"]), vendor=equipment.get("vendor", ""),
+                                      model=equipment.get("model", ""), state=equipment.get("state", ""),
+                                      restricted=bool(networks), networks=_networks(tuple(networks)), problem=problem)
+        with self._lock:
+            if epoch != self._epoch:
+                return found  # the cache was dropped while reading: what was read may be older than the change
+            for mac, device in found.items():
+                if device is None:
+                    self._absent[mac] = None
+                    while len(self._absent) > MAX_ABSENT:
+                        self._absent.popitem(last=False)
+                elif mac in self._devices:
+                    found[mac] = self._devices[mac]
+                else:
+                    self._devices[mac] = device
+                    self._records[mac] = records[mac]
+                    self._bytes += device.size
+            while len(self._records) > MAX_RECORDS:
+                self._records.popitem(last=False)
+            self._evict()
+        return found
+
+    def records(self, device: CachedDevice) -> Equipment | None:
+        """The device's records (equipment, site, customer, lines) to render a file: as loaded, or read again."""
+        with self._lock:
+            record = self._records.pop(device.mac, None)
+            sites, customers = (self._site_raws, self._sites), (self._customer_raws, self._customers)
+        if record is None:
+            record = self._read([device.mac], sites[0], customers[0]).get(device.mac)
+            if record is None:
+                return None
+        equipment, lines, _ = record
+        # Documents are made here, for the devices rendered only, rather than by the loading thread (the GIL).
+        item = Equipment._from_son(equipment)
+        site, customer = equipment.get("site"), equipment.get("customer")
+        item.site = self._document(Site, *sites, site) if site else None
+        item.customer = self._document(Customer, *customers, customer) if customer else None
+        item.lines = [Line._from_son(line) for line in lines]
+        return item
+
+    def _document(self, kind: type, raws: dict[str, dict], made: dict[str, Any], record_id: str) -> Any:
+        """A site's or customer's document, made once per epoch from what was read (None if it is gone)."""
+        document = made.get(record_id)
+        if document is None and record_id in raws:
+            document = made[record_id] = kind._from_son(raws[record_id])
+        return document
+
+    def _read(self, macs: list[str], sites: dict[str, dict], customers: dict[str, dict]) -> dict[str, tuple[dict, list[dict], str]]:
+        """(equipment, its lines, what is wrong) by MAC, as stored: a few queries for the whole batch.
+
+        The sites and customers they refer to are added to `sites` and `customers` (the epoch's, by id) if
+        missing; what is wrong is a record referred to that is gone.
+        """
+        # One MAC by equality: NX-27017 answers `$in` by scanning the collection, equality through the index.
+        macs = list(macs)
+        raws = list(Equipment._get_collection().find({"mac": macs[0]} if len(macs) == 1 else {"mac": {"$in": macs}}))
+        if not raws:
+            return {}
+        sites.update(_by_id(Site, {raw["site"] for raw in raws if raw.get("site")} - sites.keys()))
+        customers.update(_by_id(Customer, {raw["customer"] for raw in raws if raw.get("customer")} - customers.keys()))
+        lines = _by_id(Line, {line for raw in raws for line in raw.get("lines") or []})
+        found = {}
+        for raw in raws:
+            site, customer, line_ids = raw.get("site"), raw.get("customer"), raw.get("lines") or []
+            gone = [what for what, ids, known in (("site", [site] if site else [], sites),
+                                                   ("customer", [customer] if customer else [], customers),
+                                                   ("line", line_ids, lines)) if any(i not in known for i in ids)]
+            problem = f"a record the device refers to is gone ({', '.join(gone)})" if gone else ""
+            found[raw["mac"]] = (raw, [lines[line] for line in line_ids if line in lines], problem)
+        return found
+
+    def _thread(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="device-cache")
+        return self._executor
+
+    # -- freshness -------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Read the records' generation; drop everything if it moved or `stale()` says so, or if it cannot be read."""
+        try:
+            value = generation.current()
+        except Exception:
+            self.clear()
+            raise
+        stale = self.stale()  # called every time: it keeps its own reference point
+        if value != self._generation or stale:
+            log.debug("device cache dropped (%d devices): %s", len(self._devices),
+                      "templates changed" if stale else f"records' generation {self._generation} -> {value}")
+            self.clear()
+            self._generation = value
+
+    def clear(self) -> None:
+        """Forget every device, file and record."""
+        with self._lock:
+            self._epoch += 1
+            self._devices.clear()
+            self._absent.clear()
+            self._records.clear()
+            self._site_raws, self._customer_raws, self._sites, self._customers = {}, {}, {}, {}
+            self._shared.clear()
+            self._bytes = 0
+
+    def _claim_check(self) -> bool:
+        """Whether a check is due, marking it done now so that one caller does it."""
+        with self._lock:
+            now = self.clock()
+            if now - self._checked < self.check_seconds:
+                return False
+            self._checked = now
+            return True
+
+    def _check_if_due(self) -> None:
+        if self._claim_check():
+            self.check()
+
+    def _evict(self) -> None:
+        """Drop the least recently asked devices until the files fit (the lock is held)."""
+        while self._bytes > self.max_bytes and self._devices:
+            _, device = self._devices.popitem(last=False)
+            self._bytes -= device.size
+            self._records.pop(device.mac, None)
+
+
+def _by_id(document: type, ids: set[str]) -> dict[str, dict]:
+    """Stored records of one kind by their text id, in one query ($in on `_id` works on both servers for find)."""
+    wanted = [ObjectId(i) for i in ids if ObjectId.is_valid(i)]
+    if not wanted:
+        return {}
+    query = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
+    return {str(raw["_id"]): raw for raw in document._get_collection().find(query)}
