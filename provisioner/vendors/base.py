@@ -10,6 +10,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from inventory.catalogue import VENDORS as CATALOGUE
+from inventory.mac import normalize_mac
+
 
 @dataclass(frozen=True)
 class UserAgent:
@@ -58,3 +61,18 @@ class Vendor(ABC):
     @abstractmethod
     def device_files(self, mac: str, model: str) -> list[str]:
         """Every file name a device of `model` with `mac` asks for at boot, per-device file last."""
+
+
+def mac_or_none(text: str | None) -> str | None:
+    """The normalized MAC in `text`, or None when it is not a device's MAC (absent, all zeros, multicast, malformed)."""
+    if not text:
+        return None
+    try:
+        return normalize_mac(text)
+    except ValueError:
+        return None
+
+
+def catalogue_name(vendor: str, model: str) -> str:
+    """The catalogue's spelling of a model a device names, or the device's own for models the provider does not supply."""
+    return next((name for name in CATALOGUE[vendor] if name.lower() == model.lower()), model)

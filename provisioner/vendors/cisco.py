@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, catalogue_name, mac_or_none
 
 #: Product series number ($PSN) of each catalogue model: it names the model's bootstrap file.
 SERIES: dict[str, str] = {"SPA504G": "504G", "SPA525G2": "525G2", "CP-7841-3PCC": "7841", "CP-8851-3PCC": "8851"}
@@ -41,17 +40,6 @@ _MPP_AGENT = re.compile(
 )
 
 
-def _mac_or_none(text: str | None) -> str | None:
-    """The normalized MAC in `text`, or None when it is not a phone's MAC (all zeros, multicast, malformed)."""
-    try:
-        return normalize_mac(text) if text else None
-    except ValueError:
-        return None
-
-
-def _catalogue_name(model: str) -> str:
-    """The catalogue's spelling of a model, or the User-Agent's own for models the provider does not supply."""
-    return next((name for name in CATALOGUE["cisco"] if name.lower() == model.lower()), model)
 
 
 def _model_of_series(series: str, multiplatform: bool) -> str | None:
@@ -73,7 +61,7 @@ class Cisco(Vendor):
         for pattern in (_SPA_DEVICE_FILE, _MPP_DEVICE_FILE):
             found = pattern.fullmatch(name)
             if found:
-                mac = _mac_or_none(found.group(1))
+                mac = mac_or_none(found.group(1))
                 return FileMatch(self.name, "device.xml.j2", mac=mac, content_type=_XML) if mac else None
         for pattern, multiplatform in ((_SPA_BOOT_FILE, False), (_MPP_BOOT_FILE, True)):
             found = pattern.fullmatch(name)
@@ -88,8 +76,8 @@ class Cisco(Vendor):
         found = _SPA_AGENT.fullmatch(text) or _MPP_AGENT.fullmatch(text)
         if found is None:
             return None
-        return UserAgent(self.name, model=_catalogue_name(found["model"]), firmware=found["firmware"],
-                         mac=_mac_or_none(found["mac"]))
+        return UserAgent(self.name, model=catalogue_name("cisco", found["model"]), firmware=found["firmware"],
+                         mac=mac_or_none(found["mac"]))
 
     def device_files(self, mac: str, model: str) -> list[str]:
         """The model's bootstrap file, then the device's own; ValueError for a bad MAC or a model not Cisco's."""

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, catalogue_name, mac_or_none
 
 _XML = "application/xml; charset=utf-8"
 
@@ -29,17 +28,6 @@ _USER_AGENT = re.compile(
 )
 
 
-def _mac_or_none(text: str | None) -> str | None:
-    """The normalized MAC in `text`, or None when it is not a phone's MAC (all zeros, multicast, malformed)."""
-    try:
-        return normalize_mac(text) if text else None
-    except ValueError:
-        return None
-
-
-def _catalogue_name(model: str) -> str:
-    """The catalogue's spelling of a model, or the User-Agent's own for models the provider does not supply."""
-    return next((name for name in CATALOGUE["fanvil"] if name.lower() == model.lower()), model)
 
 
 class Fanvil(Vendor):
@@ -53,7 +41,7 @@ class Fanvil(Vendor):
     def match_file(self, name: str) -> FileMatch | None:
         """A device's ``<mac>.cfg``; anything else is not Fanvil's."""
         found = _DEVICE_FILE.fullmatch(name)
-        mac = _mac_or_none(found.group(1)) if found else None
+        mac = mac_or_none(found.group(1)) if found else None
         if mac is None:
             return None
         return FileMatch(self.name, "device.xml.j2", mac=mac, content_type=_XML)
@@ -64,8 +52,8 @@ class Fanvil(Vendor):
         if found is None:
             return None
         model = found["model"] + ("-Pro" if found["pro"] else "")
-        return UserAgent(self.name, model=_catalogue_name(model), firmware=found["firmware"],
-                         mac=_mac_or_none(found["mac"]))
+        return UserAgent(self.name, model=catalogue_name("fanvil", model), firmware=found["firmware"],
+                         mac=mac_or_none(found["mac"]))
 
     def device_files(self, mac: str, model: str) -> list[str]:
         """The device's ``<mac>.cfg``; ValueError for a bad MAC or a model not Fanvil's."""

@@ -14,7 +14,7 @@ from typing import ClassVar
 from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, catalogue_name, mac_or_none
 
 #: The generic file a device falls back to when neither its own nor its model's file exists.
 COMMON_FILE = "cfg.xml"
@@ -36,17 +36,6 @@ _USER_AGENT = re.compile(
 _SIP_AGENT = re.compile(r"Grandstream (?P<model>[A-Za-z]+[0-9]+[A-Za-z]*) (?P<firmware>\d+(?:\.\d+)+)")
 
 
-def _mac_or_none(text: str | None) -> str | None:
-    """The normalized MAC in `text`, or None when it is not a device's MAC (all zeros, multicast, malformed)."""
-    try:
-        return normalize_mac(text) if text else None
-    except ValueError:
-        return None
-
-
-def _catalogue_name(model: str) -> str:
-    """The catalogue's spelling of a model, or the User-Agent's own for models the provider does not supply."""
-    return next((name for name in CATALOGUE["grandstream"] if name.lower() == model.lower()), model)
 
 
 class Grandstream(Vendor):
@@ -64,7 +53,7 @@ class Grandstream(Vendor):
         if name in MODEL_FILES:
             return FileMatch(self.name, "common.xml.j2", model=MODEL_FILES[name], content_type=_XML)
         found = _DEVICE_FILE.fullmatch(name)
-        mac = _mac_or_none(found.group(1)) if found else None
+        mac = mac_or_none(found.group(1)) if found else None
         if mac is None:
             return None
         return FileMatch(self.name, "device.xml.j2", mac=mac, content_type=_XML)
@@ -75,8 +64,8 @@ class Grandstream(Vendor):
         found = _USER_AGENT.fullmatch(text) or _SIP_AGENT.fullmatch(text)
         if found is None:
             return None
-        return UserAgent(self.name, model=_catalogue_name(found["model"]), firmware=found["firmware"],
-                         mac=_mac_or_none(found.groupdict().get("mac")))
+        return UserAgent(self.name, model=catalogue_name("grandstream", found["model"]), firmware=found["firmware"],
+                         mac=mac_or_none(found.groupdict().get("mac")))
 
     def device_files(self, mac: str, model: str) -> list[str]:
         """``cfg<mac>`` then ``cfg<mac>.xml``; ValueError for a bad MAC or a model not Grandstream's."""

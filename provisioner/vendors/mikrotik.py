@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, mac_or_none
 
 _DEVICE_FILE = re.compile(r"mikrotik-(?P<mac>[0-9a-f]{12})\.rsc")
 _USER_AGENT = re.compile(r"Mikrotik/(?P<major>[0-9]+)\.x Fetch")
@@ -32,9 +32,8 @@ class MikroTik(Vendor):
         found = _DEVICE_FILE.fullmatch(name)
         if not found:
             return None
-        try:
-            mac = normalize_mac(found["mac"])
-        except ValueError:
+        mac = mac_or_none(found["mac"])
+        if mac is None:
             return None  # a multicast or all-zero address is no router's
         return FileMatch(self.name, "device.rsc.j2", mac=mac)
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, mac_or_none
 
 _DEVICE_FILE = re.compile(r"openwrt-(?P<mac>[0-9a-f]{12})\.sh")
 # uclient-fetch.c: static const char *user_agent = "uclient-fetch"; BusyBox and GNU wget ("Wget...") are
@@ -34,9 +34,8 @@ class OpenWrt(Vendor):
         found = _DEVICE_FILE.fullmatch(name)
         if not found:
             return None
-        try:
-            mac = normalize_mac(found["mac"])
-        except ValueError:
+        mac = mac_or_none(found["mac"])
+        if mac is None:
             return None  # a multicast or all-zero address is no router's
         return FileMatch(self.name, "device.sh.j2", mac=mac)
 

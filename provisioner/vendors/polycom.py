@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, catalogue_name, mac_or_none
 
 #: The master file a phone falls back to when the server has none for its MAC.
 DEFAULT_MASTER_FILE = "000000000000.cfg"
@@ -35,21 +34,6 @@ _USER_AGENT = re.compile(
 )
 
 
-def _mac_or_none(text: str) -> str | None:
-    """The normalized MAC in `text`, or None when it is not a phone's MAC (all zeros, multicast, malformed)."""
-    try:
-        return normalize_mac(text)
-    except ValueError:
-        return None
-
-
-def _catalogue_name(model: str) -> str:
-    """The catalogue's spelling of a model the User-Agent names ("VVX_450" is "VVX450"), else the plain name."""
-    plain = model.replace("_", "")
-    for name in CATALOGUE["polycom"]:
-        if name.lower() == plain.lower():
-            return name
-    return plain
 
 
 class Polycom(Vendor):
@@ -67,7 +51,7 @@ class Polycom(Vendor):
         if name == COMMON_FILE:
             return FileMatch(self.name, "common.xml.j2", content_type=_XML)
         found = _PER_MAC_FILE.fullmatch(name)
-        mac = _mac_or_none(found.group(1)) if found else None
+        mac = mac_or_none(found.group(1)) if found else None
         if found is None or mac is None:
             return None
         template = "master.xml.j2" if found.group(2) == ".cfg" else "device.xml.j2"
@@ -78,13 +62,19 @@ class Polycom(Vendor):
         found = _USER_AGENT.fullmatch(user_agent.strip())
         if found is None:
             return None
-        return UserAgent(self.name, model=_catalogue_name(found["model"]), firmware=found["firmware"])
+        return UserAgent(self.name, model=_polycom_name(found["model"]), firmware=found["firmware"])
 
     def device_files(self, mac: str, model: str) -> list[str]:
         """Master, common, then per-device file; ValueError for a bad MAC or a model that is not Polycom's."""
         device_mac = normalize_mac(mac)
         find_model(self.name, model)
         return [f"{device_mac}.cfg", COMMON_FILE, f"{device_mac}{DEVICE_FILE_SUFFIX}"]
+
+
+
+def _polycom_name(model: str) -> str:
+    """A User-Agent's model ("VVX_450") in the catalogue's spelling ("VVX450")."""
+    return catalogue_name("polycom", model.replace("_", ""))
 
 
 VENDOR = Polycom()

@@ -14,7 +14,7 @@ from typing import ClassVar
 from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, mac_or_none
 
 XML = "application/xml; charset=utf-8"
 
@@ -48,9 +48,8 @@ class Snom(Vendor):
         found = _DEVICE_FILE.fullmatch(name)
         if not found:
             return None
-        try:
-            mac = normalize_mac(found["mac"])
-        except ValueError:
+        mac = mac_or_none(found["mac"])
+        if mac is None:
             return None  # a multicast or all-zero address is no phone's
         return FileMatch(self.name, "device.xml.j2", mac=mac, model=found["model"], content_type=XML)
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from inventory.catalogue import VENDORS as CATALOGUE
 from inventory.catalogue import find_model
 from inventory.mac import normalize_mac
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
+from provisioner.vendors.base import FileMatch, UserAgent, Vendor, catalogue_name, mac_or_none
 
 #: Hardware id of each catalogue model: it names the model's common file (y000000000108.cfg for a T46U).
 HARDWARE_IDS: dict[str, int] = {"T43U": 107, "T46U": 108, "T48U": 109, "T53W": 95, "T54W": 96, "T57W": 97}
@@ -34,20 +33,6 @@ _USER_AGENT = re.compile(
 )
 
 
-def _mac_or_none(text: str) -> str | None:
-    """The normalized MAC in `text`, or None when it is not a phone's MAC (all zeros, multicast, malformed)."""
-    try:
-        return normalize_mac(text)
-    except ValueError:
-        return None
-
-
-def _catalogue_name(model: str) -> str:
-    """The catalogue's spelling of a model the User-Agent names, or the User-Agent's own for other models."""
-    for name in CATALOGUE["yealink"]:
-        if name.lower() == model.lower():
-            return name
-    return model
 
 
 class Yealink(Vendor):
@@ -65,7 +50,7 @@ class Yealink(Vendor):
         if name in _MODEL_BY_COMMON_FILE:
             return FileMatch(self.name, "common.cfg.j2", model=_MODEL_BY_COMMON_FILE[name])
         found = _DEVICE_FILE.fullmatch(name)
-        mac = _mac_or_none(found.group(1)) if found else None
+        mac = mac_or_none(found.group(1)) if found else None
         if mac is None:
             return None
         return FileMatch(self.name, "device.cfg.j2", mac=mac)
@@ -75,8 +60,8 @@ class Yealink(Vendor):
         found = _USER_AGENT.fullmatch(user_agent.strip())
         if found is None:
             return None
-        mac = _mac_or_none(found["mac"]) if found["mac"] else None
-        return UserAgent(self.name, model=_catalogue_name(found["model"]), firmware=found["firmware"], mac=mac)
+        mac = mac_or_none(found["mac"]) if found["mac"] else None
+        return UserAgent(self.name, model=catalogue_name("yealink", found["model"]), firmware=found["firmware"], mac=mac)
 
     def device_files(self, mac: str, model: str) -> list[str]:
         """The model's common file, then the device's own; ValueError for a bad MAC or a model not Yealink's."""
