@@ -9,7 +9,7 @@ from inventory.customers import Customer, Site
 from inventory.lines import Line
 from inventory.mac import normalize_mac
 from inventory.references import Reference
-from inventory.secret_box import SecretBox, random_secret
+from inventory.secret_box import SecretBox
 from inventory.versioned import VersionedDocument
 
 OWNERSHIPS = ("lent", "sold")
@@ -35,6 +35,10 @@ class Equipment(VersionedDocument):
     site = Reference(Site)
     lines = me.ListField(Reference(Line), max_length=32)
     admin_password_enc = me.StringField(required=True)
+    #: The device's own HTTP digest password for fetching its files (user name: its MAC), encrypted.
+    provisioning_password_enc = me.StringField()
+    #: The key its configuration files are encrypted with on plain transports (vendors that can), encrypted.
+    config_key_enc = me.StringField()
     notes = me.StringField(max_length=2000)
 
     meta = {
@@ -49,13 +53,17 @@ class Equipment(VersionedDocument):
     formats = {"serial": "3 to 64 letters, digits, dots, dashes, slashes or underscores, starting with a letter or digit",
                "mac": "12 hexadecimal digits"}
 
-    def set_admin_password(self, box: SecretBox) -> None:
-        """Give the device its own random administrator password; customers never see it."""
-        self.admin_password_enc = box.encrypt(random_secret(20))
-
     def admin_password(self, box: SecretBox) -> str:
         """The device's administrator password in clear, for configuration templates only."""
         return box.decrypt(self.admin_password_enc)
+
+    def provisioning_password(self, box: SecretBox) -> str:
+        """The device's password for fetching its files, in clear ("" when it has none yet)."""
+        return box.decrypt(self.provisioning_password_enc) if self.provisioning_password_enc else ""
+
+    def config_key(self, box: SecretBox) -> str:
+        """The key of the device's encrypted files, in clear ("" when its vendor encrypts none)."""
+        return box.decrypt(self.config_key_enc) if self.config_key_enc else ""
 
     def normalize(self) -> dict[str, str]:
         problems: dict[str, str] = {}

@@ -187,11 +187,15 @@ def quarantine(mac: str, vendor: str, model: str | None, firmware: str | None, s
     collection = QuarantinedDevice._get_collection()
     seen = {"vendor": vendor, "model": model or "", "firmware": firmware or "", "source": source,
             "user_agent": user_agent[:512]}
-    if collection.update_one({"mac": mac}, {"$set": seen, "$inc": {"requests": 1},
-                                            "$currentDate": {"last_seen": True}}).matched_count:
+    # Found by MAC through its index, then written by _id: NX-27017 scans for a write filtered on another field.
+    found = collection.find_one({"mac": mac}, {"_id": 1})
+    if found is not None and collection.update_one({"_id": found["_id"]}, {
+            "$set": seen, "$inc": {"requests": 1}, "$currentDate": {"last_seen": True}}).matched_count:
         return
     now = _now()
     try:
         QuarantinedDevice(mac=mac, first_seen=now, last_seen=now, **seen).save(force_insert=True)
     except (me.NotUniqueError, DuplicateKeyError):  # another process noted it first
-        collection.update_one({"mac": mac}, {"$inc": {"requests": 1}, "$currentDate": {"last_seen": True}})
+        found = collection.find_one({"mac": mac}, {"_id": 1})
+        if found is not None:
+            collection.update_one({"_id": found["_id"]}, {"$inc": {"requests": 1}, "$currentDate": {"last_seen": True}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tornado.web
 
 from provisioner.api.base import NotFoundHandler
+from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
 from provisioner.api.openapi import OpenApiHandler, build_openapi
 from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
 from provisioner.api.provisioning import ClaimHandler, OutdatedHandler, PreviewHandler, QuarantineHandler
@@ -13,6 +14,7 @@ from provisioner.api.resources import RESOURCES
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
 from provisioner.logs import log_request
 from provisioner.metrics import observe_request
+from provisioner.provisioning.firmware_files import FirmwareFileHandler
 from provisioner.provisioning.http_files import DeviceFileHandler
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
@@ -40,6 +42,12 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         given = {"services": services, "resource": resource}
         table.append((rf"/api/v1/{resource.name}", CollectionHandler, given))
         table.append((rf"/api/v1/{resource.name}/([^/]+)", ItemHandler, given))
+    firmware = {"services": services, "resource": FIRMWARE}
+    table += [
+        (r"/api/v1/firmware", FirmwareListHandler, firmware),
+        (r"/api/v1/firmware/([^/]+)", FirmwareItemHandler, firmware),
+        (r"/api/v1/firmware-uploads", FirmwareUploadHandler, shared),
+    ]
     provisioner = provisioner or Provisioner(services, VENDORS.values())
     with_provisioner = {"services": services, "provisioner": provisioner}
     table += [
@@ -48,6 +56,7 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/quarantine", QuarantineHandler, shared),
         (r"/api/v1/quarantine/([^/]+)/claim", ClaimHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
+        (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
         (r"/(.*)", DeviceFileHandler, {"provisioner": provisioner}),
     ]
     return table

@@ -1,4 +1,4 @@
-"""The `provisioner` command: serve, check-config, demo load, admin set-password."""
+"""The `provisioner` command: serve, check-config, demo load, admin set-password, firmware add and verify."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from provisioner.embedded_db import DatabaseInUse, EmbeddedDatabaseError
@@ -75,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     reset = admin_commands.add_parser("set-password", help="set a user's password (read from the terminal or stdin)")
     _common(reset)
     reset.add_argument("username")
+
+    firmware = commands.add_parser("firmware", help="firmware images served to the phones")
+    firmware_commands = firmware.add_subparsers(dest="firmware_command", required=True)
+    add = firmware_commands.add_parser("add", help="store an image file and record it, if its SHA-256 is the one given")
+    _common(add)
+    add.add_argument("file", metavar="FILE")
+    add.add_argument("--vendor", required=True)
+    add.add_argument("--version", required=True, dest="firmware_version", help="the vendor's version of the firmware")
+    add.add_argument("--models", required=True, help="catalogue models it fits, comma-separated")
+    add.add_argument("--sha256", required=True, help="its expected SHA-256, from the vendor")
+    add.add_argument("--filename", help="the name phones fetch it by (default: the file's own name)")
+    add.add_argument("--pinned", action="store_true", help="serve it to those models at once")
+    _common(firmware_commands.add_parser("verify", help="hash every stored image again; exit status 1 if any is wrong"))
     return parser
 
 
@@ -164,11 +178,45 @@ def cmd_admin_set_password(args: argparse.Namespace) -> int:
     return _with_storage(args, work)
 
 
+def cmd_firmware(args: argparse.Namespace) -> int:
+    from inventory.errors import DuplicateValue, InvalidRecord
+    from inventory.events import Actor
+    from provisioner.firmware_images import add_file, new_image, store_for, verify_images
+    from provisioner.firmware_store import FirmwareStoreError
+
+    settings = _settings(args)
+
+    def add(box) -> int:  # type: ignore[no-untyped-def]
+        path = Path(args.file)
+        if not path.is_file():
+            raise CommandError(f"no file {args.file}")
+        try:
+            image = new_image(args.vendor, args.firmware_version, args.filename or path.name, args.models.split(","),
+                              args.sha256, size=path.stat().st_size, pinned=args.pinned)
+            image = add_file(store_for(settings), path, image, Actor.system("cli"))
+        except (InvalidRecord, DuplicateValue, FirmwareStoreError) as exc:
+            raise CommandError(f"firmware refused: {exc}") from None
+        pinned = f", pinned for {', '.join(image.models)}" if image.pinned else ""
+        print(f"stored {image.filename}: {image.vendor} {image.firmware_version} for {', '.join(image.models)}, "
+              f"{image.size} bytes, SHA-256 {image.sha256}{pinned}")
+        return 0
+
+    def verify(box) -> int:  # type: ignore[no-untyped-def]
+        checked, problems = verify_images(store_for(settings))
+        for problem in problems:
+            print(problem)
+        print(f"{checked} image(s) checked, {len(problems)} wrong")
+        return 1 if problems else 0
+
+    return _with_storage(args, add if args.firmware_command == "add" else verify)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "check-config": cmd_check_config,
     "demo": cmd_demo_load,
     "admin": cmd_admin_set_password,
+    "firmware": cmd_firmware,
 }
 
 

@@ -14,6 +14,7 @@ from inventory.events import Actor
 from inventory.lines import Line
 from inventory.secret_box import SecretBox
 from inventory.template_overrides import TemplateOverride
+from provisioner.provisioning.device_secrets import issue_secrets
 
 ACTOR = Actor.system("demo")
 #: Organisationally unique identifiers of each vendor, so demo MACs look like the real thing.
@@ -98,5 +99,5 @@ def _item(box: SecretBox, number: int, vendor: str, model: str, site: Site | Non
           lines: list[Line] | None = None, state: str = "in_stock") -> Equipment:
     item = Equipment(serial=f"DEMO-{vendor[:3].upper()}-{number:05d}", mac=f"{OUIS[vendor]}{number:06x}",
                      vendor=vendor, model=model, site=site, lines=lines or [], state=state)
-    item.set_admin_password(box)
+    issue_secrets(item, box)
     return item.insert(ACTOR)

@@ -49,8 +49,13 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(settings.https.certificate, settings.https.private_key)
-    if settings.https.client_ca:
-        context.load_verify_locations(settings.https.client_ca)
+    # Phones' client certificates are asked for, not required: staff and the API share the port, and the
+    # pipeline decides per file (https.require_client_certificate) what a missing certificate means.
+    authorities = [settings.https.client_ca] if settings.https.client_ca else []
+    authorities += [item.split("=", 1)[1] for item in settings.https.vendor_cas]
+    for bundle in authorities:
+        context.load_verify_locations(bundle)
+    if authorities:
         context.verify_mode = ssl.CERT_OPTIONAL
     return context
 

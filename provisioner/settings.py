@@ -73,6 +73,14 @@ class HttpsSettings:
 
 
 @dataclass(frozen=True)
+class ProvisioningSettings:
+    """How devices' own files are protected: encryption on plain transports, per-device credentials."""
+
+    plain_device_files: str
+    device_credentials: str
+
+
+@dataclass(frozen=True)
 class TftpSettings:
     """TFTP front end for phones that only fetch over TFTP."""
 
@@ -159,6 +167,7 @@ class Settings:
     workers: int
     http: HttpSettings
     https: HttpsSettings
+    provisioning: ProvisioningSettings
     tftp: TftpSettings
     sip: SipSettings
     storage: StorageSettings

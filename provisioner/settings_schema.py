@@ -201,6 +201,12 @@ SETTINGS: tuple[Setting, ...] = (
             "certificate must come from its own vendor's CA and name its MAC"),
     Setting("https.require_client_certificate", bool, False, BOOLEAN,
             "Over HTTPS, serve a device's own file only to a client certificate naming its MAC"),
+    Setting("provisioning.plain_device_files", str, "encrypted", one_of("encrypted", "clear"),
+            "Over plain HTTP and TFTP, a device's own file (it holds its secrets) is sent encrypted with the "
+            "device's key where its vendor can decrypt, and refused otherwise; clear sends it as is"),
+    Setting("provisioning.device_credentials", str, "optional", one_of("optional", "required"),
+            "Per-device HTTP digest credentials (user name: the MAC): optional checks them when sent; required "
+            "asks for them unless a client certificate already proved the device"),
     Setting("tftp.address", str, "0.0.0.0", IP, "Address the TFTP server listens on"),
     Setting("tftp.port", int, 6969, PORT, "TFTP port (UDP); 69 in production"),
     Setting("sip.address", str, "0.0.0.0", IP, "Address the SIP registrar and proxy listen on"),

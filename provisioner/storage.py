@@ -10,6 +10,7 @@ from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Event
+from inventory.firmware import FirmwareImage
 from inventory.lines import Line
 from inventory.provisioning_log import Fetch, LastFetch, QuarantinedDevice
 from inventory.staff import ApiToken, User
@@ -20,7 +21,7 @@ from provisioner.settings import Settings
 log = logging.getLogger("provisioner.storage")
 
 DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, Fetch, LastFetch, QuarantinedDevice,
-             TemplateOverride)
+             TemplateOverride, FirmwareImage)
 
 
 def connect(uri: str, database: str) -> None:

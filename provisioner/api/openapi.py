@@ -10,7 +10,7 @@ from provisioner.api.resources import RESOURCES, Resource
 
 ID_PATTERN = "^[0-9a-f]{24}$"
 ERROR_CODES = {"400": "The request is malformed", "401": "Not signed in", "403": "Not allowed for your roles",
-               "404": "No such record", "409": "Conflicts with the stored state", "415": "Not JSON",
+               "404": "No such record", "409": "Conflicts with the stored state", "413": "Too large", "415": "Not JSON",
                "422": "Some fields are not valid"}
 
 
@@ -64,7 +64,8 @@ def _errors(*codes: str) -> dict[str, Any]:
     return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
 
 
-def _resource_paths(resource: Resource) -> dict[str, Any]:
+def _resource_paths(resource: Resource, creatable: bool = True) -> dict[str, Any]:
+    """The list, create, read, update and delete operations of a collection (no create unless `creatable`)."""
     title, name = resource.name.capitalize(), resource.name
     filters = [
         {"name": f.name, "in": "query", "required": False, "schema": _query_schema(f)}
@@ -81,7 +82,7 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
     record_id = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
     version = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "The version read, such as \"3\"; the change is refused with 409 if it moved on"}
-    return {
+    paths = {
         f"/api/v1/{name}": {
             "get": {"tags": [name], "summary": f"List {name}", "operationId": f"list_{name}",
                     "parameters": paging + filters,
@@ -103,6 +104,9 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
                        "responses": {"204": {"description": "Deleted"}, **_errors("400", "401", "403", "404", "409")}},
         },
     }
+    if not creatable:
+        del paths[f"/api/v1/{name}"]["post"]
+    return paths
 
 
 def _query_schema(field: Field) -> dict[str, Any]:
@@ -113,6 +117,7 @@ def _query_schema(field: Field) -> dict[str, Any]:
 
 def build_openapi() -> dict[str, Any]:
     """The whole description, as a plain dict."""
+    from provisioner.api.firmware import FIRMWARE
     from provisioner.api.openapi_extra import OTHER_PATHS, OTHER_SCHEMAS
 
     schemas: dict[str, Any] = {"Error": {
@@ -124,6 +129,9 @@ def build_openapi() -> dict[str, Any]:
     for resource in RESOURCES.values():
         schemas.update(_record_schemas(resource))
         paths.update(_resource_paths(resource))
+    # Images come with their bytes, through /api/v1/firmware-uploads: no creation schema nor POST.
+    schemas.update({k: v for k, v in _record_schemas(FIRMWARE).items() if not k.endswith("Create")})
+    paths.update(_resource_paths(FIRMWARE, creatable=False))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Centrex provisioner staff API", "version": "1",

@@ -1,4 +1,4 @@
-"""The OpenAPI description of the endpoints that are not record collections: sessions, tokens, events, operations."""
+"""The OpenAPI description of the endpoints that are not record collections: sessions, tokens, events, uploads, operations."""
 
 from __future__ import annotations
 
@@ -133,6 +133,31 @@ OTHER_PATHS: dict[str, Any] = {
                  "operationId": "claim_quarantined", "requestBody": _body("Claim"),
                  "responses": {**_ok("Claimed", "Now equipment in stock", "201"),
                                **_errors("400", "401", "403", "404", "409", "415", "422")}}},
+    "/api/v1/firmware-uploads": {"put": {
+        "tags": ["firmware"], "summary": "Upload a firmware image (admin); stored only if its SHA-256 matches",
+        "operationId": "upload_firmware",
+        "description": "The body is the image's bytes, streamed to disk. Nothing is stored when the digest, the "
+                       "size limit or the description is refused.",
+        "parameters": [
+            {"name": "vendor", "in": "query", "required": True, "schema": _STRING},
+            {"name": "firmware_version", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 64}},
+            {"name": "filename", "in": "query", "required": True,
+             "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._-]*$"},
+             "description": "The name phones fetch it by (GET /firmware/<filename>)"},
+            {"name": "models", "in": "query", "required": True, "schema": _STRING,
+             "description": "Catalogue models of the vendor, comma-separated"},
+            {"name": "pinned", "in": "query", "schema": {"type": "boolean"},
+             "description": "Serve it to those models at once (refused if one already has a pinned image)"},
+            {"name": "comment", "in": "query", "schema": {"type": "string", "maxLength": 500}},
+            {"name": "sha256", "in": "query", "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+             "description": "The expected SHA-256, if not in the X-Checksum-SHA256 header"},
+            {"name": "X-Checksum-SHA256", "in": "header", "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+             "description": "The expected SHA-256 of the body"},
+        ],
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+        "responses": {**_ok("Firmware", "Stored and recorded", "201"),
+                      **_errors("400", "401", "403", "409", "413", "422")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",

@@ -8,6 +8,7 @@ import mongoengine as me
 from prometheus_client import CONTENT_TYPE_LATEST
 from pymongo.errors import PyMongoError
 
+from inventory.counts import count
 from inventory.events import Event
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field, bounded_int
@@ -73,5 +74,6 @@ class EventsHandler(BaseHandler):
              "object_id": e.object_id, "before": e.before, "after": e.after, "request_id": e.request_id}
             for e in events.skip((page - 1) * per_page).limit(per_page)
         ]
-        self.send({"items": items, "total": events.count(), "page": page, "per_page": per_page})
+        self.send({"items": items, "total": count(Event._get_collection(), query), "page": page,
+                   "per_page": per_page})
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from inventory.counts import count
 from inventory.equipment import Equipment
 from inventory.provisioning_log import LastFetch, QuarantinedDevice
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field, bounded_int
+from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import Miss, Provisioner
 from provisioner.vendors import VENDORS
 
@@ -97,7 +99,8 @@ class QuarantineHandler(BaseHandler):
         items = [{"id": str(q.pk), "mac": q.mac, "vendor": q.vendor, "model": q.model, "firmware": q.firmware,
                   "source": q.source, "first_seen": _TIME(q.first_seen), "last_seen": _TIME(q.last_seen),
                   "requests": q.requests} for q in found.skip((page - 1) * per_page).limit(per_page)]
-        self.send({"items": items, "total": found.count(), "page": page, "per_page": per_page})
+        self.send({"items": items, "total": count(QuarantinedDevice._get_collection()), "page": page,
+                   "per_page": per_page})
 
 
 class ClaimHandler(BaseHandler):
@@ -123,7 +126,7 @@ class ClaimHandler(BaseHandler):
         if not all(isinstance(values[k], str) for k in ("serial", "model", "ownership")):
             raise ApiError(422, "some fields are not valid", {"serial": "required, a string"})
         item = Equipment(**{k: v for k, v in values.items() if v is not None})
-        item.set_admin_password(self.services.box)
+        issue_secrets(item, self.services.box)
         item.insert(self.actor)
         QuarantinedDevice.objects(pk=entry.pk).delete()
         self.set_header("Location", f"/api/v1/equipment/{item.pk}")

@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from inventory.counts import count
 from inventory.errors import InvalidRecord, StillReferenced
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import FieldProblem, bounded_int
@@ -118,7 +119,7 @@ class CollectionHandler(ResourceHandler):
         query, sort, page, per_page = self._list_query()
         cursor = self.collection.find(query).sort(sort).skip((page - 1) * per_page).limit(per_page)
         items = [render(self.resource, raw) for raw in cursor]
-        total = self.collection.count_documents(query)
+        total = count(self.collection, query)
         self.send({"items": items, "total": total, "page": page, "per_page": per_page})
 
     def post(self) -> None:
@@ -220,9 +221,9 @@ class ItemHandler(ResourceHandler):
             raise ApiError(409, "you cannot delete your own account")
         referrers = {}
         for name, field in self.resource.referrers:
-            count = RESOURCES[name].document._get_collection().count_documents({field: str(record.pk)})
-            if count:
-                referrers[name] = count
+            found = count(RESOURCES[name].document._get_collection(), {field: str(record.pk)})
+            if found:
+                referrers[name] = found
         if referrers:
             raise StillReferenced(self.resource.name, referrers)
         record.remove(self.actor, self.expected_version())

@@ -22,6 +22,7 @@ from inventory.staff import LANGUAGES, ROLES, User
 from inventory.template_overrides import MAX_SOURCE, SCOPES, TemplateOverride
 from inventory.versioned import VersionedDocument
 from provisioner.api.fields import Field
+from provisioner.provisioning.device_secrets import secrets_due
 from provisioner.provisioning.template_check import override_problem
 from provisioner.services import Services
 
@@ -87,8 +88,8 @@ def _line_secrets(line: Line | None, values: dict[str, Any], secrets: dict[str, 
 
 
 def _equipment_secrets(item: Equipment | None, values: dict[str, Any], secrets: dict[str, Any], services: Services) -> dict[str, Any]:
-    if item is None:
-        values["admin_password_enc"] = services.box.encrypt(random_secret(20))
+    vendor = str(values.get("vendor") or (item.vendor if item is not None else "")).strip().lower()
+    values.update(secrets_due(vendor, item, services.box))
     return {}
 
 

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from inventory.mac import normalize_mac
+from provisioner.settings import HttpsSettings
 
 #: A MAC written in a subject: 12 hex digits, bare or with : - . separators, not inside a longer hex run.
 MAC_TEXT = re.compile(r"(?<![0-9A-Fa-f])((?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}|"
@@ -39,6 +40,11 @@ class VendorAuthorities:
         for vendor, path in bundles.items():
             for authority in x509.load_pem_x509_certificates(Path(path).read_bytes()):
                 self.by_subject[authority.subject] = vendor
+
+    @classmethod
+    def from_settings(cls, https: HttpsSettings) -> VendorAuthorities:
+        """The bundles of `https.vendor_cas` ("vendor=path" items, checked when the settings were read)."""
+        return cls(dict(item.split("=", 1) for item in https.vendor_cas))
 
     def read(self, der: bytes) -> ClientCertificate:
         """The vendor and MAC of a certificate the handshake verified."""

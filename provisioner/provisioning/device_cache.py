@@ -50,6 +50,8 @@ MAX_RECORDS = 4096
 MAX_SHARED = 256
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: The device's secrets the pipeline itself uses (to check credentials, to encrypt), as stored.
+DEVICE_SECRETS = ("provisioning_password_enc", "config_key_enc")
 
 
 @dataclass(eq=False)
@@ -64,6 +66,8 @@ class CachedDevice:
     restricted: bool  # its site names address ranges: requests from elsewhere are refused
     networks: tuple[Network, ...]  # those ranges
     problem: str = ""  # why it cannot be served whatever the request (a record it refers to is gone)
+    secrets_enc: dict[str, str] = field(default_factory=dict)  # its download password and file key, encrypted
+    secrets: dict[str, str] = field(default_factory=dict)  # those decrypted so far
     files: dict[Any, Any] = field(default_factory=dict)
     size: int = ENTRY_BYTES  # counted against MAX_BYTES: the entry and its files
     latest: tuple | None = None  # (file, revision, source, transport) last recorded as the device's latest fetch
@@ -114,6 +118,11 @@ class DeviceCache:
         self._waiting: dict[str, asyncio.Future] = {}
         self._draining = False
         self._drainer: asyncio.Task | None = None
+
+    @property
+    def epoch(self) -> int:
+        """Moves whenever the cache lets go of everything: what depends on the records must be read again."""
+        return self._epoch
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -205,7 +214,8 @@ class DeviceCache:
             networks = site.get("allowed_networks") or [] if site else []
             found[mac] = CachedDevice(mac=mac, equipment_id=str(equipment["_id"]), vendor=equipment.get("vendor", ""),
                                       model=equipment.get("model", ""), state=equipment.get("state", ""),
-                                      restricted=bool(networks), networks=_networks(tuple(networks)), problem=problem)
+                                      restricted=bool(networks), networks=_networks(tuple(networks)), problem=problem,
+                                      secrets_enc={name: equipment[name] for name in DEVICE_SECRETS if equipment.get(name)})
         with self._lock:
             if epoch != self._epoch:
                 return found  # the cache was dropped while reading: what was read may be older than the change

@@ -6,13 +6,16 @@ A refused request and a file that does not exist get the same answer, byte for b
 from __future__ import annotations
 
 import logging
+import ssl
 
 import tornado.web
 
 from provisioner.logs import request_id_var
-from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
+from provisioner.provisioning.client_certs import ClientCertificate
+from provisioner.provisioning.pipeline import Challenge, DeviceRequest, Provisioner
 
 MISSING_BODY = b"Not Found\n"
+CHALLENGE_BODY = b"Unauthorized\n"
 
 
 class DeviceFileHandler(tornado.web.RequestHandler):
@@ -32,8 +35,18 @@ class DeviceFileHandler(tornado.web.RequestHandler):
 
     async def get(self, path: str) -> None:
         request = DeviceRequest(path=self.request.path, user_agent=self.request.headers.get("User-Agent", ""),
-                                source=self.request.remote_ip or "", transport=self.request.protocol)
+                                source=self.request.remote_ip or "", transport=self.request.protocol,
+                                method=self.request.method or "GET",
+                                authorization=self.request.headers.get("Authorization", ""),
+                                certificate=self._certificate())
         served = await self.provisioner.answer(request)
+        if isinstance(served, Challenge):
+            self.set_status(401)
+            for value in served.www_authenticate:
+                self.add_header("WWW-Authenticate", value)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(CHALLENGE_BODY)
+            return
         if served is None:
             self.set_status(404)
             self.set_header("Content-Type", "text/plain; charset=utf-8")
@@ -50,6 +63,15 @@ class DeviceFileHandler(tornado.web.RequestHandler):
         self.finish(served.body)
 
     head = get
+
+    def _certificate(self) -> ClientCertificate | None:
+        """The client certificate the TLS handshake verified, read for its vendor and MAC (None: none sent)."""
+        stream = self.request.connection.stream if self.request.connection else None
+        socket = getattr(stream, "socket", None)
+        if not isinstance(socket, ssl.SSLSocket):
+            return None
+        der = socket.getpeercert(binary_form=True)
+        return self.provisioner.authorities.read(der) if der else None
 
     def write_error(self, status_code: int, **kwargs: object) -> None:
         # Even a failure of ours must not tell a device apart from a missing file.

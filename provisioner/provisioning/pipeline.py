@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -23,20 +24,30 @@ import tornado.ioloop
 from pymongo.errors import PyMongoError
 
 from inventory.equipment import Equipment
+from inventory.firmware import PinnedFirmware, all_pinned
 from inventory.provisioning_log import FetchLog, quarantine
+from provisioner.provisioning.client_certs import ClientCertificate, VendorAuthorities
 from provisioner.provisioning.context import common_context, device_context
-from provisioner.provisioning.device_cache import DeviceCache
+from provisioner.provisioning.device_cache import CachedDevice, DeviceCache
+from provisioner.provisioning.encryption import SCHEMES
 from provisioner.provisioning.identify import Identified, identify
+from provisioner.provisioning.overrides import OverrideEnvironments
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import RenderError, make_environment, render
 from provisioner.services import Services
 from provisioner.vendors.base import Vendor
+from sip_core import digest
 
 misses = logging.getLogger("provisioner.misses")
 log = logging.getLogger("provisioner.provisioning")
 
 #: Lifecycle states in which a device gets its configuration: from staging (ready to ship) to service.
 SERVED_STATES = frozenset({"staged", "shipped", "delivered", "installed", "in_service", "failed"})
+#: Transports on which a device's own file is encrypted (or refused) unless plain_device_files is "clear".
+PLAIN_TRANSPORTS = frozenset({"http", "tftp"})
+#: The digest realm of devices' downloads, and how long a nonce stays good.
+REALM = "provisioning"
+NONCE_SECONDS = 300
 #: Seconds between two writes of the fetches noted meanwhile.
 FLUSH_SECONDS = 1.0
 #: A device's latest fetch is rewritten at once when its file or where it went changed, else at most this
@@ -53,6 +64,16 @@ class DeviceRequest:
     user_agent: str
     source: str
     transport: str  # http, https or tftp
+    method: str = "GET"
+    authorization: str = ""  # the Authorization header, if any (HTTP)
+    certificate: ClientCertificate | None = None  # the verified client certificate, if any (HTTPS)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """Ask for the device's digest credentials (HTTP 401): the same for every device, known or not."""
+
+    www_authenticate: list[str]
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,10 @@ class Provisioner:
         self.devices.stale = self._templates_changed
         self.fetches = FetchLog()
         self._environment = environment or make_environment()
+        self.overrides = OverrideEnvironments(lambda: self._environment, lambda: self.devices.epoch)
+        self._pins: tuple[int, dict] | None = None  # (cache epoch, pinned images) read once per epoch
+        self._nonce_key: bytes | None = None  # made at first use, from the services' key
+        self._authorities: VendorAuthorities | None = None
         self._templates: frozenset | None = None  # the template files' (path, mtime, size) at the last check
         self._flusher: tornado.ioloop.PeriodicCallback | None = None
         self._flusher_loop: asyncio.AbstractEventLoop | None = None
@@ -132,7 +157,7 @@ class Provisioner:
         self._environment = environment
         self.devices.clear()
 
-    async def answer(self, request: DeviceRequest) -> Served | None:
+    async def answer(self, request: DeviceRequest) -> Served | Challenge | None:
         """As serve(), but a device not seen yet is read off the IOLoop, in one query with other requests' (HTTP)."""
         self._start_flushing()
         readings = None
@@ -141,8 +166,11 @@ class Provisioner:
         await self.devices.prefetch({r.file.mac for r in readings or () if r.file.mac})
         return self.serve(request, readings)
 
-    def serve(self, request: DeviceRequest, readings: list[Identified] | None = None) -> Served | None:
-        """The file for this request, or None for the missing-file answer (`readings`: identify()'s, if known)."""
+    def serve(self, request: DeviceRequest, readings: list[Identified] | None = None) -> Served | Challenge | None:
+        """The file for this request, a Challenge for credentials, or None for the missing-file answer.
+
+        `readings` are identify()'s, when the caller has them already.
+        """
         if self.guard.blocked(request.source):
             self._log_miss(request, "source blocked")
             return None
@@ -155,16 +183,18 @@ class Provisioner:
                 misses.warning("provisioning source blocked: %s", request.source)
             return None
 
-    def _serve(self, request: DeviceRequest, readings: list[Identified]) -> Served:
+    def _serve(self, request: DeviceRequest, readings: list[Identified]) -> Served | Challenge:
         if not readings:
             raise Miss("unrecognised file or user agent")
         if readings[0].file.per_device:
+            if self._asks_credentials(request):
+                return self._challenge()
             return self._device_file(request, readings)
         if len(readings) != 1:
             raise Miss("shared file of an unknown vendor")
         return self._shared_file(readings[0])
 
-    def _device_file(self, request: DeviceRequest, readings: list[Identified]) -> Served:
+    def _device_file(self, request: DeviceRequest, readings: list[Identified]) -> Served | Challenge:
         mac = readings[0].file.mac
         device = self.devices.lookup(mac)
         if device is None:
@@ -189,14 +219,20 @@ class Provisioner:
             raise Miss(f"device is {device.state}", excused)
         if device.restricted and not excused:
             raise Miss("source is outside the site's address ranges")
+        self._check_certificate(request, device, excused)
+        if self._credentials_stale(request, device, excused):
+            return self._challenge(stale=True)
         served = device.files.get(reading.file)
         if served is None:
             item = self.devices.records(device)
             if item is None:
                 raise Miss("unknown device")  # deleted since it was looked up
-            context = device_context(item, self.services.box, self.services.settings)
-            served = self._render(reading.vendor.name, reading.file.template, item.model, context, reading.file.content_type)
+            context = device_context(item, self.services.box, self.services.settings, pinned=self._pinned)
+            served = self._render(reading.vendor.name, reading.file.template, item.model, context,
+                                  reading.file.content_type, self._environment_of(item))
             self.devices.keep_file(device, reading.file, served, len(served.body))
+        if request.transport in PLAIN_TRANSPORTS and self.services.settings.provisioning.plain_device_files != "clear":
+            served = self._encrypted(device, reading, served, request.transport, excused)
         # The latest fetch is rewritten when the file, its revision or where it went changed, else at most
         # every LATEST_REFRESH_SECONDS; every fetch goes to the log.
         now, key = time.monotonic(), (reading.file, served.revision, request.source, request.transport)
@@ -206,30 +242,120 @@ class Provisioner:
         self._note_fetch(mac, device.equipment_id, request, served.revision, latest)
         return served
 
+    # -- proofs of identity and protection of secrets -----------------------------------------------
+
+    def _asks_credentials(self, request: DeviceRequest) -> bool:
+        """Whether to challenge before anything else: credentials required, none sent, no certificate naming a MAC."""
+        return (request.transport != "tftp" and self.services.settings.provisioning.device_credentials == "required"
+                and not request.authorization and (request.certificate is None or request.certificate.mac is None))
+
+    @property
+    def nonce_key(self) -> bytes:
+        """The key digest nonces are signed with: the same in every process of the server."""
+        if self._nonce_key is None:
+            self._nonce_key = self.services.box.derive("provisioning digest nonces").encode()
+        return self._nonce_key
+
+    @property
+    def authorities(self) -> VendorAuthorities:
+        """The vendors' factory CAs, to read which vendor issued a client certificate."""
+        if self._authorities is None:
+            self._authorities = VendorAuthorities.from_settings(self.services.settings.https)
+        return self._authorities
+
+    def _challenge(self, stale: bool = False) -> Challenge:
+        return Challenge(digest.challenges(self.nonce_key, REALM, time.time(), stale))
+
+    def _check_certificate(self, request: DeviceRequest, device: CachedDevice, excused: bool) -> None:
+        """A client certificate must name this device's MAC and come from its vendor's CA (or the provider's)."""
+        certificate = request.certificate
+        if certificate is None:
+            if request.transport == "https" and self.services.settings.https.require_client_certificate:
+                raise Miss("no client certificate", excused)
+            return
+        if certificate.mac is None:
+            raise Miss("vendor-generic client certificate", excused)
+        if certificate.mac != device.mac:
+            raise Miss("client certificate of another device", excused)
+        if certificate.vendor is not None and certificate.vendor != device.vendor:
+            raise Miss(f"client certificate from the {certificate.vendor} CA", excused)
+
+    def _credentials_stale(self, request: DeviceRequest, device: CachedDevice, excused: bool) -> bool:
+        """Check digest credentials when sent: Miss when wrong, True when right but on an expired nonce."""
+        if not request.authorization:
+            return False
+        answer = digest.parse_authorization(request.authorization)
+        password = self._secret(device, "provisioning_password_enc")
+        if (answer is None or not password or answer.username.lower() != device.mac
+                or urllib.parse.urlsplit(answer.uri).path != request.path):
+            raise Miss("wrong credentials", excused)
+        verdict = digest.verify(answer, request.method, password, self.nonce_key, REALM, time.time(), NONCE_SECONDS)
+        if verdict is digest.Verdict.WRONG:
+            raise Miss("wrong credentials", excused)
+        return verdict is digest.Verdict.STALE
+
+    def _encrypted(self, device: CachedDevice, reading: Identified, served: Served, transport: str,
+                   excused: bool) -> Served:
+        """The device's file as sent on a plain transport: encrypted with its key, same revision as the clear one."""
+        key = (reading.file, "encrypted")
+        encrypted = device.files.get(key)
+        if encrypted is None:
+            scheme, secret = SCHEMES.get(device.vendor), self._secret(device, "config_key_enc")
+            if scheme is None:
+                raise Miss(f"{device.vendor} files are not sent in clear over {transport}", excused=True)
+            if not secret:
+                raise Miss("device has no file key yet", excused=True)
+            encrypted = Served(scheme.encrypt(served.body, secret), "application/octet-stream", served.revision)
+            self.devices.keep_file(device, key, encrypted, len(encrypted.body))
+        return encrypted
+
+    def _secret(self, device: CachedDevice, name: str) -> str:
+        """One of the device's secrets in clear ("" when it has none), decrypted once per cache entry."""
+        secret = device.secrets.get(name)
+        if secret is None:
+            stored = device.secrets_enc.get(name)
+            secret = device.secrets[name] = self.services.box.decrypt(stored) if stored else ""
+        return secret
+
     def preview(self, item: Equipment, name: str, masked: bool) -> Served:
         """The file `name` exactly as device `item` would receive it now (secrets masked if asked); Miss if not its file."""
         vendor = next((v for v in self.vendors if v.name == item.vendor), None)
         match = vendor.match_file(name) if vendor else None
         if match is None or (match.per_device and match.mac != item.mac):
             raise Miss(f"{name} is not a file of this device")
+        self.devices.check()  # overrides and pinned firmware as they are now, whatever devices asked lately
         if not match.per_device:
-            context = common_context(item.vendor, match.model or item.model, self.services.settings)
-        else:
-            context = device_context(item, self.services.box, self.services.settings, masked)
-        return self._render(item.vendor, match.template, match.model or item.model, context, match.content_type)
+            context = common_context(item.vendor, match.model or item.model, self.services.settings, self._pinned)
+            return self._render(item.vendor, match.template, match.model or item.model, context, match.content_type)
+        context = device_context(item, self.services.box, self.services.settings, masked, self._pinned)
+        return self._render(item.vendor, match.template, match.model or item.model, context, match.content_type,
+                            self._environment_of(item))
+
+    def _pinned(self, vendor: str, model: str) -> PinnedFirmware | None:
+        """The firmware pinned for a model: all pins are read once per cache epoch (any record change moves it)."""
+        epoch, pins = self.devices.epoch, self._pins
+        if pins is None or pins[0] != epoch:
+            pins = self._pins = (epoch, all_pinned())
+        return pins[1].get((vendor, model.lower()))
+
+    def _environment_of(self, item: Equipment) -> jinja2.Environment:
+        """Where a device's own files render: with its site's and its customer's template overrides."""
+        return self.overrides.for_device(item.customer.pk if item.customer else None,
+                                         item.site.pk if item.site else None)
 
     def _shared_file(self, reading: Identified) -> Served:
         model = reading.file.model or (reading.user_agent.model if reading.user_agent else None)
         served, epoch = self.devices.shared((reading.file, model))
         if served is None:
-            context = common_context(reading.vendor.name, model, self.services.settings)
+            context = common_context(reading.vendor.name, model, self.services.settings, self._pinned)
             served = self._render(reading.vendor.name, reading.file.template, model, context, reading.file.content_type)
             self.devices.keep_shared((reading.file, model), served, epoch)
         return served
 
-    def _render(self, vendor: str, template: str, model: str | None, context: dict, content_type: str) -> Served:
+    def _render(self, vendor: str, template: str, model: str | None, context: dict, content_type: str,
+                environment: jinja2.Environment | None = None) -> Served:
         try:
-            body = render(self.environment, vendor, template, model, context).encode("utf-8")
+            body = render(environment or self.environment, vendor, template, model, context).encode("utf-8")
         except RenderError as exc:
             log.error("template failed, nothing served: %s", exc)
             raise Miss("template failed", excused=True) from None

@@ -9,22 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.catalogue import VENDORS as CATALOGUE
+from inventory.firmware import PinnedFirmware
 from inventory.template_overrides import TemplateOverride
-from provisioner.provisioning.context import MASK, common_context, provider_context
+from provisioner.provisioning.context import MASK, common_context, firmware_context, provider_context
 from provisioner.provisioning.templates import RenderError, make_environment, render
 from provisioner.settings import Settings
 from provisioner.vendors import VENDORS
 
 SAMPLE_MAC = "0c383e00aa01"
+#: A pinned image, so that overrides are checked with and without firmware pinning.
+SAMPLE_FIRMWARE = PinnedFirmware("1.0.0.1", "sample-firmware-1.0.0.1.bin", "0" * 64)
 
 
-def sample_device_context(settings: Settings, vendor: str, model: str) -> dict[str, Any]:
-    """A device context with as many lines as the model holds, made of sample values."""
+def sample_device_context(settings: Settings, vendor: str, model: str,
+                          firmware: PinnedFirmware | None = None) -> dict[str, Any]:
+    """A device context with as many lines as the model holds, made of sample values (`firmware` pinned, if given)."""
     entry = CATALOGUE[vendor][model]
     return {
         "device": {"mac": SAMPLE_MAC, "mac_upper": SAMPLE_MAC.upper(), "mac_colon": "0c:38:3e:00:aa:01",
                    "serial": "SAMPLE-0001", "vendor": vendor, "model": model, "kind": entry.kind,
-                   "admin_password": MASK},
+                   "admin_password": MASK, "provisioning_username": SAMPLE_MAC, "provisioning_password": MASK,
+                   "config_key": MASK},
         "lines": [{"index": i, "extension": f"{100 + i}", "number": f"+3314266{1000 + i}",
                    "number_national": f"014266{1000 + i}", "display_name": f"Poste {i}",
                    "sip_username": f"u{i:011d}", "sip_password": MASK, "voicemail": True}
@@ -32,6 +37,7 @@ def sample_device_context(settings: Settings, vendor: str, model: str) -> dict[s
         "site": {"name": "Site", "city": "Paris", "postcode": "75008", "departement": "75", "zone": "metropolitan"},
         "customer": {"name": "Client", "reference": "SAMPLE-01"},
         "provider": provider_context(settings),
+        "firmware": firmware_context(vendor, model, settings, lambda _vendor, _model: firmware),
     }
 
 
@@ -44,10 +50,13 @@ def override_problem(override: TemplateOverride, settings: Settings) -> str | No
             match = vendor.match_file(name)
             if match is None:
                 continue
-            context = (sample_device_context(settings, vendor.name, model) if match.per_device
-                       else common_context(vendor.name, match.model or model, settings))
-            try:
-                render(environment, vendor.name, match.template, match.model or model, context)
-            except RenderError as exc:
-                return f"{exc} (rendering {name} for a {model})"
+            for firmware in (None, SAMPLE_FIRMWARE):
+                context = (sample_device_context(settings, vendor.name, model, firmware) if match.per_device
+                           else common_context(vendor.name, match.model or model, settings,
+                                               lambda _vendor, _model, pin=firmware: pin))
+                try:
+                    render(environment, vendor.name, match.template, match.model or model, context)
+                except RenderError as exc:
+                    pinned = f", firmware {firmware.version} pinned" if firmware else ""
+                    return f"{exc} (rendering {name} for a {model}{pinned})"
     return None

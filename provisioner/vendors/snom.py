@@ -3,7 +3,8 @@
 A Snom phone whose setting_server holds no file name asks for snom<MODEL>.htm, then snom<MODEL>-<MAC>.htm
 with its MAC in upper case; both hold XML settings (Snom wiki: "Auto Provisioning", "Desk Phone
 Configuration Files"). The templates pin setting_server to the provider's URL with no file name, so these
-two are the only files a provisioned phone asks for.
+two are the only files a provisioned phone asks for, and snom<MODEL>-firmware.xml (the Firmware
+Configuration File, naming the image to install) when a firmware image is pinned for its model.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _MODEL = "|".join(re.escape(name) for name in CATALOGUE["snom"])
 # The phone writes its MAC in upper case; a lower-case one (typed by hand) is accepted, a mixed one is not.
 _COMMON_FILE = re.compile(rf"snom(?P<model>{_MODEL})\.htm")
 _DEVICE_FILE = re.compile(rf"snom(?P<model>{_MODEL})-(?P<mac>[0-9A-F]{{12}}|[0-9a-f]{{12}})\.htm")
+_FIRMWARE_FILE = re.compile(rf"snom(?P<model>{_MODEL})-firmware\.xml")
 
 # HTTP, firmware 8 and later, the MAC after a build string (wazo-provd Snom plugin, common.py):
 #   "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)"
@@ -41,10 +43,13 @@ class Snom(Vendor):
     resync_event: ClassVar[str] = "check-sync;reboot=false"
 
     def match_file(self, name: str) -> FileMatch | None:
-        """snom<MODEL>.htm (the model's shared settings) or snom<MODEL>-<MAC>.htm (the phone's own)."""
+        """snom<MODEL>.htm (the model's shared settings), snom<MODEL>-firmware.xml or snom<MODEL>-<MAC>.htm (the phone's own)."""
         found = _COMMON_FILE.fullmatch(name)
         if found:
             return FileMatch(self.name, "common.xml.j2", model=found["model"], content_type=XML)
+        found = _FIRMWARE_FILE.fullmatch(name)
+        if found:
+            return FileMatch(self.name, "firmware.xml.j2", model=found["model"], content_type=XML)
         found = _DEVICE_FILE.fullmatch(name)
         if not found:
             return None

@@ -13,6 +13,9 @@ from inventory.events import Actor
 from inventory.lines import Line
 from inventory.provisioning_log import LastFetch, QuarantinedDevice
 from provisioner.provisioning.device_cache import CHECK_SECONDS
+from provisioner.provisioning.device_secrets import issue_secrets
+from provisioner.provisioning.encryption import yealink_decrypt
+from provisioner.provisioning.pipeline import revision_of
 
 pytestmark = pytest.mark.gen_test
 ACTOR = Actor.system("tests")
@@ -29,9 +32,9 @@ def phone(mongo_db, services):
     line.insert(ACTOR)
     item = Equipment(serial="YL-1", mac="805ec0000001", vendor="yealink", model="T46U", site=site, lines=[line],
                      state="in_service")
-    item.set_admin_password(services.box)
+    issue_secrets(item, services.box)
     stock = Equipment(serial="YL-2", mac="805ec0000002", vendor="yealink", model="T46U")
-    stock.set_admin_password(services.box)
+    issue_secrets(stock, services.box)
     stock.insert(ACTOR)
     return item.insert(ACTOR), line
 
@@ -51,12 +54,19 @@ def comparable(response):
     return response.code, response.body, headers
 
 
+def clear(response, item, box) -> bytes:
+    """A device file as the phone reads it: over plain HTTP it comes encrypted with the device's key."""
+    return yealink_decrypt(response.body, item.config_key(box))
+
+
 async def test_a_phone_gets_its_file_then_304_while_unchanged(http_client, base_url, app, phone, services):
     item, line = phone
     first = await fetch(http_client, base_url, "/805ec0000001.cfg")
-    assert first.code == 200 and first.headers["Content-Type"].startswith("text/plain")
-    body = first.body.decode()
+    assert first.code == 200 and first.headers["Content-Type"] == "application/octet-stream"
+    assert item.admin_password(services.box).encode() not in first.body  # plain HTTP: encrypted
+    body = clear(first, item, services.box).decode()
     assert line.sip_password(services.box) in body and item.admin_password(services.box) in body
+    assert first.headers["ETag"] == f'"{revision_of(body.encode())}"'  # the revision is the clear file's
     again = await fetch(http_client, base_url, "/805ec0000001.cfg", headers={"If-None-Match": first.headers["ETag"]})
     assert again.code == 304 and again.body == b""
     flush_fetches(app)
@@ -127,13 +137,17 @@ async def test_quarantined_devices_are_listed_and_claimed_into_stock(http_client
 
 
 async def test_a_line_renamed_through_the_api_reaches_the_phone_within_the_check_delay(http_client, base_url, call,
-                                                                                        staff, phone):
-    _, line = phone
-    assert b"display_name = Accueil" in (await fetch(http_client, base_url, "/805ec0000001.cfg")).body
+                                                                                        staff, phone, services):
+    item, line = phone
+
+    async def body():
+        return clear(await fetch(http_client, base_url, "/805ec0000001.cfg"), item, services.box)
+
+    assert b"display_name = Accueil" in await body()
     renamed = await call("PATCH", f"/api/v1/lines/{line.pk}", {"display_name": "Standard"}, staff("admin"))
     assert renamed.status == 200
     changed = time.monotonic()
-    while b"display_name = Standard" not in (await fetch(http_client, base_url, "/805ec0000001.cfg")).body:
+    while b"display_name = Standard" not in await body():
         assert time.monotonic() - changed < CHECK_SECONDS + 0.5, "the change did not reach the phone in time"
         await asyncio.sleep(0.05)
 

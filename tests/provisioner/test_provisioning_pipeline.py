@@ -12,6 +12,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.lines import Line
 from inventory.provisioning_log import Fetch, LastFetch, QuarantinedDevice
+from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import make_environment
@@ -64,9 +65,9 @@ def fleet(mongo_db, services):
         lines.append(line.insert(ACTOR))
     phone = Equipment(serial="YL-1", mac="805ec0000001", vendor="yealink", model="T46U", site=site, lines=lines,
                       state="in_service")
-    phone.set_admin_password(services.box)
+    issue_secrets(phone, services.box)
     spare = Equipment(serial="YL-2", mac="805ec0000002", vendor="yealink", model="T46U", state="in_stock")
-    spare.set_admin_password(services.box)
+    issue_secrets(spare, services.box)
     return {"phone": phone.insert(ACTOR), "spare": spare.insert(ACTOR), "lines": lines}
 
 
@@ -75,8 +76,9 @@ def provisioner(services, templates):
     return Provisioner(services, [TestVendor()], ScanGuard(max_misses=10), make_environment(templates))
 
 
-def ask(provisioner, path, source="203.0.113.7", user_agent=UA):
-    return provisioner.serve(DeviceRequest(path=path, user_agent=user_agent, source=source, transport="http"))
+def ask(provisioner, path, source="203.0.113.7", user_agent=UA, transport="https"):
+    # HTTPS: files in clear (plain transports encrypt them: test_device_proofs.py).
+    return provisioner.serve(DeviceRequest(path=path, user_agent=user_agent, source=source, transport=transport))
 
 
 def test_a_device_in_service_gets_its_own_file_and_the_fetch_is_recorded(provisioner, fleet, services):
@@ -88,7 +90,7 @@ def test_a_device_in_service_gets_its_own_file_and_the_fetch_is_recorded(provisi
     assert served.revision == ask(provisioner, "/805ec0000001.cfg").revision
     provisioner.flush()  # fetches are written in bulk, off the request path
     latest = LastFetch.objects.get(mac="805ec0000001")
-    assert (latest.revision, latest.source, latest.transport) == (served.revision, "203.0.113.7", "http")
+    assert (latest.revision, latest.source, latest.transport) == (served.revision, "203.0.113.7", "https")
     assert Fetch.objects(mac="805ec0000001").count() == 2
 
 
@@ -148,6 +150,6 @@ def test_a_broken_template_serves_nothing(provisioner, fleet, templates):
 
 def test_misses_are_logged_in_one_fail2ban_line(provisioner, fleet, caplog):
     caplog.set_level("INFO", logger="provisioner.misses")
-    ask(provisioner, "/805ec0000009.cfg", "192.0.2.44")
+    ask(provisioner, "/805ec0000009.cfg", "192.0.2.44", transport="http")
     lines = [r.getMessage() for r in caplog.records if r.name == "provisioner.misses"]
     assert lines == ["provisioning miss from 192.0.2.44: unknown device (http /805ec0000009.cfg)"]

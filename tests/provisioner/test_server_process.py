@@ -25,6 +25,7 @@ from server_process import ADMIN_PASSWORD, ServerProcess, free_port, nx_running,
 
 from inventory.catalogue import VENDORS
 from provisioner.app import routes
+from provisioner.provisioning.firmware_files import FirmwareFileHandler
 from provisioner.provisioning.http_files import DeviceFileHandler
 
 pytestmark = pytest.mark.slow
@@ -194,8 +195,8 @@ def staff_endpoints() -> list[tuple[str, str]]:
     expected_open = {"/healthz", "/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/api/.*"}
     calls, open_paths = [], set()
     for pattern, handler, _ in routes(None):  # type: ignore[arg-type]
-        if handler is DeviceFileHandler:
-            continue  # devices' files: no staff credentials, ever
+        if handler in (DeviceFileHandler, FirmwareFileHandler):
+            continue  # devices' files and firmware: no staff credentials, ever
         if handler.roles is None or handler.allowed_before_password_change:
             open_paths.add(pattern)
             continue

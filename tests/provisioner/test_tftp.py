@@ -3,6 +3,7 @@ alike, nothing read from or written to disk, HTTP undisturbed, and the server's 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import socket
@@ -24,6 +25,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.lines import Line
 from inventory.provisioning_log import Fetch, LastFetch
+from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import make_environment
@@ -98,14 +100,19 @@ def fleet(mongo_db, services) -> dict[str, Equipment]:
     for mac, site, state in ((PHONE, here, "in_service"), (SPARE, None, "in_stock"), (ELSEWHERE, away, "in_service")):
         item = Equipment(serial=f"YL-{mac}", mac=mac, vendor="yealink", model="T46U", site=site,
                          lines=[line] if mac == PHONE else [], state=state)
-        item.set_admin_password(services.box)
+        issue_secrets(item, services.box)
         devices[mac] = item.insert(ACTOR)
     return devices
 
 
 @pytest.fixture
 def provisioner(services, templates) -> Provisioner:
-    return Provisioner(services, [FakeYealink()], ScanGuard(max_misses=1000), make_environment(templates))
+    # Files in clear, so their sizes fall on block boundaries; encrypted files: test_device_proofs.py.
+    settings = services.settings
+    clear = dataclasses.replace(settings, provisioning=dataclasses.replace(settings.provisioning,
+                                                                          plain_device_files="clear"))
+    return Provisioner(dataclasses.replace(services, settings=clear), [FakeYealink()], ScanGuard(max_misses=1000),
+                       make_environment(templates))
 
 
 @pytest.fixture
@@ -362,7 +369,8 @@ async def test_http_answers_while_a_tftp_transfer_is_in_progress(app, http_clien
                 received[struct.unpack("!H", packet[2:4])[0]] = packet[4:]  # a resent block overwrites itself
             client.sendto(struct.pack("!HH", 4, max(received)), server)
         assert b"".join(received[block] for block in sorted(received)) == over_http.body
-        assert len(over_http.body) == DEVICE_FILE_SIZE
+        # Both transports are plain, so the file is encrypted: PKCS#7 adds a whole block to whole blocks.
+        assert len(over_http.body) == DEVICE_FILE_SIZE + 16
     finally:
         front.stop()
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import statistics
+import time
 import uuid
+from collections.abc import Callable, Iterator
 
 import mongoengine as me
+import pymongo
 import pytest
 from bson import ObjectId
+from pymongo.collection import Collection
 
 from inventory.events import Actor
 from inventory.references import Reference
@@ -23,6 +28,11 @@ from provisioner.storage import DOCUMENTS
 
 EMBEDDED = not os.environ.get("PROVISIONER_TEST_MONGODB_URI")
 embedded_defect = pytest.mark.xfail(EMBEDDED, strict=True, reason="known NX-27017 0.8.1 defect; see docs/storage.rst")
+
+
+def embedded_defect_named(defect: str) -> pytest.MarkDecorator:
+    """`embedded_defect`, its reason naming the defect."""
+    return pytest.mark.xfail(EMBEDDED, strict=True, reason=f"NX-27017 0.8.1 defect: {defect}; see docs/storage.rst")
 
 
 class Probe(me.Document):
@@ -40,6 +50,58 @@ def test_set_keeps_a_datetime_a_datetime(mongo_db):
     inserted = mongo_db.probe.insert_one({"n": 1}).inserted_id
     mongo_db.probe.update_one({"_id": inserted}, {"$set": {"at": dt.datetime(2026, 1, 2, 3, 4, 5)}})
     assert isinstance(mongo_db.probe.find_one({"_id": inserted})["at"], dt.datetime)
+
+
+SECOND = dt.datetime(2026, 5, 1, 8, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def at_ms(milliseconds: int) -> dt.datetime:
+    """SECOND plus some milliseconds (BSON datetimes hold milliseconds)."""
+    return SECOND + dt.timedelta(milliseconds=milliseconds)
+
+
+@embedded_defect_named("datetime range filters compare to the whole second")
+def test_datetime_range_filters_compare_to_the_millisecond(mongo_db):
+    mongo_db.probe.insert_many([{"n": ms, "at": at_ms(ms)} for ms in (100, 400, 700, 1100)])
+    assert [d["n"] for d in mongo_db.probe.find({}).sort("at", -1)] == [1100, 700, 400, 100]  # sort is right
+    assert mongo_db.probe.count_documents({"at": {"$gt": at_ms(400)}}) == 2  # count is right
+
+    def found(operator: str) -> list[int]:
+        return sorted(d["n"] for d in mongo_db.probe.find({"at": {operator: at_ms(400)}}))
+
+    assert (found("$gt"), found("$gte")) == ([700, 1100], [400, 700, 1100])
+    assert (found("$lt"), found("$lte")) == ([100], [100, 400])
+
+
+@embedded_defect_named("datetime equality filters compare to the whole second")
+def test_datetime_equality_compares_to_the_millisecond(mongo_db):
+    mongo_db.probe.insert_many([{"n": ms, "at": at_ms(ms)} for ms in (100, 400, 700)])
+    assert [d["n"] for d in mongo_db.probe.find({"at": {"$in": [at_ms(400)]}})] == [400]  # $in is right
+    assert [d["n"] for d in mongo_db.probe.find({"at": at_ms(400)})] == [400]
+    assert sorted(d["n"] for d in mongo_db.probe.find({"at": {"$ne": at_ms(400)}})) == [100, 700]
+
+
+@embedded_defect_named("a write's datetime condition compares to the whole second")
+def test_datetime_condition_of_a_write_compares_to_the_millisecond(mongo_db):
+    # The fetch log's "replace unless the stored one is newer" (inventory/provisioning_log.py).
+    inserted = mongo_db.probe.insert_one({"at": at_ms(700), "revision": "newer"}).inserted_id
+    result = mongo_db.probe.replace_one({"_id": inserted, "at": {"$lte": at_ms(400)}},
+                                        {"at": at_ms(400), "revision": "older"})
+    assert (result.matched_count, mongo_db.probe.find_one({"_id": inserted})["revision"]) == (0, "newer")
+
+
+@embedded_defect_named("aggregation $match on datetimes: $gt matches all, $lt and equality nothing")
+def test_aggregation_match_on_datetimes(mongo_db):
+    mongo_db.probe.insert_many([{"n": day, "at": SECOND.replace(day=day)} for day in (1, 2, 3)])
+    assert mongo_db.probe.count_documents({"at": {"$gt": SECOND.replace(day=2)}}) == 1  # count is right
+    assert [d["n"] for d in mongo_db.probe.aggregate([{"$match": {"at": {"$gt": SECOND.replace(day=2)}}}])] == [3]
+
+
+@embedded_defect_named("$group $max of datetimes returns JSON text")
+def test_group_max_of_datetimes_is_a_datetime(mongo_db):
+    mongo_db.probe.insert_many([{"at": SECOND.replace(day=day)} for day in (1, 2, 3)])
+    latest = list(mongo_db.probe.aggregate([{"$group": {"_id": None, "latest": {"$max": "$at"}}}]))
+    assert latest == [{"_id": None, "latest": SECOND.replace(day=3)}]
 
 
 # --- ObjectIds --------------------------------------------------------------------------------
@@ -118,6 +180,87 @@ def test_dotted_query_into_subdocument_array(mongo_db):
         {"ref": "small", "items": [{"sku": "T54W", "qty": 2}]},
     ])
     assert [d["ref"] for d in mongo_db.probe.find({"items.qty": {"$gt": 3}})] == ["big"]
+
+
+# --- indexes that only some operations use (timed) ------------------------------------------
+# Each test times an operation on the last-inserted documents of a small and a big collection with a
+# unique index on `mac` (a scan that stops at the first match is slowest there). Through an index the
+# time barely grows with the collection; a scan grows with it. Medians keep a stray slow call out.
+
+SMALL_FLEET, BIG_FLEET = 500, 10_000
+TIMED = 15  # calls timed per collection
+MAX_GROWTH = 3.0  # an index keeps it near 1; NX-27017's scans make it 5 to 12
+
+Fleet = tuple[Collection, int]  # a collection of devices and how many were inserted
+
+
+def fleet_mac(i: int) -> str:
+    return f"00155d{i:06x}"
+
+
+def make_fleet(collection: Collection, size: int) -> Fleet:
+    collection.create_index("mac", unique=True)
+    collection.insert_many([{"mac": fleet_mac(i), "n": i} for i in range(size)])
+    return collection, size
+
+
+@pytest.fixture(scope="module")
+def fleets(mongo_uri: str) -> Iterator[tuple[Fleet, Fleet]]:
+    """A small and a big fleet, shared by the timing tests (filling the big one takes a second)."""
+    client = pymongo.MongoClient(mongo_uri)
+    database = client[f"t_{uuid.uuid4().hex[:8]}"]
+    try:
+        yield make_fleet(database.small, SMALL_FLEET), make_fleet(database.big, BIG_FLEET)
+    finally:
+        client.drop_database(database.name)
+        client.close()
+
+
+def growth(fleets: tuple[Fleet, Fleet], operation: Callable[[Collection, int], object], block: int = 0) -> float:
+    """How many times longer `operation(collection, i)` takes on the big fleet than on the small one.
+
+    `i` runs over one block of TIMED devices among the last inserted; a test that deletes takes its own block.
+    """
+    for collection, size in fleets:  # untimed: a first call may pay for a plan or a cache
+        operation(collection, size - (block + 1) * TIMED - 1)
+    times: tuple[list[float], list[float]] = ([], [])
+    for k in range(TIMED):  # interleaved, so that a busy moment of the machine slows both alike
+        for (collection, size), spent in zip(fleets, times, strict=True):
+            started = time.perf_counter()
+            operation(collection, size - 1 - block * TIMED - k)
+            spent.append(time.perf_counter() - started)
+    return statistics.median(times[1]) / statistics.median(times[0])
+
+
+@embedded_defect_named("find with $in over an indexed field scans the collection")
+def test_find_in_over_an_indexed_field_uses_the_index(fleets):
+    assert growth(fleets, lambda c, i: c.find_one({"mac": fleet_mac(i)})) < MAX_GROWTH  # equality is right
+
+    def ten_devices(collection: Collection, i: int) -> list[dict]:
+        return list(collection.find({"mac": {"$in": [fleet_mac(i - k) for k in range(10)]}}))
+
+    assert growth(fleets, ten_devices) < MAX_GROWTH
+
+
+WRITES_BY_MAC = {  # name: (block, operation)
+    "update_one": (0, lambda c, i: c.update_one({"mac": fleet_mac(i)}, {"$inc": {"n": 1}})),
+    "replace_one": (0, lambda c, i: c.replace_one({"mac": fleet_mac(i)}, {"mac": fleet_mac(i), "n": -i})),
+    "delete_one": (2, lambda c, i: c.delete_one({"mac": fleet_mac(i)})),  # block 1 holds the others' warm-up
+}
+
+
+@embedded_defect_named("writes filtered on an indexed field other than _id scan the collection")
+@pytest.mark.parametrize("write", WRITES_BY_MAC)
+def test_write_by_an_indexed_field_uses_the_index(fleets, write):
+    block, operation = WRITES_BY_MAC[write]
+    assert growth(fleets, operation, block) < MAX_GROWTH
+
+
+@embedded_defect_named("count_documents scans the whole collection, whatever the filter and indexes")
+def test_count_by_an_indexed_field_uses_the_index(mongo_db):
+    # Fleets of its own, smaller: NX-27017 counts at ~25 µs per stored document.
+    fleets = make_fleet(mongo_db.small, 100), make_fleet(mongo_db.big, 2000)
+    assert growth(fleets, lambda c, i: c.count_documents({"mac": fleet_mac(i)})) < MAX_GROWTH
 
 
 # --- regular expressions, nulls, UUIDs --------------------------------------------------------

@@ -189,7 +189,9 @@ def test_device_file_carries_every_line(model: str) -> None:
 def test_device_file_is_locked_down(model: str) -> None:
     text = device_file(model)
     found = values(text)
-    rule = "http://provisioning.example.net:8080/" + ("$MA.xml" if model in MULTIPLATFORM else "spa$MA.xml")
+    # The device's own file names the key of its encrypted downloads (context: device_context.py).
+    rule = '[--key "K3yK3yK3yK3yK3y1"]http://provisioning.example.net:8080/' + (
+        "$MA.xml" if model in MULTIPLATFORM else "spa$MA.xml")
     expected = {
         "Provision_Enable": ["Yes"],
         "Resync_On_Reset": ["Yes"],
@@ -259,7 +261,7 @@ def test_a_display_name_cannot_add_a_parameter() -> None:
     context = device_context.example_context("cisco", "CP-8851-3PCC", lines=1)
     context["lines"][0]["display_name"] = "</Display_Name_1_><Profile_Rule>http://evil.example/x</Profile_Rule>"
     found = values(device_file("CP-8851-3PCC", context=context))
-    assert found["Profile_Rule"] == ["http://provisioning.example.net:8080/$MA.xml"]
+    assert found["Profile_Rule"] == ['[--key "K3yK3yK3yK3yK3y1"]http://provisioning.example.net:8080/$MA.xml']
     assert found["Display_Name_1_"] == [context["lines"][0]["display_name"]]
 
 

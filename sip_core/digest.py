@@ -1,0 +1,142 @@
+"""HTTP Digest authentication (RFC 7616, and RFC 8760 for SIP): challenges, stateless nonces, answers checked.
+
+Shared by the SIP core and the provisioning front end (which may import sip_core). Pure functions and
+no I/O: the caller supplies the clock, the nonce key and the password.
+
+No library is used because none fits both callers: the maintained ones are tied to a web framework's
+request objects or to a client, and none signs stateless nonces. Nonces are
+``<issued, 8 hex digits><HMAC-SHA-256 of issued and realm, 32 hex digits>``: any process holding the key
+checks them without shared state, and they expire after `lifetime` seconds (the answer is then "stale",
+so a client retries with the new nonce without asking its user again). Nonce counts are the caller's
+business (SIP keeps them per nonce; a provisioning download is idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+#: Algorithms offered, strongest first; MD5 last, because most phones know only it.
+ALGORITHMS = ("SHA-256", "MD5")
+_HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+#: Longest Authorization header value read; a longer one is refused unparsed.
+MAX_HEADER = 4096
+_PARAMETER = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*(?:,|$)')
+_QUOTED_ESCAPE = re.compile(r"\\(.)")
+_NONCE = re.compile(r"[0-9a-f]{40}")
+
+
+class Verdict(Enum):
+    """What checking an answer found."""
+
+    OK = "ok"
+    STALE = "stale"  # right password, but the nonce expired: challenge again with stale=true
+    WRONG = "wrong"  # wrong password, forged nonce, or an answer that does not add up
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The parameters of a client's ``Authorization: Digest ...`` header."""
+
+    username: str
+    realm: str
+    nonce: str
+    uri: str
+    response: str
+    algorithm: str = "MD5"
+    qop: str | None = None
+    nc: str | None = None
+    cnonce: str | None = None
+    opaque: str | None = None
+
+
+def parse_authorization(header: str | None) -> Answer | None:
+    """The Digest answer in an Authorization header value, or None when it is absent, not Digest, or malformed."""
+    if not header or len(header) > MAX_HEADER:
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme.lower() != "digest":
+        return None
+    params: dict[str, str] = {}
+    position = 0
+    rest = rest.strip()
+    while position < len(rest):
+        match = _PARAMETER.match(rest, position)
+        if match is None or match.end() == position:
+            return None
+        name, quoted, token = match.group(1).lower(), match.group(2), match.group(3)
+        if name in params:
+            return None  # a repeated parameter is an attack or a bug: neither is answered
+        params[name] = _QUOTED_ESCAPE.sub(r"\1", quoted) if quoted is not None else token
+        position = match.end()
+    try:
+        return Answer(username=params["username"], realm=params["realm"], nonce=params["nonce"], uri=params["uri"],
+                      response=params["response"].lower(), algorithm=params.get("algorithm", "MD5").upper(),
+                      qop=params.get("qop"), nc=params.get("nc"), cnonce=params.get("cnonce"),
+                      opaque=params.get("opaque"))
+    except KeyError:
+        return None
+
+
+def make_nonce(key: bytes, realm: str, now: float) -> str:
+    """A nonce for `realm` issued at `now`, signed with `key`."""
+    issued = f"{int(now) & 0xFFFFFFFF:08x}"
+    return issued + _signature(key, realm, issued)
+
+
+def _signature(key: bytes, realm: str, issued: str) -> str:
+    return hmac.new(key, f"{issued}:{realm}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def nonce_verdict(key: bytes, realm: str, nonce: str, now: float, lifetime: float) -> Verdict:
+    """OK for a nonce we signed less than `lifetime` seconds ago, STALE for an older one, WRONG otherwise."""
+    if not _NONCE.fullmatch(nonce):
+        return Verdict.WRONG
+    issued = nonce[:8]
+    if not hmac.compare_digest(nonce[8:], _signature(key, realm, issued)):
+        return Verdict.WRONG
+    age = (int(now) - int(issued, 16)) & 0xFFFFFFFF
+    return Verdict.OK if age <= lifetime else Verdict.STALE
+
+
+def challenge(realm: str, nonce: str, algorithm: str, stale: bool = False) -> str:
+    """A WWW-Authenticate (or Proxy-Authenticate) header value offering `algorithm` with qop=auth."""
+    value = f'Digest realm="{realm}", nonce="{nonce}", algorithm={algorithm}, qop="auth"'
+    return value + (", stale=true" if stale else "")
+
+
+def challenges(key: bytes, realm: str, now: float, stale: bool = False) -> list[str]:
+    """One challenge per algorithm, strongest first (RFC 7616 section 3.7), sharing one nonce."""
+    nonce = make_nonce(key, realm, now)
+    return [challenge(realm, nonce, algorithm, stale) for algorithm in ALGORITHMS]
+
+
+def _hash(algorithm: str, text: str) -> str:
+    return _HASHES[algorithm](text.encode("utf-8")).hexdigest()
+
+
+def expected_response(answer: Answer, method: str, password: str) -> str | None:
+    """The response a client knowing `password` sends for `answer`'s other parameters (None: cannot be checked)."""
+    if answer.algorithm not in _HASHES:
+        return None
+    ha1 = _hash(answer.algorithm, f"{answer.username}:{answer.realm}:{password}")
+    ha2 = _hash(answer.algorithm, f"{method}:{answer.uri}")
+    if answer.qop is None:  # RFC 2069 compatibility, still sent by old phones
+        return _hash(answer.algorithm, f"{ha1}:{answer.nonce}:{ha2}")
+    if answer.qop != "auth" or not answer.nc or not answer.cnonce:
+        return None
+    return _hash(answer.algorithm, f"{ha1}:{answer.nonce}:{answer.nc}:{answer.cnonce}:{answer.qop}:{ha2}")
+
+
+def verify(answer: Answer, method: str, password: str, key: bytes, realm: str, now: float,
+           lifetime: float) -> Verdict:
+    """Check a client's answer: realm, nonce (ours, fresh) and response for `password`."""
+    if answer.realm != realm:
+        return Verdict.WRONG
+    expected = expected_response(answer, method, password)
+    if expected is None or not hmac.compare_digest(expected, answer.response):
+        return Verdict.WRONG
+    return nonce_verdict(key, realm, answer.nonce, now, lifetime)
