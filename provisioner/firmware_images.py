@@ -12,13 +12,18 @@ from pathlib import Path
 from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.events import Actor
 from inventory.firmware import FirmwareImage
-from provisioner.firmware_store import DEFAULT_MAX_BYTES, FirmwareStore, PendingFile, firmware_folder
+from provisioner.firmware_store import FirmwareStore, PendingFile, firmware_folder
 from provisioner.settings import Settings
+
+
+def size_limit(settings: Settings) -> int:
+    """The largest image the store accepts, in bytes (provisioning.firmware_max_mib)."""
+    return settings.provisioning.firmware_max_mib * 1024 * 1024
 
 
 def store_for(settings: Settings, max_bytes: int | None = None) -> FirmwareStore:
     """The firmware store of this server's data directory."""
-    return FirmwareStore(firmware_folder(settings.data_path), max_bytes or DEFAULT_MAX_BYTES)
+    return FirmwareStore(firmware_folder(settings.data_path), max_bytes or size_limit(settings))
 
 
 def new_image(vendor: str, firmware_version: str, filename: str, models: Iterable[str], sha256: str,

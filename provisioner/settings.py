@@ -78,6 +78,7 @@ class ProvisioningSettings:
 
     plain_device_files: str
     device_credentials: str
+    firmware_max_mib: int
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import tornado.web
 
 from inventory.catalogue import VENDORS
 from inventory.firmware import FirmwareImage
-from provisioner import firmware_store
+from provisioner import firmware_images, firmware_store
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field
 from provisioner.api.records import CollectionHandler, ItemHandler, render
@@ -70,7 +70,7 @@ class FirmwareUploadHandler(BaseHandler):
 
     def initialize(self, services, max_bytes: int | None = None) -> None:  # type: ignore[override]
         super().initialize(services)
-        self.max_bytes = max_bytes or firmware_store.DEFAULT_MAX_BYTES
+        self.max_bytes = max_bytes or firmware_images.size_limit(services.settings)
         self.pending: PendingFile | None = None
         self.image: FirmwareImage | None = None
         self.failure: ApiError | None = None

@@ -15,7 +15,7 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.firmware import FirmwareImage
-from provisioner import firmware_store
+from provisioner import firmware_images
 from provisioner.api.openapi import build_openapi
 from provisioner.firmware_store import firmware_folder
 from provisioner.provisioning.device_secrets import issue_secrets
@@ -116,7 +116,7 @@ async def test_a_missing_or_malformed_digest_is_refused_before_the_body(upload, 
 
 
 async def test_too_large_an_image_is_refused(upload, admin, folder, monkeypatch):
-    monkeypatch.setattr(firmware_store, "DEFAULT_MAX_BYTES", 1000)
+    monkeypatch.setattr(firmware_images, "size_limit", lambda settings: 1000)
     status, body = await upload(IMAGE, admin)
     assert status == 413, body
     assert "1000 bytes" in body["message"]
@@ -126,7 +126,7 @@ async def test_too_large_an_image_is_refused(upload, admin, folder, monkeypatch)
 
 async def test_too_large_a_chunked_image_is_cut_off_and_leaves_nothing(admin, folder, monkeypatch, http_client, base_url):
     # Without Content-Length the size is known only as the bytes come: the server stops reading at the limit.
-    monkeypatch.setattr(firmware_store, "DEFAULT_MAX_BYTES", 100_000)
+    monkeypatch.setattr(firmware_images, "size_limit", lambda settings: 100_000)
 
     async def chunks(write):
         for start in range(0, len(IMAGE), 50_000):
@@ -295,7 +295,7 @@ async def test_answers_match_the_openapi_description(upload, admin, call, staff,
     for answer in [await upload(IMAGE, admin, digest="0" * 64, filename="other.rom"), await upload(IMAGE, admin),
                    await upload(IMAGE, staff("support")), await upload(IMAGE, admin, colour="blue")]:
         schemas.validate(uploads, "put", *answer)
-    monkeypatch.setattr(firmware_store, "DEFAULT_MAX_BYTES", 10)
+    monkeypatch.setattr(firmware_images, "size_limit", lambda settings: 10)
     schemas.validate(uploads, "put", *await upload(IMAGE, admin, filename="big.rom"))
 
     path = f"{collection}/{created['id']}"
