@@ -21,7 +21,6 @@ started is stopped.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import grp
 import json
 import os
@@ -43,86 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import pymongo  # noqa: E402
 from api_bench import cpu_seconds, start_profiler  # noqa: E402
-from bson import ObjectId  # noqa: E402
+from fleet import close_database, insert_fleet, make_fleet, open_database, render_files, server_settings  # noqa: E402
 from server_process import ServerProcess, child_pids, free_port, nx_running  # noqa: E402
-
-from inventory.customers import Customer, Site  # noqa: E402
-from inventory.equipment import Equipment  # noqa: E402
-from inventory.generation import RECORDS, Generation  # noqa: E402
-from inventory.lines import Line  # noqa: E402
-from inventory.secret_box import SecretBox, random_secret  # noqa: E402
-from provisioner.embedded_db import find_running  # noqa: E402
-from provisioner.provisioning.pipeline import Provisioner  # noqa: E402
-from provisioner.services import Services  # noqa: E402
-from provisioner.settings import load_settings  # noqa: E402
-from provisioner.vendors import VENDORS  # noqa: E402
 
 WRK_SCRIPT = Path(__file__).with_name("boot_storm.lua")
 USER_AGENT = "Yealink SIP-T46U 108.86.0.75"
-PHONES_PER_SITE = 100
 #: Targets of the issue.
 TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 3000, 100.0, 0.15
-
-
-@dataclass
-class Fleet:
-    """The bench's records, in memory and in their stored form."""
-
-    customers: list[Customer]
-    sites: list[Site]
-    lines: list[Line]
-    phones: list[Equipment]
-
-
-def make_fleet(count: int, box: SecretBox) -> Fleet:
-    """`count` in-service T46U phones, one line each, PHONES_PER_SITE per site, a customer per site."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    stamps = {"version": 1, "created_at": now, "updated_at": now}
-    fleet = Fleet([], [], [], [])
-    site = customer = None
-    for index in range(count):
-        if index % PHONES_PER_SITE == 0:
-            number = index // PHONES_PER_SITE
-            customer = Customer(id=ObjectId(), reference=f"STORM-{number:05d}", name=f"Client {number}", **stamps)
-            site = Site(id=ObjectId(), customer=customer, name=f"Site {number}", address=f"{number} rue de la Paix",
-                        postcode="75002", city="Paris", departement="75", zone="metropolitan",
-                        allowed_networks=["127.0.0.0/8"], **stamps)
-            fleet.customers.append(customer)
-            fleet.sites.append(site)
-        line = Line(id=ObjectId(), customer=customer, site=site, extension=f"{1000 + index % PHONES_PER_SITE}",
-                    number=f"+331{40000000 + index:08d}", display_name=f"Poste {index}",
-                    sip_username=f"u{index:011d}", sip_password_enc=box.encrypt(random_secret(16)), voicemail=True,
-                    **stamps)
-        phone = Equipment(id=ObjectId(), serial=f"STORM-{index:07d}", mac=f"805ec0{index:06x}", vendor="yealink",
-                          model="T46U", kind="phone", ownership="lent", state="in_service", customer=customer,
-                          site=site, lines=[line], admin_password_enc=box.encrypt(random_secret(20)), **stamps)
-        fleet.lines.append(line)
-        fleet.phones.append(phone)
-    return fleet
-
-
-def insert_fleet(database: pymongo.database.Database, fleet: Fleet) -> None:
-    """Insert the fleet in bulk, in the stored form the application writes (text references)."""
-    for document_class, records in ((Customer, fleet.customers), (Site, fleet.sites), (Line, fleet.lines),
-                                    (Equipment, fleet.phones)):
-        collection = database[document_class._get_collection_name()]
-        stored = [record.to_mongo().to_dict() for record in records]
-        for start in range(0, len(stored), 1000):
-            collection.insert_many(stored[start:start + 1000], ordered=False)
-
-
-def render_files(fleet: Fleet, settings: Any, box: SecretBox, folder: Path) -> int:
-    """Each phone's own file as the pipeline renders it (from the records in memory), for nginx; total bytes."""
-    provisioner = Provisioner(Services(settings=settings, box=box, cookie_secret="bench"), VENDORS.values())
-    folder.mkdir(parents=True)
-    total = 0
-    for phone in fleet.phones:
-        body = provisioner.preview(phone, f"{phone.mac}.cfg", masked=False).body
-        (folder / f"{phone.mac}.cfg").write_bytes(body)
-        total += len(body)
-    return total
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -388,11 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{' and '.join(missing)} not found: apt-get install -y wrk nginx")
 
     work = Path(tempfile.mkdtemp(prefix="boot-storm-", dir=args.work_dir))
-    key = SecretBox.generate_key()
-    box = SecretBox([key])
-    env = {"PROVISIONER_SECRET_KEYS": key, "PROVISIONER_TFTP_PORT": str(free_port()), "PROVISIONER_TFTP_ADDRESS": "127.0.0.1",
-           "PROVISIONER_LOGGING_FORMAT": "text", **dict(item.split("=", 1) for item in args.env)}
-    settings = load_settings(None, {k: v for k, v in env.items() if k.startswith("PROVISIONER_")}, {})
+    env, settings, box = server_settings(dict(item.split("=", 1) for item in args.env))
     print(f"work dir {work}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; {args.devices} devices, "
           f"{args.connections} connections, {args.seconds} s per storm", flush=True)
 
@@ -404,13 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         server.start(timeout=60)
         print(f"server ready in {server.ready_seconds:.2f} s (pid {server.process.pid})", flush=True)
         token = server.token()
-        client = pymongo.MongoClient(find_running(server.data_dir / "var"), tz_aware=True)
-        database = client[settings.storage.database]
+        database = open_database(server, settings)
         moment = time.monotonic()
         fleet = make_fleet(args.devices, box)
         insert_fleet(database, fleet)
-        # Written behind the server's back: tell its caches, as every write through the records does.
-        database[Generation._get_collection_name()].update_one({"_id": RECORDS}, {"$inc": {"value": 1}}, upsert=True)
         print(f"fleet: {len(fleet.phones)} phones, {len(fleet.lines)} lines, {len(fleet.sites)} sites inserted "
               f"in {time.monotonic() - moment:.1f} s", flush=True)
         macs = [phone.mac for phone in fleet.phones]
@@ -455,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             storms.append(nginx_storm)
             wrong += [f"nginx:{mac}" for mac in samples[:5] if fetch(nginx.base, mac)[0] != 200]
             nginx.stop()
-        client.close()
+        close_database()
     finally:
         if nginx is not None:
             nginx.stop()

@@ -42,6 +42,8 @@ MAX_BYTES = 64 * 1024 * 1024
 ENTRY_BYTES = 512
 #: Devices loaded by one query at most.
 MAX_BATCH = 256
+#: Devices read one by one at most; more are read in one query (see _read).
+MAX_SINGLE_READS = 8
 #: MACs remembered as absent from the inventory at most (a scan must not flush the devices out).
 MAX_ABSENT = 10_000
 #: Loaded records waiting for their first rendering at most.
@@ -266,9 +268,13 @@ class DeviceCache:
         The sites and customers they refer to are added to `sites` and `customers` (the epoch's, by id) if
         missing; what is wrong is a record referred to that is gone.
         """
-        # One MAC by equality: NX-27017 answers `$in` by scanning the collection, equality through the index.
-        macs = list(macs)
-        raws = list(Equipment._get_collection().find({"mac": macs[0]} if len(macs) == 1 else {"mac": {"$in": macs}}))
+        # NX-27017 answers `$in` by scanning the collection and equality through the index (docs/storage.rst):
+        # a few MACs are read one by one, a batch in one scan.
+        macs, collection = list(macs), Equipment._get_collection()
+        if len(macs) <= MAX_SINGLE_READS:
+            raws = [raw for mac in macs for raw in collection.find({"mac": mac})]
+        else:
+            raws = list(collection.find({"mac": {"$in": macs}}))
         if not raws:
             return {}
         sites.update(_by_id(Site, {raw["site"] for raw in raws if raw.get("site")} - sites.keys()))

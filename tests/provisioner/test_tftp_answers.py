@@ -10,11 +10,12 @@ import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from server_process import wait_until
 
-from provisioner.provisioning import tftp_files
+from provisioner.provisioning import tftp_files, tftp_loop
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.tftp_files import TftpFront
@@ -41,20 +42,29 @@ def files(provisioner) -> dict[str, bytes]:
     return found
 
 
+@dataclass
+class Hold:
+    """The pipeline's answers for HELD: `asked` when it is asked for one, which waits for `release`."""
+
+    asked: threading.Event
+    release: threading.Event
+
+
 @pytest.fixture
 def held(provisioner, files, monkeypatch):
-    """The pipeline's answer for HELD waits until this event is set (10 s at most), as a slow database would."""
-    release = threading.Event()
+    """The pipeline's answer for HELD waits until released (10 s at most), as a slow database would make it."""
+    hold = Hold(threading.Event(), threading.Event())
     serve = provisioner.serve
 
     def slow(request, readings=None):
         if request.path == HELD:
-            release.wait(10)
+            hold.asked.set()
+            hold.release.wait(10)
         return serve(request, readings)
 
     monkeypatch.setattr(provisioner, "serve", slow)
-    yield release
-    release.set()
+    yield hold
+    hold.release.set()
 
 
 @pytest.fixture
@@ -90,7 +100,7 @@ def test_a_slow_answer_holds_up_its_own_transfer_only(provisioner, files, held, 
             waiting = pool.submit(download, front.port, HELD)
             assert download(front.port, OTHER) == files[OTHER]
             assert not waiting.done()
-            held.set()
+            held.release.set()
             assert waiting.result(CLIENT_SECONDS) == files[HELD]
     finally:
         front.stop()
@@ -120,7 +130,7 @@ async def test_files_are_asked_for_on_the_loop_that_started_tftp(provisioner, fi
 
 @pytest.mark.gen_test(timeout=30)
 async def test_a_late_loop_gives_way_to_a_thread(provisioner, files, monkeypatch, no_errors):
-    monkeypatch.setattr(tftp_files, "LOOP_SECONDS", 0.1)
+    monkeypatch.setattr(tftp_loop, "LOOP_SECONDS", 0.1)
     front = TftpFront(provisioner, "127.0.0.1", 0)
     front.start()
     try:
@@ -135,7 +145,7 @@ async def test_a_late_loop_gives_way_to_a_thread(provisioner, files, monkeypatch
 
 
 def test_a_transfer_left_without_answer_is_dropped_and_tftp_goes_on(provisioner, files, held, monkeypatch, no_errors):
-    monkeypatch.setattr(tftp_files, "ANSWER_SECONDS", 0.2)
+    monkeypatch.setattr(tftp_loop, "ANSWER_SECONDS", 0.2)
     front = TftpFront(provisioner, "127.0.0.1", 0)
     front.start()
     try:
@@ -143,11 +153,32 @@ def test_a_transfer_left_without_answer_is_dropped_and_tftp_goes_on(provisioner,
             client.sendto(f"\x00\x01{HELD}\x00octet\x00".encode(), ("127.0.0.1", front.port))
             dropped = "tftp: no file for 127.0.0.1 within 0 s; transfer dropped"
             assert wait_until(lambda: dropped in no_errors.messages, 3 * tftp_files.RETRANSMIT_SECONDS)
-            held.set()  # the answer comes after all, to a transfer that is gone
+            held.release.set()  # the answer comes after all, to a transfer that is gone
             assert download(front.port, OTHER) == files[OTHER]
             client.settimeout(0.5)
             with pytest.raises(TimeoutError):
                 client.recvfrom(65536)  # nothing was ever sent for the dropped transfer
         assert download(front.port, HELD) == files[HELD]
+    finally:
+        front.stop()
+
+
+def test_requests_beyond_those_waiting_are_ignored_until_answers_come(provisioner, files, held, monkeypatch,
+                                                                       no_errors):
+    monkeypatch.setattr(tftp_loop, "MAX_WAITING", 1)
+    front = TftpFront(provisioner, "127.0.0.1", 0)
+    front.start()
+    try:
+        with ThreadPoolExecutor(1) as pool, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            waiting = pool.submit(download, front.port, HELD)
+            assert held.asked.wait(2)
+            client.settimeout(0.5)
+            client.sendto(f"\x00\x01{OTHER}\x00octet\x00".encode(), ("127.0.0.1", front.port))
+            with pytest.raises(TimeoutError):
+                client.recvfrom(65536)  # ignored, as if lost
+            assert "tftp: 1 requests wait for the pipeline; new ones are ignored meanwhile" in no_errors.messages
+            held.release.set()
+            assert waiting.result(CLIENT_SECONDS) == files[HELD]
+        assert download(front.port, OTHER) == files[OTHER]  # asked again
     finally:
         front.stop()
