@@ -6,6 +6,7 @@ import tornado.web
 
 from provisioner.api.base import NotFoundHandler
 from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
+from provisioner.api.labels import LabelHandler, LabelSheetHandler
 from provisioner.api.openapi import OpenApiHandler, build_openapi
 from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
 from provisioner.api.provisioning import ClaimHandler, OutdatedHandler, PreviewHandler, QuarantineHandler
@@ -55,6 +56,8 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/provisioning/outdated", OutdatedHandler, with_provisioner),
         (r"/api/v1/quarantine", QuarantineHandler, shared),
         (r"/api/v1/quarantine/([^/]+)/claim", ClaimHandler, shared),
+        (r"/api/v1/equipment/([^/]+)/label\.png", LabelHandler, shared),
+        (r"/api/v1/labels\.pdf", LabelSheetHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
         (r"/(.*)", DeviceFileHandler, {"provisioner": provisioner}),

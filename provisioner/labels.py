@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -54,6 +54,8 @@ MIN_MODULE_DOTS = 2
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "mono": "DejaVuSansMono.ttf"}
 _ELLIPSIS = "\u2026"
+#: Fonts by thread: a FreeType face is not safe to share between threads, and the API renders in an executor.
+_fonts = threading.local()
 
 
 def payload_for(serial: str) -> str:
@@ -103,7 +105,7 @@ class Label:
 
 def label_png(label: Label, dpi: int = 300, size_mm: tuple[float, float] = LABEL_MM,
               margin_mm: float = LABEL_MARGIN_MM) -> bytes:
-    """One label as a 1-bit PNG of `size_mm` (width, height) at `dpi`, landscape: QR code left, text right."""
+    """One label as a 1-bit PNG of `size_mm` (width, height) at `dpi`; ValueError when it cannot be drawn legibly."""
     _check_dpi(dpi)
     return _png(render_label(label, (mm_to_px(size_mm[0], dpi), mm_to_px(size_mm[1], dpi)), dpi, margin_mm), dpi)
 
@@ -114,20 +116,37 @@ def mm_to_px(mm: float, dpi: int) -> int:
 
 
 def render_label(label: Label, size_px: tuple[int, int], dpi: int, margin_mm: float = LABEL_MARGIN_MM) -> Image.Image:
-    """One label drawn on a new 1-bit image of `size_px`; ValueError when the QR code or text cannot fit."""
+    """One label drawn on a new 1-bit image of `size_px`; ValueError when its QR code or MAC cannot fit.
+
+    A landscape label has the QR code on the left and the text beside it; a portrait one, the code above the text.
+    """
     width, height = size_px
     margin = mm_to_px(margin_mm, dpi)
-    code = _qr_image(label.qr_payload, height - 2 * margin, dpi)
-    text_left = margin + code.width
-    text_width = width - margin - text_left
-    if text_width < mm_to_px(12, dpi):
-        raise ValueError(f"a {_mm(width, dpi)} x {_mm(height, dpi)} mm label leaves no room for text beside its "
-                         "QR code: expected a label at least twice as wide as high")
+    inner_w, inner_h = width - 2 * margin, height - 2 * margin
     image = Image.new("L", size_px, 255)
-    image.paste(code, (margin, (height - code.height) // 2))
-    _draw_text(ImageDraw.Draw(image), label, (text_left, margin, width - margin, height - margin), dpi)
+    if width >= height:
+        code = _qr_image(label.qr_payload, min(inner_h, inner_w // 2), dpi)
+        image.paste(code, (margin, (height - code.height) // 2))
+        box = (margin + code.width, margin, width - margin, height - margin)
+    else:
+        code = _qr_image(label.qr_payload, min(inner_w, inner_h * 3 // 5), dpi)
+        image.paste(code, ((width - code.width) // 2, margin))
+        box = (margin, margin + code.height, width - margin, height - margin)
+    _check_text_room(box, width, height, dpi)
+    _draw_text(ImageDraw.Draw(image), label, box, dpi)
     # A plain threshold, not dithering: glyph edges become whole dots.
     return image.convert("1", dither=Image.Dither.NONE)
+
+
+def _check_text_room(box: tuple[int, int, int, int], width: int, height: int, dpi: int) -> None:
+    """ValueError unless the text box takes the MAC, whole, at the smallest text size, and all lines at that size."""
+    left, top, right, bottom = box
+    size = _min_text_px(dpi)
+    font = _font("mono", size)
+    lines = len(_LINES) * sum(font.getmetrics()) + (len(_LINES) - 1) * round(size * _LINE_GAP)
+    if right - left < font.getlength("00:00:00:00:00:00") or bottom - top < lines:
+        raise ValueError(f"a {_mm(width, dpi)} x {_mm(height, dpi)} mm label leaves too little room for its text "
+                         f"next to its QR code: expected a label about twice as wide as high, or twice as high as wide")
 
 
 def _qr_image(payload: str, side: int, dpi: int) -> Image.Image:
@@ -136,8 +155,9 @@ def _qr_image(payload: str, side: int, dpi: int) -> Image.Image:
     modules = len(code.matrix) + 2 * QUIET_ZONE
     scale = side // modules
     if scale < MIN_MODULE_DOTS:
-        raise ValueError(f"a label {_mm(side, dpi):.0f} mm high at {dpi} dpi is too small for the QR code of "
-                         f"{payload[:40]!r}: expected room for {modules * MIN_MODULE_DOTS} dots")
+        raise ValueError(f"a label leaving {_mm(side, dpi)} mm at {dpi} dpi is too small for the QR code of "
+                         f"{payload[:40]!r}: it needs {modules * MIN_MODULE_DOTS} dots ({modules} modules of "
+                         f"{MIN_MODULE_DOTS})")
     dots = bytes(0 if dark else 255 for row in code.matrix for dark in row)
     small = Image.new("L", (modules, modules), 255)
     small.paste(Image.frombytes("L", (len(code.matrix),) * 2, dots), (QUIET_ZONE, QUIET_ZONE))
@@ -146,71 +166,67 @@ def _qr_image(payload: str, side: int, dpi: int) -> Image.Image:
 
 # --- text --------------------------------------------------------------------------------------------------------
 
-#: The text lines: what they show, font, size as a share of the label height, and where a long one is cut.
+#: The text lines: what they show, font, nominal size as a share of the text box's height, where a long one is cut.
 _LINES = (
-    ("serial", "bold", 0.150, "middle"),
-    ("mac", "mono", 0.110, "end"),
-    ("product", "regular", 0.095, "end"),
-    ("ownership", "regular", 0.075, "end"),
+    ("serial", "bold", 0.17, "middle"),
+    ("mac", "mono", 0.12, "end"),
+    ("product", "regular", 0.105, "end"),
+    ("ownership", "regular", 0.085, "end"),
 )
 _LINE_GAP = 0.2  # of each line's size
 
 
 def _line_text(label: Label, what: str) -> str:
+    """The text of one line, on one line: control characters and runs of blanks become one space."""
     if what == "serial":
-        return label.serial
-    if what == "mac":
-        return format_mac(label.mac).upper()
-    if what == "product":
-        return f"{label.vendor} {label.model}".strip()
-    return label.ownership.upper()
+        text = label.serial
+    elif what == "mac":
+        text = format_mac(label.mac).upper()
+    elif what == "product":
+        text = f"{label.vendor} {label.model}"
+    else:
+        text = label.ownership.upper()
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _draw_text(draw: ImageDraw.ImageDraw, label: Label, box: tuple[int, int, int, int], dpi: int) -> None:
-    """The text lines, each fitted to the box's width, the block centred in the box's height."""
+    """The text lines, each fitted to the box's width, the block centred in the box's height.
+
+    Each line has a slot as high as its nominal size, so a long serial set smaller moves no other line: the MAC is
+    at the same place on every label of a batch. A line set smaller sits on its slot's baseline.
+    """
     left, top, right, bottom = box
-    min_px = max(1, round(MIN_TEXT_PT * dpi / 72))
-    fitted = [_fit(text, style, max(min_px, int(share * (bottom - top))), min_px, right - left, cut)
-              for text, style, share, cut in ((_line_text(label, what), *rest) for what, *rest in _LINES) if text]
-    gaps = [round(line.size * _LINE_GAP) for line in fitted[:-1]] + [0]
-    block = sum(line.height for line in fitted) + sum(gaps)
-    y = top + max(0, (bottom - top - block) // 2)
-    for line, gap in zip(fitted, gaps):
-        if y + line.height > bottom:
+    min_px = _min_text_px(dpi)
+    slots: list[tuple[str, str, int, str]] = []
+    for what, style, share, cut in _LINES:
+        # No line is larger than the one above it: the serial stays the most visible.
+        size = min([max(min_px, int(share * (bottom - top)))] + [slot[2] for slot in slots[-1:]])
+        slots.append((_line_text(label, what), style, size, cut))
+    heights = [sum(_font(style, size).getmetrics()) for _, style, size, _ in slots]
+    gaps = [round(size * _LINE_GAP) for _, _, size, _ in slots[:-1]] + [0]
+    y = top + max(0, (bottom - top - sum(heights) - sum(gaps)) // 2)
+    for (text, style, size, cut), height, gap in zip(slots, heights, gaps, strict=True):
+        if y + height > bottom:
             break  # only on a label too small for even the smallest text: drop lines rather than overflow
-        draw.text((left, y), line.text, font=line.font, fill=0, anchor="la")
-        y += line.height + gap
+        shown, font = _fit(text, style, size, min_px, right - left, cut)
+        draw.text((left, y + _font(style, size).getmetrics()[0]), shown, font=font, fill=0, anchor="ls")
+        y += height + gap
 
 
-@dataclass(frozen=True)
-class _Fitted:
-    text: str
-    font: ImageFont.FreeTypeFont
-    size: int
-
-    @property
-    def height(self) -> int:
-        """From the highest ascender to the lowest descender of the font."""
-        ascent, descent = self.font.getmetrics()
-        return ascent + descent
-
-
-def _fit(text: str, style: str, size: int, min_size: int, width: int, cut: str) -> _Fitted:
+def _fit(text: str, style: str, size: int, min_size: int, width: int, cut: str) -> tuple[str, ImageFont.FreeTypeFont]:
     """`text` at the largest size from `size` down to `min_size` that fits `width`, else cut to fit at `min_size`."""
     while True:
         font = _font(style, size)
         if font.getlength(text) <= width:
-            return _Fitted(text, font, size)
+            return text, font
         if size <= min_size:
             break
         size = max(min_size, math.floor(size * 0.92))
-    keep = len(text) - 1
-    while keep > 0:
+    for keep in range(len(text) - 1, 0, -1):
         shortened = _shorten(text, keep, cut)
         if font.getlength(shortened) <= width:
-            return _Fitted(shortened, font, size)
-        keep -= 1
-    return _Fitted("", font, size)
+            return shortened, font
+    return "", font
 
 
 def _shorten(text: str, keep: int, cut: str) -> str:
@@ -221,12 +237,18 @@ def _shorten(text: str, keep: int, cut: str) -> str:
     return text[:keep].rstrip() + _ELLIPSIS
 
 
-@lru_cache(maxsize=64)
+def _min_text_px(dpi: int) -> int:
+    return max(1, round(MIN_TEXT_PT * dpi / 72))
+
+
 def _font(style: str, size: int) -> ImageFont.FreeTypeFont:
-    path = _FONT_DIR / _FONT_FILES[style]
-    if path.is_file():
-        return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size=size)  # type: ignore[return-value]  # a FreeTypeFont with FreeType
+    cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = _fonts.__dict__.setdefault("cache", {})
+    if (style, size) not in cache:
+        path = _FONT_DIR / _FONT_FILES[style]
+        # load_default(size=) is Pillow's own scalable font (a FreeTypeFont) since Pillow 10.1.
+        cache[style, size] = (ImageFont.truetype(str(path), size) if path.is_file()
+                              else ImageFont.load_default(size=size))  # type: ignore[assignment]
+    return cache[style, size]
 
 
 # --- sheets ------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from inventory.provisioning_log import FetchLog, quarantine
 from provisioner.provisioning.client_certs import ClientCertificate, VendorAuthorities
 from provisioner.provisioning.context import common_context, device_context
 from provisioner.provisioning.device_cache import CachedDevice, DeviceCache
-from provisioner.provisioning.encryption import SCHEMES
+from provisioner.provisioning.encryption import SCHEMES, Scheme
 from provisioner.provisioning.identify import Identified, identify
 from provisioner.provisioning.overrides import OverrideEnvironments
 from provisioner.provisioning.scan_guard import ScanGuard
@@ -222,17 +222,24 @@ class Provisioner:
         self._check_certificate(request, device, excused)
         if self._credentials_stale(request, device, excused):
             return self._challenge(stale=True)
-        served = device.files.get(reading.file)
+        # A plain transport gets the file encrypted (unless configured otherwise), HTTPS in clear: only the
+        # form sent is kept, so a device asking over one transport costs the cache one copy.
+        encrypt = (request.transport in PLAIN_TRANSPORTS
+                   and self.services.settings.provisioning.plain_device_files != "clear")
+        key = (reading.file, "encrypted") if encrypt else reading.file
+        served = device.files.get(key)
         if served is None:
+            scheme = self._scheme(device, request.transport) if encrypt else None
             item = self.devices.records(device)
             if item is None:
                 raise Miss("unknown device")  # deleted since it was looked up
             context = device_context(item, self.services.box, self.services.settings, pinned=self._pinned)
             served = self._render(reading.vendor.name, reading.file.template, item.model, context,
                                   reading.file.content_type, self._environment_of(item))
-            self.devices.keep_file(device, reading.file, served, len(served.body))
-        if request.transport in PLAIN_TRANSPORTS and self.services.settings.provisioning.plain_device_files != "clear":
-            served = self._encrypted(device, reading, served, request.transport, excused)
+            if scheme is not None:
+                body = scheme.encrypt(served.body, self._secret(device, "config_key_enc"))
+                served = Served(body, "application/octet-stream", served.revision)  # the clear file's revision
+            self.devices.keep_file(device, key, served, len(served.body))
         # The latest fetch is rewritten when the file, its revision or where it went changed, else at most
         # every LATEST_REFRESH_SECONDS; every fetch goes to the log.
         now, key = time.monotonic(), (reading.file, served.revision, request.source, request.transport)
@@ -294,20 +301,14 @@ class Provisioner:
             raise Miss("wrong credentials", excused)
         return verdict is digest.Verdict.STALE
 
-    def _encrypted(self, device: CachedDevice, reading: Identified, served: Served, transport: str,
-                   excused: bool) -> Served:
-        """The device's file as sent on a plain transport: encrypted with its key, same revision as the clear one."""
-        key = (reading.file, "encrypted")
-        encrypted = device.files.get(key)
-        if encrypted is None:
-            scheme, secret = SCHEMES.get(device.vendor), self._secret(device, "config_key_enc")
-            if scheme is None:
-                raise Miss(f"{device.vendor} files are not sent in clear over {transport}", excused=True)
-            if not secret:
-                raise Miss("device has no file key yet", excused=True)
-            encrypted = Served(scheme.encrypt(served.body, secret), "application/octet-stream", served.revision)
-            self.devices.keep_file(device, key, encrypted, len(encrypted.body))
-        return encrypted
+    def _scheme(self, device: CachedDevice, transport: str) -> Scheme:
+        """How the device's files are encrypted for a plain transport; Miss when they cannot be."""
+        scheme = SCHEMES.get(device.vendor)
+        if scheme is None:
+            raise Miss(f"{device.vendor} files are not sent in clear over {transport}", excused=True)
+        if not self._secret(device, "config_key_enc"):
+            raise Miss("device has no file key yet", excused=True)
+        return scheme
 
     def _secret(self, device: CachedDevice, name: str) -> str:
         """One of the device's secrets in clear ("" when it has none), decrypted once per cache entry."""

@@ -160,7 +160,7 @@ def test_devices_asked_for_together_are_loaded_in_one_batch(site, services):
     provisioner.devices._read = lambda wanted, *epoch: batches.append(len(wanted)) or read(wanted, *epoch)
 
     async def storm():
-        requests = [DeviceRequest(path=f"/{mac}.cfg", user_agent=UA, source=SOURCE, transport="http") for mac in macs]
+        requests = [DeviceRequest(path=f"/{mac}.cfg", user_agent=UA, source=SOURCE, transport="https") for mac in macs]
         return await asyncio.gather(*(provisioner.answer(request) for request in requests))
 
     served = asyncio.run(storm())
