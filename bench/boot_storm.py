@@ -365,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         samples = random.Random(1).sample(macs, min(20, len(macs)))
         wrong = [mac for mac in samples if fetch(server.base, mac) != (200, (files / f"{mac}.cfg").read_bytes())]
         time.sleep(2)  # the last second's fetches get written
-        recorded = database.fetches.count_documents({})
-        latest = database.last_fetches.count_documents({})
+        recorded = sum(len(batch.get("macs") or []) for batch in database.fetch_batches.find({}, {"macs": 1}))
+        latest = database.latest_fetches.count_documents({})
 
         nginx_storm = None
         if not args.no_nginx:

@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         memory = {pid: memory_kib(pid) for pid in ours + database_pids}
         time.sleep(2)  # the last second's fetches get written
         served = sum(len(m.storm.latencies) for m in results if m.target == "server")
-        recorded = database.fetches.count_documents({"transport": "tftp"})
+        recorded = sum(batch.get("transports", []).count("tftp")
+                       for batch in database.fetch_batches.find({}, {"transports": 1}))
         close_database()
     finally:
         if tftpd is not None:

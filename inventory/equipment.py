@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import mongoengine as me
 
 from inventory.catalogue import KINDS, find_model
 from inventory.customers import Customer, Site
+from inventory.lifecycle import CONDITIONS, INSPECTION_RESULTS, REPLACEMENTS
 from inventory.lines import Line
 from inventory.mac import normalize_mac
 from inventory.references import Reference
 from inventory.secret_box import SecretBox
 from inventory.versioned import VersionedDocument
 
+#: How many idempotency keys an item remembers (`transition_keys`): a client retrying later than the
+#: item's last 20 moves gets a refusal of the move instead (its state has moved on).
+KEPT_TRANSITION_KEYS = 20
+
 OWNERSHIPS = ("lent", "sold")
+#: Fields left out of event snapshots: the outbox would nest every earlier event in the next one.
+NOT_IN_SNAPSHOTS = ("last_event", "outbox_pending")
 #: The lifecycle's vocabulary; which moves are allowed between them is the lifecycle table's business.
 EQUIPMENT_STATES = (
     "in_stock", "staged", "shipped", "delivered", "installed", "in_service",
@@ -41,17 +50,68 @@ class Equipment(VersionedDocument):
     config_key_enc = me.StringField()
     notes = me.StringField(max_length=2000)
 
+    # What the lifecycle's moves record (inventory/lifecycle.py); written only by inventory/transitions.py.
+    staged_at = me.DateTimeField()
+    carrier = me.StringField(max_length=80)
+    tracking_number = me.StringField(max_length=80)
+    shipped_at = me.DateTimeField()
+    shipped_accessories = me.ListField(me.StringField(max_length=80), max_length=64)
+    replaces = Reference("self")  # the failed item this one replaces
+    delivered_at = me.DateTimeField()  # the risk passes to the customer (clause 3.7)
+    delivery_proof = me.StringField(max_length=500)
+    delivery_place = me.StringField(max_length=500)
+    installed_at = me.DateTimeField()
+    in_service_at = me.DateTimeField()
+    failure_noted_at = me.DateTimeField()
+    failure_description = me.StringField(max_length=2000)
+    replacement = me.StringField(choices=REPLACEMENTS)
+    replacement_due_at = me.DateTimeField()
+    contract_ended_on = me.DateField()
+    return_due_on = me.DateField()
+    overdue_since = me.DateTimeField()
+    repossession_opened_at = me.DateTimeField()
+    repossession_agent = me.StringField(max_length=200)
+    repossession_costs_cents = me.IntField(min_value=0)
+    returned_at = me.DateTimeField()
+    returned_accessories = me.ListField(me.StringField(max_length=80), max_length=64)
+    return_condition = me.StringField(choices=CONDITIONS)
+    inspected_at = me.DateTimeField()
+    inspection_result = me.StringField(choices=INSPECTION_RESULTS)
+    inspection_notes = me.StringField(max_length=2000)
+    refurbishing_since = me.DateTimeField()
+    restocked_at = me.DateTimeField()
+    written_off_at = me.DateTimeField()
+    write_off_notes = me.StringField(max_length=2000)
+    warranty_end = me.DateTimeField()  # sold items: delivery + 12 months
+    setup_fees_paid_at = me.DateTimeField()
+    title_transferred_at = me.DateTimeField()  # sold items: when the set-up fees were paid in full
+
+    #: "<move>:<key>" of the last KEPT_TRANSITION_KEYS idempotency keys used on this item.
+    transition_keys = me.ListField(me.StringField(max_length=250), max_length=KEPT_TRANSITION_KEYS)
+    #: The outbox: the event of the last move, written with the move and copied to `events` after it.
+    last_event = me.DictField()
+    #: Whether `last_event` may not be in `events` yet (see inventory/transitions.py).
+    outbox_pending = me.BooleanField(default=False)
+
     meta = {
         "collection": "equipment",
         "indexes": [
             {"fields": ["serial"], "unique": True},
             {"fields": ["mac"], "unique": True},
             "site", "customer", "state", ("vendor", "model"),  # no index on `lines`: see docs/storage.rst
+            "replaces", "outbox_pending",
         ],
     }
     unique_fields = ("serial", "mac")
     formats = {"serial": "3 to 64 letters, digits, dots, dashes, slashes or underscores, starting with a letter or digit",
                "mac": "12 hexadecimal digits"}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The stored form without secrets nor the outbox, for the event log."""
+        raw = super().snapshot()
+        for name in NOT_IN_SNAPSHOTS:
+            raw.pop(name, None)
+        return raw
 
     def admin_password(self, box: SecretBox) -> str:
         """The device's administrator password in clear, for configuration templates only."""

@@ -21,12 +21,16 @@ from typing import Any
 WARRANTY_MONTHS = 12
 CONDITIONS = ("working", "damaged", "not_working")
 INSPECTION_RESULTS = ("ok", "repair", "scrap")
+#: A failed item's replacement: due within 72 hours (lent, or sold under warranty), or a quote to the customer.
+REPLACEMENTS = ("due", "quote")
 #: States in which an item is at the customer's, with the risk on the customer (from delivery on).
 AT_CUSTOMER = frozenset({"delivered", "installed", "in_service", "failed", "return_due", "overdue", "repossession"})
 #: States out of our hands for good, or for now (lost and stolen items may be found again: not modelled).
 GONE = frozenset({"scrapped", "lost", "stolen"})
 
 WAREHOUSE, TECHNICIAN, SUPPORT, ADMIN = "warehouse", "technician", "support", "admin"
+#: Years a date or time given to a move may fall in: a typo like 0226 or 9999 is refused, not counted from.
+YEARS = range(2000, 2200)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Item:
     shipped_accessories: tuple[str, ...] = ()
     return_due_on: dt.date | None = None
     has_site: bool = False
+    inspection_result: str | None = None
+    setup_fees_paid_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,41 @@ class Refused(Exception):
 
 
 Effect = Callable[[Item, Mapping[str, Any], dt.datetime, Rules], "dict[str, Any] | Plan"]
+#: Why a move may not run on this item now (None: it may), beyond its source states and ownership.
+Guard = Callable[[Item], "str | None"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """What one input of a move holds. Records (`ref`, `ref_list`) are checked by whoever applies the plan."""
+
+    kind: str  # text, text_list, choice, date, datetime, amount (whole cents, >= 0), ref, ref_list
+    description: str
+    max_length: int = 200
+    choices: tuple[str, ...] = ()
+
+
+#: Every input any move takes, by name: one meaning per name across the table.
+INPUTS: dict[str, Input] = {
+    "site": Input("ref", "the site (id) the item goes to"),
+    "lines": Input("ref_list", "the lines (ids) the item carries, of the site's customer"),
+    "carrier": Input("text", "the carrier", 80),
+    "tracking_number": Input("text", "the carrier's tracking number", 80),
+    "accessories": Input("text_list", "accessories, one entry per piece (twice the same name for two)", 80),
+    "replaces": Input("ref", "the failed item (id) this one replaces; it must be failed with a replacement due"),
+    "proof": Input("text", "proof of delivery (signature reference, carrier's proof)", 500),
+    "place": Input("text", "where it was delivered", 500),
+    "delivered_at": Input("datetime", "when it was delivered (default: now; not in the future)"),
+    "description": Input("text", "what fails", 2000),
+    "noted_at": Input("datetime", "when the provider noted the failure (default: now; not in the future)"),
+    "contract_end": Input("date", "the last day of the contract"),
+    "agent": Input("text", "who repossesses it (the provider's agent)", 200),
+    "costs_cents": Input("amount", "repossession costs charged to the customer, in cents"),
+    "condition": Input("choice", "the condition it came back in", choices=CONDITIONS),
+    "result": Input("choice", "what the inspection found", choices=INSPECTION_RESULTS),
+    "notes": Input("text", "notes", 2000),
+    "paid_at": Input("datetime", "when the set-up fees were paid in full (default: now; not in the future)"),
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +137,7 @@ class Move:
     ownership: str | None = None  # only items lent, or only items sold
     effect: Effect = field(default=lambda item, given, now, rules: {})
     summary: str = ""
+    guard: Guard | None = None
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -122,10 +164,15 @@ def _ship(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) 
             "shipped_accessories": sorted(given.get("accessories") or []), "replaces": given.get("replaces")}
 
 
+def _not_later_than(now: dt.datetime, given: Mapping[str, Any], name: str) -> dt.datetime:
+    moment = given.get(name) or now
+    if moment > now:
+        raise Refused(422, f"{name} cannot be in the future", fields={name: "later than now"})
+    return moment
+
+
 def _deliver(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
-    delivered_at = given.get("delivered_at") or now
-    if delivered_at > now:
-        raise Refused(422, "a delivery cannot be in the future", fields={"delivered_at": "later than now"})
+    delivered_at = _not_later_than(now, given, "delivered_at")
     changes = {"delivered_at": delivered_at, "delivery_proof": given["proof"], "delivery_place": given.get("place")}
     if item.ownership == "sold":
         changes["warranty_end"] = add_months(delivered_at, WARRANTY_MONTHS)
@@ -133,7 +180,7 @@ def _deliver(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rule
 
 
 def _note_failure(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
-    noted_at = given.get("noted_at") or now
+    noted_at = _not_later_than(now, given, "noted_at")
     covered = item.ownership == "lent" or under_warranty(item, noted_at)
     return {"failure_noted_at": noted_at, "failure_description": given["description"],
             "replacement": "due" if covered else "quote",
@@ -146,7 +193,7 @@ def _end_contract(item: Item, given: Mapping[str, Any], now: dt.datetime, rules:
 
 def _mark_overdue(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
     if item.return_due_on is None or rules.today(now) <= item.return_due_on:
-        raise Refused(409, f"not overdue: due back on {item.return_due_on or 'no date'}")
+        raise Refused(409, f"not overdue yet: due back on {item.return_due_on or 'no date'}")
     return {"overdue_since": now}
 
 
@@ -156,16 +203,19 @@ def _repossess(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Ru
 
 
 def check_in_charges(item: Item, returned: list[str], condition: str, rules: Rules) -> tuple[Charge, ...]:
-    """What a return costs the customer: each accessory shipped and not back, and the item's condition."""
+    """What a lent item's return costs the customer (clause 3.5): each accessory shipped and not back, and its
+    condition. A sold item's accessories are the customer's own: nothing is charged."""
+    if item.ownership != "lent":
+        return ()
     charges = []
     missing = list(item.shipped_accessories)
     for accessory in returned:
         if accessory in missing:
             missing.remove(accessory)
     charges += [Charge(f"missing accessory: {name}", rules.accessory_charge_cents) for name in missing]
-    if item.ownership == "lent" and condition == "damaged":
+    if condition == "damaged":
         charges.append(Charge("returned damaged", rules.damage_charge_cents))
-    if item.ownership == "lent" and condition == "not_working" and item.state != "failed":
+    if condition == "not_working" and item.state != "failed":
         charges.append(Charge("returned not working, no failure reported", rules.not_working_charge_cents))
     return tuple(charges)
 
@@ -189,6 +239,7 @@ TRIP_FIELDS = (
     "contract_ended_on", "return_due_on", "overdue_since",
     "repossession_opened_at", "repossession_agent", "repossession_costs_cents",
     "returned_at", "returned_accessories", "return_condition", "inspected_at", "inspection_result", "inspection_notes",
+    "refurbishing_since",
 )
 
 
@@ -202,12 +253,29 @@ def _written_off(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: 
 
 
 def _pay_setup_fees(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
-    paid_at = given.get("paid_at") or now
+    paid_at = _not_later_than(now, given, "paid_at")
     return {"setup_fees_paid_at": paid_at, "title_transferred_at": paid_at}
 
 
 def _stamp(name: str) -> Effect:
     return lambda item, given, now, rules: {name: now}
+
+
+# -- guards -----------------------------------------------------------------------------------------
+
+
+def _restockable(item: Item) -> str | None:
+    if item.state == "inspected" and item.inspection_result != "ok":
+        return f"it was inspected as {item.inspection_result or 'nothing'}: refurbish or scrap it first"
+    return None
+
+
+def _repairable(item: Item) -> str | None:
+    return "it was inspected as scrap" if item.inspection_result == "scrap" else None
+
+
+def _fees_unpaid(item: Item) -> str | None:
+    return "the set-up fees are already paid" if item.setup_fees_paid_at is not None else None
 
 
 _EVERYONE_AT_WAREHOUSE = frozenset({WAREHOUSE, ADMIN})
@@ -242,9 +310,10 @@ MOVES: dict[str, Move] = {move.name: move for move in (
     Move("inspect", frozenset({"returned"}), "inspected", _EVERYONE_AT_WAREHOUSE, ("result",), ("notes",),
          effect=_inspect, summary="inspected: ok, to repair, or to scrap"),
     Move("refurbish", frozenset({"inspected"}), "refurbishing", _EVERYONE_AT_WAREHOUSE,
-         effect=_stamp("refurbishing_since"), summary="sent for repair or refurbishment"),
+         effect=_stamp("refurbishing_since"), guard=_repairable,
+         summary="sent for repair or refurbishment (not when inspected as scrap)"),
     Move("restock", frozenset({"inspected", "refurbishing"}), "in_stock", _EVERYONE_AT_WAREHOUSE, effect=_restock,
-         summary="back in stock for another customer"),
+         guard=_restockable, summary="back in stock for another customer (straight from inspection only when ok)"),
     Move("scrap", frozenset({"inspected", "refurbishing"}), "scrapped", _EVERYONE_AT_WAREHOUSE, ("notes",),
          effect=_written_off, summary="scrapped"),
     Move("declare_lost", AT_CUSTOMER | {"shipped"}, "lost", _SUPPORT | _EVERYONE_AT_WAREHOUSE, ("notes",),
@@ -256,18 +325,48 @@ MOVES: dict[str, Move] = {move.name: move for move in (
 #: Facts recorded on an item without changing its state: allowed in any state but those listed.
 RECORDS: dict[str, Move] = {move.name: move for move in (
     Move("pay_setup_fees", frozenset(), "", _SUPPORT, (), ("paid_at",), ownership="sold", effect=_pay_setup_fees,
-         summary="set-up fees paid: title passes to the customer"),
+         guard=_fees_unpaid, summary="set-up fees paid: title passes to the customer"),
 )}
 
 
 def allowed_moves(item: Item, roles: frozenset[str] | set[str] | tuple[str, ...] = (ADMIN,)) -> tuple[str, ...]:
-    """The moves `roles` may run on `item` now, by name."""
-    return tuple(name for name, move in MOVES.items()
-                 if item.state in move.sources and _fits(move, item) and set(roles) & move.roles)
+    """The moves and records `roles` may run on `item` now, by name (a move may still refuse its inputs)."""
+    return tuple(name for name, move in {**MOVES, **RECORDS}.items()
+                 if (name in RECORDS or item.state in move.sources) and _fits(move, item)
+                 and set(roles) & move.roles and not (move.guard and move.guard(item)))
 
 
 def _fits(move: Move, item: Item) -> bool:
     return move.ownership is None or move.ownership == item.ownership
+
+
+def input_problem(name: str, value: Any) -> str | None:
+    """Why `value` does not fit the input `name` (None when it does); records are checked by the caller."""
+    spec = INPUTS[name]
+    if spec.kind in ("text", "choice"):
+        if not isinstance(value, str):
+            return f"expected text, got {type(value).__name__}"
+        if spec.choices and value not in spec.choices:
+            return f"expected one of {', '.join(spec.choices)}"
+        return f"at most {spec.max_length} characters" if len(value) > spec.max_length else None
+    if spec.kind == "text_list":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) and entry for entry in value):
+            return "expected a list of names"
+        too_long = [entry for entry in value if len(entry) > spec.max_length]
+        return f"at most {spec.max_length} characters a name" if too_long else (
+            "at most 64 entries" if len(value) > 64 else None)
+    if spec.kind == "date":
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            return "expected a date"
+        return None if value.year in YEARS else f"expected a year from {YEARS.start} to {YEARS.stop - 1}"
+    if spec.kind == "datetime":
+        if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+            return "expected a date and time with its time zone"
+        return None if value.year in YEARS else f"expected a year from {YEARS.start} to {YEARS.stop - 1}"
+    if spec.kind == "amount":
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return None if whole and 0 <= value <= 10**9 else "expected a whole number of cents, 0 or more"
+    return None
 
 
 def plan(item: Item, name: str, given: Mapping[str, Any], roles: frozenset[str] | set[str] | tuple[str, ...],
@@ -285,12 +384,24 @@ def plan(item: Item, name: str, given: Mapping[str, Any], roles: frozenset[str] 
         allowed = allowed_moves(item, roles)
         raise Refused(409, f"cannot {name} an item that is {item.state}; allowed now: "
                            f"{', '.join(allowed) if allowed else 'none'}", allowed)
+    why_not = move.guard(item) if move.guard else None
+    if why_not:
+        raise Refused(409, f"cannot {name} this item: {why_not}", allowed_moves(item, roles))
     problems = {key: "required" for key in move.requires if given.get(key) in (None, "", [])}
     unknown = set(given) - set(move.requires) - set(move.optional)
     problems.update({key: f"not an input of {name}" for key in sorted(unknown)})
+    for key in set(given) - set(problems):
+        why = None if given[key] is None else input_problem(key, given[key])
+        if why:
+            problems[key] = why
     if problems:
         raise Refused(422, f"{name} needs other inputs", fields=problems)
-    outcome = move.effect(item, given, now, rules)
+    try:
+        outcome = move.effect(item, given, now, rules)
+    except Refused as refused:
+        if refused.status == 409 and not refused.allowed:
+            refused.allowed = tuple(n for n in allowed_moves(item, roles) if n != name)
+        raise
     if isinstance(outcome, Plan):
         return outcome
     return Plan(name, move.target or item.state, outcome)

@@ -7,6 +7,7 @@ import tornado.web
 from provisioner.api.base import NotFoundHandler
 from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
 from provisioner.api.labels import LabelHandler, LabelSheetHandler
+from provisioner.api.lifecycle import LifecycleHandler, MovesHandler, ScanBatchHandler, TransitionHandler
 from provisioner.api.openapi import OpenApiHandler, build_openapi
 from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
 from provisioner.api.provisioning import ClaimHandler, OutdatedHandler, PreviewHandler, QuarantineHandler
@@ -21,6 +22,8 @@ from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
 from provisioner.vendors import VENDORS
 
+#: Every path that is not the API's, the firmware's, /healthz or /metrics: a file a device may ask for.
+DEVICE_FILES = r"/(?!api/|firmware/[^/]+$|healthz$|metrics$)(.*)"
 #: Bodies larger than this are refused before they are read; records are small.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -28,7 +31,11 @@ MAX_BODY_BYTES = 1024 * 1024
 def routes(services: Services, provisioner: Provisioner | None = None) -> list[tuple]:
     """The URL table: paths, handlers and what each handler is given."""
     shared = {"services": services}
+    provisioner = provisioner or Provisioner(services, VENDORS.values())
     table: list[tuple] = [
+        # Devices' files first: a boot storm is thousands of them a second, each matched against this table
+        # in order. Everything else has a prefix of its own, which this pattern leaves to the routes below.
+        (DEVICE_FILES, DeviceFileHandler, {"provisioner": provisioner}),
         (r"/healthz", HealthHandler, shared),
         (r"/metrics", MetricsHandler, shared),
         (r"/api/v1/openapi\.json", OpenApiHandler, shared),
@@ -49,7 +56,6 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/firmware/([^/]+)", FirmwareItemHandler, firmware),
         (r"/api/v1/firmware-uploads", FirmwareUploadHandler, shared),
     ]
-    provisioner = provisioner or Provisioner(services, VENDORS.values())
     with_provisioner = {"services": services, "provisioner": provisioner}
     table += [
         (r"/api/v1/equipment/([^/]+)/configuration", PreviewHandler, with_provisioner),
@@ -58,9 +64,12 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/quarantine/([^/]+)/claim", ClaimHandler, shared),
         (r"/api/v1/equipment/([^/]+)/label\.png", LabelHandler, shared),
         (r"/api/v1/labels\.pdf", LabelSheetHandler, shared),
+        (r"/api/v1/lifecycle", LifecycleHandler, shared),
+        (r"/api/v1/equipment/([^/]+)/moves", MovesHandler, shared),
+        (r"/api/v1/equipment/([^/]+)/transitions/([^/]+)", TransitionHandler, shared),
+        (r"/api/v1/scans/([^/]+)", ScanBatchHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
-        (r"/(.*)", DeviceFileHandler, {"provisioner": provisioner}),
     ]
     return table
 

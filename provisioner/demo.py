@@ -6,13 +6,16 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from inventory.admin_access import AdminAccessException
 from inventory.catalogue import VENDORS
 from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor
+from inventory.insurance import InsuranceCertificate
 from inventory.lines import Line
 from inventory.secret_box import SecretBox
+from inventory.seizures import Seizure
 from inventory.template_overrides import TemplateOverride
 from provisioner.provisioning.device_secrets import issue_secrets
 
@@ -74,6 +77,9 @@ def load_demo(box: SecretBox, today: dt.date | None = None) -> str:
                             initial_period_months=36, monthly_service_fee_cents=1500 * 30,
                             monthly_equipment_fee_cents=500 * 30, setup_fee_cents=15000).insert(ACTOR)
         counts["customers"] += 1
+        InsuranceCertificate(customer=customer, insurer="Mutuelle Démo Assurances",
+                             policy_number=f"POL-{customer_spec.reference}", starts_on=today - dt.timedelta(days=365),
+                             expires_on=today + dt.timedelta(days=180)).insert(ACTOR)
         for site_spec in customer_spec.sites:
             site = Site(customer=customer, name=site_spec.name, address=site_spec.address, postcode=site_spec.postcode,
                         city=site_spec.city, allowed_networks=site_spec.network.split(",")).insert(ACTOR)
@@ -86,6 +92,11 @@ def load_demo(box: SecretBox, today: dt.date | None = None) -> str:
                 counts["lines"] += 1
                 _item(box, next(serials), *next(phones), site=site, lines=[line], state="in_service")
             _item(box, next(serials), *site_spec.router, site=site, state="in_service")
+    router = Equipment.objects(site=site, kind="router").first()
+    AdminAccessException(item=router, granted_by="support: demo", reason="Demo: the customer's IT firm asked for it",
+                         granted_at=dt.datetime.combine(today, dt.time(10, 0), dt.timezone.utc)).insert(ACTOR)
+    Seizure(item=router, notified_on=today - dt.timedelta(days=3), bailiff="Me Demo, commissaire de justice, Paris",
+            notes="Demo: the customer's landlord").insert(ACTOR)
     TemplateOverride(scope="customer", customer=Customer.objects.get(reference="DEMO-DURAND"), vendor="yealink",
                      template="device.cfg.j2", comment="Demo: the shipped file, extended as an override would",
                      source="{% extends 'base:yealink/device.cfg.j2' %}\n").insert(ACTOR)

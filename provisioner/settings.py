@@ -138,6 +138,15 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    """What returned equipment costs the customer when it comes back short or broken."""
+
+    accessory_charge_cents: int
+    damage_charge_cents: int
+    not_working_charge_cents: int
+
+
+@dataclass(frozen=True)
 class ProviderSettings:
     """The provider's platform as the devices see it: SIP, provisioning, NTP, management ranges."""
 
@@ -175,6 +184,7 @@ class Settings:
     secrets: SecretsSettings
     api: ApiSettings
     calendar: CalendarSettings
+    lifecycle: LifecycleSettings
     provider: ProviderSettings
     logging: LoggingSettings
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)

@@ -6,13 +6,17 @@ import logging
 
 import mongoengine as me
 
+from inventory.admin_access import AdminAccessException
+from inventory.charges import ChargeLine
 from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Event
 from inventory.firmware import FirmwareImage
+from inventory.insurance import InsuranceCertificate
 from inventory.lines import Line
-from inventory.provisioning_log import Fetch, LastFetch, QuarantinedDevice
+from inventory.provisioning_log import FetchBatch, LastFetch, QuarantinedDevice
+from inventory.seizures import Seizure
 from inventory.staff import ApiToken, User
 from inventory.template_overrides import TemplateOverride
 from provisioner.embedded_db import EmbeddedDatabase
@@ -20,8 +24,8 @@ from provisioner.settings import Settings
 
 log = logging.getLogger("provisioner.storage")
 
-DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, Fetch, LastFetch, QuarantinedDevice,
-             TemplateOverride, FirmwareImage)
+DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, FetchBatch, LastFetch, QuarantinedDevice,
+             TemplateOverride, FirmwareImage, ChargeLine, Seizure, AdminAccessException, InsuranceCertificate)
 
 
 def connect(uri: str, database: str) -> None:

@@ -27,9 +27,12 @@ REASONS = {400: "bad request", 401: "unauthenticated", 403: "forbidden", 404: "n
 class ApiError(tornado.web.HTTPError):
     """An error the caller can fix, answered as JSON with a message and, for bad fields, one line per field."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None,
+                 details: dict[str, Any] | None = None):
         super().__init__(status, reason=REASONS.get(status))
         self.message, self.fields = message, fields or {}
+        #: More of the answer's body, such as a lifecycle refusal's current state and allowed moves.
+        self.details = details or {}
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -128,6 +131,7 @@ class BaseHandler(tornado.web.RequestHandler):
             body["message"] = exc.message
             if exc.fields:
                 body["fields"] = exc.fields
+            body.update(exc.details)
         elif isinstance(exc, tornado.web.HTTPError) and exc.log_message and status_code < 500:
             body["message"] = exc.log_message % exc.args if exc.args else exc.log_message
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from inventory.lifecycle import INPUTS
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -23,6 +25,30 @@ def _body(schema: str) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_STRINGS = {"type": "array", "items": _STRING}
+_KEY = {"type": "string", "pattern": "^[\\x21-\\x7e]{1,100}$"}
+_INPUT_SCHEMAS = {
+    "text": _STRING, "choice": _STRING, "text_list": {"type": "array", "items": _STRING, "maxItems": 64},
+    "date": {"type": "string", "format": "date"}, "datetime": {"type": "string", "format": "date-time"},
+    "amount": {"type": "integer", "minimum": 0}, "ref": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+    "ref_list": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{24}$"}, "maxItems": 64},
+}
+
+
+def _input_schema(name: str) -> dict[str, Any]:
+    spec = INPUTS[name]
+    schema = {**_INPUT_SCHEMAS[spec.kind], "description": spec.description}
+    if spec.choices:
+        schema["enum"] = list(spec.choices)
+    return schema
+
+
+_MOVE_ROW = {"type": "object", "required": ["name", "from", "to", "roles", "requires", "optional", "summary"],
+             "properties": {"name": _STRING, "from": _STRINGS, "to": {"type": "string", "nullable": True},
+                            "roles": _STRINGS, "requires": _STRINGS, "optional": _STRINGS,
+                            "ownership": {"type": "string", "nullable": True}, "summary": _STRING}}
+_CHARGE = {"type": "object", "required": ["id", "reason", "amount_cents"], "properties": {
+    "id": _STRING, "reason": _STRING, "amount_cents": {"type": "integer"}, "move": _STRING, "event": _STRING}}
 
 OTHER_SCHEMAS: dict[str, Any] = {
     "Login": {"type": "object", "required": ["username", "password"], "additionalProperties": False,
@@ -69,6 +95,39 @@ OTHER_SCHEMAS: dict[str, Any] = {
         "ownership": {"type": "string", "enum": ["lent", "sold"]}, "notes": {"type": "string", "maxLength": 2000}}},
     "Claimed": {"type": "object", "required": ["equipment", "mac", "serial"], "properties": {
         "equipment": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "serial": _STRING, "state": _STRING}},
+    "LifecycleTable": {"type": "object", "required": ["states", "moves", "records", "inputs"], "properties": {
+        "states": _STRINGS, "moves": {"type": "array", "items": _MOVE_ROW},
+        "records": {"type": "array", "items": _MOVE_ROW, "description": "Facts recorded without a change of state"},
+        "inputs": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+            "kind": _STRING, "description": _STRING, "choices": _STRINGS}}}}},
+    "AllowedMoves": {"type": "object", "required": ["id", "state", "version", "moves"], "properties": {
+        "id": _STRING, "serial": _STRING, "state": _STRING, "version": {"type": "integer"},
+        "moves": {"type": "array", "items": _MOVE_ROW}}},
+    "MoveInputs": {"type": "object", "description": "The inputs the move requires or allows (GET /api/v1/lifecycle)",
+                   "properties": {name: _input_schema(name) for name in INPUTS}},
+    "MoveDone": {"type": "object", "required": ["move", "repeated", "item", "charges"], "properties": {
+        "move": _STRING, "repeated": {"type": "boolean", "description": "Done earlier under the same Idempotency-Key"},
+        "event": {"type": "string", "nullable": True}, "item": _ref("Equipment"),
+        "charges": {"type": "array", "items": _CHARGE}}},
+    "MoveRefused": {"type": "object", "required": ["status", "error", "message", "state", "allowed"], "properties": {
+        "status": {"type": "integer"}, "error": _STRING, "message": _STRING, "state": _STRING, "allowed": _STRINGS,
+        "fields": {"type": "object", "additionalProperties": _STRING}, "request_id": _STRING}},
+    "ScanBatch": {"type": "object", "required": ["scans", "batch_key"], "additionalProperties": False, "properties": {
+        "scans": {"type": "array", "minItems": 1, "maxItems": 500,
+                  "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                  "description": "Serials, MACs (any notation) or label QR codes (EQ:<serial>)"},
+        "inputs": _ref("MoveInputs"),
+        "batch_key": {**_KEY, "description": "The same when the batch is sent again: each item's idempotency key "
+                                             "is batch_key:scan"}}},
+    "ScanResults": {"type": "object", "required": ["move", "results", "done", "refused"], "properties": {
+        "move": _STRING, "done": {"type": "integer"}, "refused": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "required": ["scan", "item", "ok", "status", "message"],
+                                               "properties": {
+            "scan": _STRING, "item": {"type": "string", "nullable": True}, "serial": _STRING, "ok": {"type": "boolean"},
+            "repeated": {"type": "boolean"}, "status": {"type": "integer"}, "message": _STRING,
+            "state": {"type": "string", "nullable": True}, "version": {"type": "integer"}, "allowed": _STRINGS,
+            "fields": {"type": "object", "additionalProperties": _STRING},
+            "charges": {"type": "array", "items": _CHARGE}}}}}},
     "Health": {"type": "object", "required": ["status", "database"], "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": _STRING,
         "database_ms": {"type": "number"}, "uptime_s": {"type": "number"}}},
@@ -185,6 +244,40 @@ OTHER_PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "One page per sheet of labels",
                               "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                       **_errors("400", "401", "403", "404")}}},
+    "/api/v1/lifecycle": {"get": {
+        "tags": ["lifecycle"], "summary": "The lifecycle table: states, moves, who may run them, their inputs",
+        "operationId": "lifecycle_table",
+        "responses": {**_ok("LifecycleTable", "The table"), **_errors("401", "403")}}},
+    "/api/v1/equipment/{record_id}/moves": {
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING}],
+        "get": {"tags": ["lifecycle"], "summary": "The moves you may run on an item now",
+                "operationId": "allowed_moves",
+                "responses": {**_ok("AllowedMoves", "The item's state and its moves"), **_errors("401", "403", "404")}}},
+    "/api/v1/equipment/{record_id}/transitions/{move}": {
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING},
+                       {"name": "move", "in": "path", "required": True, "schema": _STRING}],
+        "post": {"tags": ["lifecycle"], "summary": "Run one move on an item", "operationId": "run_move",
+                 "description": "One conditional write of the item with its event. Sent again with the same "
+                                "Idempotency-Key, the move is not made twice: the answer says repeated.",
+                 "parameters": [
+                     {"name": "Idempotency-Key", "in": "header", "schema": _KEY,
+                      "description": "The same on a retry: the move is made once"},
+                     {"name": "If-Match", "in": "header", "schema": _STRING,
+                      "description": "The version read, such as \"3\"; 409 if the item moved on"}],
+                 "requestBody": _body("MoveInputs"),
+                 "responses": {**_ok("MoveDone", "Done (or done before under the same key)"),
+                               "409": {"description": "Not possible from the item's state (or it changed meanwhile)",
+                                       "content": {"application/json": {"schema": _ref("MoveRefused")}}},
+                               **_errors("400", "401", "403", "404", "415", "422")}}},
+    "/api/v1/scans/{move}": {
+        "parameters": [{"name": "move", "in": "path", "required": True, "schema": _STRING}],
+        "post": {"tags": ["lifecycle"], "summary": "One move on a batch of scanned items (up to 500)",
+                 "operationId": "scan_batch",
+                 "description": "Every item that may move does; the others are reported one by one. Sending the "
+                                "same batch again (same batch_key) moves nothing twice.",
+                 "requestBody": _body("ScanBatch"),
+                 "responses": {**_ok("ScanResults", "One result per scan, in order"),
+                               **_errors("400", "401", "403", "404", "415", "422")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",

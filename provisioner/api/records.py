@@ -27,6 +27,15 @@ def render(resource: Resource, raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def if_match_version(header: str) -> int:
+    """The version an If-Match header holds (\"3\", 3 or W/\"3\"), or a 400 saying what is expected."""
+    text = header.strip().strip('W/').strip('"')
+    # isdigit() alone accepts "²", which int() refuses; the database holds no integer past 64 bits.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise ApiError(400, "If-Match must hold the record's version, such as \"3\"")
+    return int(text)
+
+
 class ResourceHandler(BaseHandler):
     """Common parts of the collection and item handlers."""
 
@@ -99,11 +108,7 @@ class ResourceHandler(BaseHandler):
         """The version the client read, from If-Match (\"3\" or 3) or the body's `version`."""
         header = self.request.headers.get("If-Match")
         if header:
-            text = header.strip().strip('W/').strip('"')
-            # isdigit() alone accepts "²", which int() refuses; the database holds no integer past 64 bits.
-            if not (text.isascii() and text.isdigit()) or len(text) > 18:
-                raise ApiError(400, "If-Match must hold the record's version, such as \"3\"")
-            return int(text)
+            return if_match_version(header)
         if self.request.body and self.request.method == "PATCH":
             version = self.json_body().get("version")
             if version is not None and (isinstance(version, bool) or not isinstance(version, int)):

@@ -9,15 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from inventory.admin_access import AdminAccessException
 from inventory.catalogue import KINDS as EQUIPMENT_KINDS
 from inventory.catalogue import VENDORS
 from inventory.contracts import CONTRACT_STATES, Contract
 from inventory.customers import ZONES, Customer, Site
 from inventory.equipment import EQUIPMENT_STATES, OWNERSHIPS, Equipment
 from inventory.errors import InvalidRecord
+from inventory.insurance import InsuranceCertificate
+from inventory.lifecycle import CONDITIONS, INSPECTION_RESULTS, REPLACEMENTS
 from inventory.lines import Line
 from inventory.passwords import check_password_policy, hash_password
 from inventory.secret_box import random_secret
+from inventory.seizures import SEIZURE_STATUSES, Seizure
 from inventory.staff import LANGUAGES, ROLES, User
 from inventory.template_overrides import MAX_SOURCE, SCOPES, TemplateOverride
 from inventory.versioned import VersionedDocument
@@ -64,6 +68,38 @@ def _common(*fields: Field) -> tuple[Field, ...]:
         Field("created_at", "datetime", "When the record was created", writable=False, sortable=True),
         Field("updated_at", "datetime", "When the record last changed", writable=False, sortable=True),
     )
+
+
+def _moved(name: str, kind: str = "datetime", description: str = "", **more: Any) -> Field:
+    """A field only the lifecycle's moves write (POST /api/v1/equipment/{id}/transitions/{move})."""
+    return Field(name, kind, description or "Set by the lifecycle", writable=False, **more)
+
+
+#: What the lifecycle records on an item, readable here and written only by its moves.
+LIFECYCLE_FIELDS = (
+    _moved("staged_at"), _moved("carrier", "string"), _moved("tracking_number", "string", filterable=True),
+    _moved("shipped_at"), _moved("shipped_accessories", "string_list", "Accessories shipped, one entry per piece"),
+    _moved("replaces", "ref", "The failed item this one replaces", ref="equipment", filterable=True),
+    _moved("delivered_at", description="Delivered on the customer's premises: the risk passes (clause 3.7)"),
+    _moved("delivery_proof", "string"), _moved("delivery_place", "string"),
+    _moved("installed_at"), _moved("in_service_at"),
+    _moved("failure_noted_at"), _moved("failure_description", "string"),
+    _moved("replacement", "string", "due (within 72 hours) or quote (sold, out of warranty)", choices=REPLACEMENTS,
+           filterable=True),
+    _moved("replacement_due_at", description="72 hours after the failure was noted (contract clause 4)",
+           sortable=True),
+    _moved("contract_ended_on", "date"),
+    _moved("return_due_on", "date", "First business day after the contract's end (clause 3.6)", sortable=True),
+    _moved("overdue_since"), _moved("repossession_opened_at"), _moved("repossession_agent", "string"),
+    _moved("repossession_costs_cents", "integer"),
+    _moved("returned_at"), _moved("returned_accessories", "string_list"),
+    _moved("return_condition", "string", choices=CONDITIONS),
+    _moved("inspected_at"), _moved("inspection_result", "string", choices=INSPECTION_RESULTS),
+    _moved("inspection_notes", "string"), _moved("refurbishing_since"), _moved("restocked_at"),
+    _moved("written_off_at"), _moved("write_off_notes", "string"),
+    _moved("warranty_end", description="Sold items: delivery + 12 months", sortable=True),
+    _moved("setup_fees_paid_at"), _moved("title_transferred_at", description="Sold items: title passes"),
+)
 
 
 def _password(field: str, value: Any) -> str:
@@ -120,7 +156,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
             Field("billing_address", max_length=500), Field("notes", max_length=2000),
         ),
         read_roles=ALL_STAFF, write_roles=("support",), search=("reference", "name"),
-        referrers=(("sites", "customer"), ("contracts", "customer")),
+        referrers=(("sites", "customer"), ("contracts", "customer"), ("insurance-certificates", "customer")),
         summary="Business customers",
     ),
     Resource(
@@ -188,8 +224,10 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
             Field("site", "ref", ref="sites", filterable=True),
             Field("lines", "ref_list", ref="lines", filterable=True),
             Field("notes", max_length=2000),
+            *LIFECYCLE_FIELDS,
         ),
         read_roles=ALL_STAFF, write_roles=("warehouse",), search=("serial", "mac"),
+        referrers=(("seizures", "item"), ("admin-access-exceptions", "item"), ("equipment", "replaces")),
         secret_hook=_equipment_secrets,
         summary="Phones, routers and adapters",
     ),
@@ -220,5 +258,40 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         ),
         read_roles=("support",), write_roles=ADMIN_ONLY, search=("template",), check_hook=_override_renders,
         summary="Configuration template overrides per customer or site",
+    ),
+    Resource(
+        "seizures", Seizure, _common(
+            Field("item", "ref", ref="equipment", required=True, filterable=True),
+            Field("notified_on", "date", required=True, sortable=True, description="When the seizure was notified"),
+            Field("bailiff", required=True, max_length=200, description="The bailiff (huissier) and their office"),
+            Field("status", choices=SEIZURE_STATUSES, filterable=True, sortable=True),
+            Field("released_on", "date", sortable=True, description="When the item was released (status released)"),
+            Field("notes", max_length=2000),
+        ),
+        read_roles=("support", "warehouse"), write_roles=("support",), search=("bailiff",),
+        summary="Seizure notices on equipment (contract clause 3.8)",
+    ),
+    Resource(
+        "admin-access-exceptions", AdminAccessException, _common(
+            Field("item", "ref", ref="equipment", required=True, filterable=True),
+            Field("granted_by", required=True, filterable=True, max_length=200,
+                  description="Who at the provider granted the access"),
+            Field("granted_at", "datetime", required=True, sortable=True),
+            Field("reason", required=True, max_length=2000),
+            Field("revoked_at", "datetime", sortable=True, description="When the access was withdrawn"),
+        ),
+        read_roles=("support", "warehouse"), write_roles=("support",), search=("granted_by",),
+        summary="Administrator access granted on a device despite clause 8.6, at the customer's risk",
+    ),
+    Resource(
+        "insurance-certificates", InsuranceCertificate, _common(
+            Field("customer", "ref", ref="customers", required=True, filterable=True),
+            Field("insurer", required=True, sortable=True, max_length=200),
+            Field("policy_number", required=True, filterable=True, max_length=80),
+            Field("starts_on", "date", required=True, sortable=True),
+            Field("expires_on", "date", required=True, sortable=True),
+        ),
+        read_roles=("support", "warehouse"), write_roles=("support",), search=("insurer", "policy_number"),
+        summary="Customers' insurance of the equipment they hold (contract clause 3.7)",
     ),
 )}

@@ -17,7 +17,7 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor
 from inventory.lines import Line
-from inventory.provisioning_log import Fetch, FetchLog, LastFetch
+from inventory.provisioning_log import FetchLog, LastFetch, fetches
 from provisioner.provisioning.device_cache import CHECK_SECONDS, DeviceCache
 from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
@@ -195,8 +195,8 @@ def test_the_flush_writes_every_noted_fetch_exactly_once(mongo_db):
         thread.join()
     written += log.flush()
     assert written == 200 and log.flush() == 0
-    assert Fetch.objects.count() == 200
-    assert {mac: Fetch.objects(mac=mac).count() for mac in macs} == {mac: 40 for mac in macs}
+    assert len(fetches()) == 200
+    assert {mac: len(fetches(mac)) for mac in macs} == {mac: 40 for mac in macs}
     assert {entry.mac: entry.revision for entry in LastFetch.objects} == {mac: "r39" for mac in macs}
 
 
@@ -214,10 +214,30 @@ def test_a_flush_that_failed_half_way_is_retried_without_doubles(mongo_db, monke
 
     monkeypatch.setattr(provisioning_log, "_replace_unless_newer", fail_once)
     with pytest.raises(AutoReconnect):
-        log.flush()  # the fetches were inserted, the latest ones were not
-    assert Fetch.objects.count() == 10 and LastFetch.objects.count() == 0 and log.pending() == 10
+        log.flush()  # the fetches were written, the latest ones were not
+    assert len(fetches()) == 10 and LastFetch.objects.count() == 0 and log.pending() == 0
+    assert log.flush() == 0  # no fetch left to write; the latest ones now
+    assert len(fetches()) == 10 and LastFetch.objects.count() == 10
+
+
+def test_a_write_whose_answer_was_lost_is_not_written_twice(mongo_db, monkeypatch):
+    log = FetchLog()
+    for number in range(10):
+        note(log, f"805ec0{number:06x}")
+    real = provisioning_log._insert_once
+    failures = iter([AutoReconnect("answer lost")])
+
+    def written_then_lost(collection, batch):
+        real(collection, batch)
+        for failure in failures:
+            raise failure
+
+    monkeypatch.setattr(provisioning_log, "_insert_once", written_then_lost)
+    with pytest.raises(AutoReconnect):
+        log.flush()
+    assert log.pending() == 10  # the batch is tried again, with its _id
     assert log.flush() == 10
-    assert Fetch.objects.count() == 10 and LastFetch.objects.count() == 10 and log.pending() == 0
+    assert len(fetches()) == 10 and log.pending() == 0
 
 
 def test_the_newest_latest_fetch_wins_whichever_process_writes_last(mongo_db):
@@ -235,7 +255,7 @@ def test_the_newest_latest_fetch_wins_whichever_process_writes_last(mongo_db):
     note(newer, "805ec0000002", "new")
     newer.flush()
     assert LastFetch.objects.get(mac="805ec0000002").revision == "new"
-    assert Fetch.objects.count() == 4
+    assert len(fetches()) == 4
 
 
 def test_repeated_fetches_rewrite_the_latest_fetch_only_when_the_file_or_its_way_changed(phone, services):
@@ -257,4 +277,4 @@ def test_repeated_fetches_rewrite_the_latest_fetch_only_when_the_file_or_its_way
     changed = ask(provisioner)
     provisioner.flush()
     assert LastFetch.objects.get(mac="805ec0000001").revision == changed.revision != first.revision
-    assert Fetch.objects.count() == 6
+    assert len(fetches()) == 6

@@ -158,3 +158,11 @@ async def test_files_served_are_logged_at_debug_and_misses_as_before(http_client
     await fetch(http_client, base_url, "/805ec0000009.cfg", UA.replace("00:01", "00:09"))
     access = [(r.levelname, r.status) for r in caplog.records if r.name == "tornado.access"]
     assert access == [("DEBUG", 200), ("WARNING", 404)]
+
+
+@pytest.mark.parametrize("path", ["/api", "/healthz/x", "/healthzx", "/metricsx", "/firmware/", "/firmware/a/b",
+                                  "/apis/x.cfg"])
+async def test_paths_near_other_routes_are_device_files(http_client, base_url, phone, path):
+    # Devices' files are matched first (app.DEVICE_FILES): only the other routes' own paths escape it.
+    missing = await fetch(http_client, base_url, path)
+    assert (missing.code, missing.body) == (404, b"Not Found\n")

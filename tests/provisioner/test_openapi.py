@@ -95,7 +95,8 @@ def demo(server: ServerProcess, admin: str) -> dict[str, str]:
 
     customer = first_id("/api/v1/customers?reference=DEMO-DURAND")
     return {"customer": customer, "site": first_id(f"/api/v1/sites?customer={customer}"),
-            "contract": first_id(f"/api/v1/contracts?customer={customer}")}
+            "contract": first_id(f"/api/v1/contracts?customer={customer}"),
+            "equipment": first_id(f"/api/v1/equipment?customer={customer}")}
 
 
 def valid_body(resource: str, demo: dict[str, str]) -> dict[str, Any]:
@@ -115,6 +116,11 @@ def valid_body(resource: str, demo: dict[str, str]) -> dict[str, Any]:
         "users": {"username": f"oa-{tag}", "roles": ["support"], "password": PASSWORD, "language": "en"},
         "template-overrides": {"scope": "customer", "customer": demo["customer"], "vendor": "yealink",
                                "template": f"extra-{tag}.cfg.j2", "source": "# extra {{ device.mac }}\n"},
+        "seizures": {"item": demo["equipment"], "notified_on": "2026-03-02", "bailiff": f"Me Test {tag}"},
+        "admin-access-exceptions": {"item": demo["equipment"], "granted_by": f"support {tag}",
+                                    "granted_at": "2026-03-02T10:00:00Z", "reason": "the customer's installer"},
+        "insurance-certificates": {"customer": demo["customer"], "insurer": f"Assureur {tag}",
+                                   "policy_number": f"P-{tag}", "starts_on": "2026-01-01", "expires_on": "2026-12-31"},
     }[resource]
 
 
@@ -122,7 +128,9 @@ def valid_body(resource: str, demo: dict[str, str]) -> dict[str, Any]:
 CHANGES = {"customers": {"notes": "changed by test_openapi"}, "sites": {"contact_name": "Mme Test"},
            "contracts": {"setup_fee_cents": 100}, "lines": {"display_name": "Poste modifié"},
            "equipment": {"notes": "changed by test_openapi"}, "users": {"display_name": "Changed"},
-           "template-overrides": {"comment": "changed by test_openapi"}}
+           "template-overrides": {"comment": "changed by test_openapi"},
+           "seizures": {"notes": "changed by test_openapi"}, "admin-access-exceptions": {"reason": "changed"},
+           "insurance-certificates": {"insurer": "Changed"}}
 
 
 def call(server: ServerProcess, schemas: ResponseSchemas, method: str, template: str, path: str,
@@ -294,6 +302,30 @@ def test_other_endpoints_answers_match(server: ServerProcess, admin: str, techni
          {"username": "oa-technician", "password": PASSWORD}, expect=200)
     call(server, schemas, "POST", "/api/v1/me/password", "/api/v1/me/password",
          {"current_password": "wrong", "new_password": "x"}, technician, expect=422)
+
+
+def test_lifecycle_answers_match(server: ServerProcess, admin: str, technician: str, demo: dict[str, str],
+                                 schemas: ResponseSchemas) -> None:
+    _, _, stock = call(server, schemas, "GET", "/api/v1/equipment", "/api/v1/equipment?state=in_stock&per_page=2",
+                       token=admin, expect=200)
+    first = stock["items"][0]["id"]
+    call(server, schemas, "GET", "/api/v1/lifecycle", "/api/v1/lifecycle", token=technician, expect=200)
+    moves, run = "/api/v1/equipment/{record_id}/moves", "/api/v1/equipment/{record_id}/transitions/{move}"
+    call(server, schemas, "GET", moves, f"/api/v1/equipment/{first}/moves", token=admin, expect=200)
+    call(server, schemas, "GET", moves, f"/api/v1/equipment/{NO_SUCH_ID}/moves", token=admin, expect=404)
+    _, _, refused = call(server, schemas, "POST", run, f"/api/v1/equipment/{first}/transitions/deliver",
+                         {"proof": "signed"}, admin, expect=409)
+    assert refused["state"] == "in_stock" and refused["allowed"] == ["stage"]
+    call(server, schemas, "POST", run, f"/api/v1/equipment/{first}/transitions/stage", {}, admin, expect=422)
+    call(server, schemas, "POST", run, f"/api/v1/equipment/{first}/transitions/stage", {"site": demo["site"]},
+         technician, expect=403)
+    call(server, schemas, "POST", run, f"/api/v1/equipment/{first}/transitions/stage", {"site": demo["site"]}, admin,
+         {"Idempotency-Key": "openapi-1"}, expect=200)
+    serials = [item["serial"] for item in stock["items"]]
+    scans = {"scans": [*serials, "NO-SUCH"], "batch_key": "openapi-batch", "inputs": {"site": demo["site"]}}
+    _, _, batch = call(server, schemas, "POST", "/api/v1/scans/{move}", "/api/v1/scans/stage", scans, admin, expect=200)
+    assert [r["status"] for r in batch["results"]] == [409, 200, 404]
+    call(server, schemas, "POST", "/api/v1/scans/{move}", "/api/v1/scans/stage", {"scans": []}, admin, expect=422)
 
 
 # --- schemathesis ------------------------------------------------------------------------------------

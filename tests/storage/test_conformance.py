@@ -16,7 +16,7 @@ from typing import Any
 import mongoengine as me
 import pytest
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -282,41 +282,78 @@ def test_generation_counter_inc_upsert(mongo_db: Database) -> None:
     assert coll.count_documents({}) == 1
 
 
+# --- lifecycle moves and their outbox (inventory/transitions.py) --------------------------------
+
+
+def test_move_replaces_on_version_and_state(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    oid = coll.insert_one({"mac": "a", "state": "staged", "version": 3}).inserted_id
+    moved = {"_id": oid, "mac": "a", "state": "shipped", "version": 4}
+    assert coll.replace_one({"_id": oid, "version": 3, "state": "shipped"}, moved).matched_count == 0
+    assert coll.replace_one({"_id": oid, "version": 3, "state": "staged"}, moved).matched_count == 1
+    assert coll.replace_one({"_id": oid, "version": 3, "state": "staged"}, moved).matched_count == 0
+    assert coll.find_one({"_id": oid}) == moved
+
+
+def test_outbox_rides_in_the_record_and_its_flag_clears_without_touching_times(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    coll.create_index("outbox_pending")
+    event = {"id": str(ObjectId()), "at": utc(2026, 5, 17, 9, 30, 15, 250000), "action": "transition:ship",
+             "before": {"state": "staged", "staged_at": utc(2026, 5, 16, 8, 0)},
+             "after": {"state": "shipped", "shipped_at": utc(2026, 5, 17, 9, 30, 15, 250000)},
+             "charges": {"0": {"reason": "missing accessory: cable", "amount_cents": 1500}}}
+    document = {"mac": "a", "state": "shipped", "version": 2, "shipped_at": utc(2026, 5, 17, 9, 30, 15, 250000),
+                "transition_keys": ["ship:k1"], "last_event": event, "outbox_pending": True}
+    oid = coll.insert_one(dict(document)).inserted_id
+    coll.insert_one({"mac": "b", "version": 1, "outbox_pending": False})
+    assert [raw["_id"] for raw in coll.find({"outbox_pending": True}, {"_id": 1})] == [oid]
+    # Cleared only while the version is the one that wrote the event.
+    assert coll.update_one({"_id": oid, "version": 1, "outbox_pending": True},
+                           {"$set": {"outbox_pending": False}}).matched_count == 0
+    assert coll.update_one({"_id": oid, "version": 2, "outbox_pending": True},
+                           {"$set": {"outbox_pending": False}}).matched_count == 1
+    assert coll.find_one({"_id": oid}) == {"_id": oid, **document, "outbox_pending": False}
+    assert list(coll.find({"outbox_pending": True})) == []
+
+
+def test_insert_under_a_chosen_id_happens_once(mongo_db: Database) -> None:
+    # The outbox's event and its charge lines are inserted under ids chosen before the write.
+    chosen = ObjectId()
+    mongo_db.events.insert_one({"_id": chosen, "action": "transition:check_in"})
+    with pytest.raises(DuplicateKeyError) as again:
+        mongo_db.events.insert_one({"_id": chosen, "action": "transition:check_in"})
+    assert again.value.code == 11000
+    assert [raw["_id"] for raw in mongo_db.events.find({})] == [chosen]
+
+
 # --- bulk writes of the fetch log (inventory/provisioning_log.py) -----------------------------
 
 
 def test_fetch_log_flush_bulk_writes(mongo_db: Database) -> None:
-    fetches, latest = mongo_db.fetches, mongo_db.last_fetches
-    latest.create_index("mac", unique=True)
-    # Fetches get their _id when noted: a flush retried after a failure skips what got through.
-    noted = [{"_id": ObjectId(), "mac": f"m{i}", "at": utc(2026, 5, 1, 8, 0, i)} for i in range(4)]
-    fetches.insert_many(noted[:2], ordered=False)
-    with pytest.raises(BulkWriteError) as partly:
-        fetches.insert_many(noted, ordered=False)
-    assert [error["code"] for error in partly.value.details["writeErrors"]] == [11000, 11000]
-    assert sorted(found["mac"] for found in fetches.find({})) == ["m0", "m1", "m2", "m3"]
-    # Each device's latest fetch: found by MAC with $in, replaced by _id unless the stored one is newer
-    # (seconds apart: NX-27017's filters compare datetimes to the second), inserted when there is none.
-    latest.insert_many([{"mac": "a", "at": utc(2026, 5, 1, 8, 0, 0), "revision": "a1"},
-                        {"mac": "b", "at": utc(2026, 5, 1, 8, 0, 9), "revision": "b9"}])
-    stored = {found["mac"]: found["_id"] for found in latest.find({"mac": {"$in": ["a", "b", "c"]}}, {"mac": 1})}
-    assert set(stored) == {"a", "b"}
-    result = latest.bulk_write([
-        ReplaceOne({"_id": stored["a"], "at": {"$lte": utc(2026, 5, 1, 8, 0, 5)}},
-                   {"mac": "a", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "a5"}),
-        ReplaceOne({"_id": stored["b"], "at": {"$lte": utc(2026, 5, 1, 8, 0, 5)}},
-                   {"mac": "b", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "b5"}),
-        InsertOne({"mac": "c", "at": utc(2026, 5, 1, 8, 0, 5), "revision": "c5"}),
-    ], ordered=False)
-    assert (result.matched_count, result.modified_count, result.inserted_count) == (1, 1, 1)
-    # Another process inserted the same device meanwhile: the clash with the unique MAC is the only error.
-    with pytest.raises(BulkWriteError) as clash:
-        latest.bulk_write([InsertOne({"mac": "c", "at": utc(2026, 5, 1, 8, 0, 6), "revision": "c6"}),
-                           InsertOne({"mac": "d", "at": utc(2026, 5, 1, 8, 0, 6), "revision": "d6"})], ordered=False)
-    assert [(error["index"], error["code"]) for error in clash.value.details["writeErrors"]] == [(0, 11000)]
-    assert {found["mac"]: (found["revision"], found["at"]) for found in latest.find({})} == {
+    batches, latest = mongo_db.fetch_batches, mongo_db.latest_fetches
+    # A batch of fetches keeps its _id across tries: one whose answer was lost is not written twice.
+    batch = {"_id": ObjectId(), "at": utc(2026, 5, 1, 8, 0, 0), "macs": ["m0", "m1", "m0"],
+             "times": [utc(2026, 5, 1, 8, 0, i) for i in range(3)], "revisions": ["r0", "r1", "r2"]}
+    batches.insert_one(batch)
+    with pytest.raises(DuplicateKeyError):
+        batches.insert_one(batch)
+    stored = batches.find_one({"macs": "m1"})  # membership in a list of strings, without an index
+    assert stored["times"] == batch["times"] and stored["macs"] == ["m0", "m1", "m0"]
+    assert batches.find_one({"macs": "m9"}) is None
+    # Each device's latest fetch, keyed by MAC as _id: replaced unless the stored one is newer (seconds
+    # apart: NX-27017's filters compare datetimes to the second), inserted when there is none; a newer
+    # stored one makes the upsert clash on _id, and that clash is the only error.
+    latest.insert_many([{"_id": "a", "at": utc(2026, 5, 1, 8, 0, 0), "revision": "a1"},
+                        {"_id": "b", "at": utc(2026, 5, 1, 8, 0, 9), "revision": "b9"}])
+    with pytest.raises(BulkWriteError) as newer:
+        latest.bulk_write([
+            ReplaceOne({"_id": mac, "at": {"$lte": utc(2026, 5, 1, 8, 0, 5)}},
+                       {"_id": mac, "at": utc(2026, 5, 1, 8, 0, 5), "revision": f"{mac}5"}, upsert=True)
+            for mac in ("a", "b", "c")], ordered=False)
+    assert [(error["index"], error["code"]) for error in newer.value.details["writeErrors"]] == [(1, 11000)]
+    assert {found["_id"]: (found["revision"], found["at"]) for found in latest.find({})} == {
         "a": ("a5", utc(2026, 5, 1, 8, 0, 5)), "b": ("b9", utc(2026, 5, 1, 8, 0, 9)),
-        "c": ("c5", utc(2026, 5, 1, 8, 0, 5)), "d": ("d6", utc(2026, 5, 1, 8, 0, 6))}
+        "c": ("c5", utc(2026, 5, 1, 8, 0, 5))}
 
 
 # --- reads ----------------------------------------------------------------------------

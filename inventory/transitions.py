@@ -1,0 +1,297 @@
+"""Running a lifecycle move on an item: one conditional write of the item that carries its event, then the
+event and the charges copied out of it.
+
+The table (inventory/lifecycle.py) says what a move does; this module makes it happen, once:
+
+* **One write.** The plan's changes, the new state, the idempotency key and the move's event go to the
+  database in a single ``replace_one`` conditional on the version and state read. Nothing else is
+  written before it, so a move is either all there or not at all.
+* **The outbox.** The event rides inside the item (``last_event``, flagged ``outbox_pending``); right
+  after the write it is inserted into ``events`` under the id chosen beforehand, with the charge lines
+  (ids derived from the event's), then the flag is cleared. A crash in between leaves the flag set:
+  `flush_outboxes` (at server start) and the next move of the same item deliver it; a second delivery
+  meets a duplicate key and changes nothing. The next move delivers first, so it never overwrites an
+  event that is not out yet.
+* **Idempotency.** The item keeps its last `KEPT_TRANSITION_KEYS` keys; a key seen again answers the item
+  as it is, marked repeated. The key is written in the same step as the move, so two identical requests
+  racing each other make one move: the loser finds the winner's key when it reads again.
+* **Conflicts.** A lost race is answered 409 with the state the item is in now and the moves allowed
+  from it; when only the version moved (an edit of another field) the move is planned again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mongoengine as me
+from bson import DBRef, ObjectId
+from bson.errors import InvalidId
+from pymongo.errors import DuplicateKeyError
+
+from inventory import generation, lifecycle
+from inventory.charges import ChargeLine, charge_id
+from inventory.customers import Site
+from inventory.equipment import KEPT_TRANSITION_KEYS, Equipment
+from inventory.errors import InvalidRecord
+from inventory.events import Actor, Event
+from inventory.lines import Line
+
+#: Plans made again when only the version moved under us (someone edited another field).
+ATTEMPTS = 3
+
+RulesFor = Callable[[Equipment], lifecycle.Rules]
+
+
+class TransitionRefused(Exception):
+    """A move not made: `status` (403, 404, 409, 422), why, the item's `state` now and the `allowed` moves."""
+
+    def __init__(self, status: int, message: str, state: str | None = None, allowed: tuple[str, ...] = (),
+                 fields: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.state, self.allowed = status, message, state, tuple(allowed)
+        self.fields = dict(fields or {})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A move made (or, `repeated`, made earlier under the same idempotency key): the item as stored now."""
+
+    item: Equipment
+    move: str
+    repeated: bool = False
+    event_id: str | None = None
+    charges: tuple[ChargeLine, ...] = field(default=())
+
+
+def run(item_id: ObjectId | str, move: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
+        now: dt.datetime, rules: lifecycle.Rules | RulesFor, idempotency_key: str | None = None,
+        expected_version: int | None = None) -> Outcome:
+    """Run `move` on the item with inputs `given` as `actor` holding `roles`; TransitionRefused when refused."""
+    now = _to_ms(now)
+    entry = f"{move}:{idempotency_key}" if idempotency_key else None
+    for _ in range(ATTEMPTS):
+        item = _read(item_id)
+        _deliver_pending(item)
+        if entry and _seen(item, move, idempotency_key):
+            return _repeated(item, move, entry)
+        if expected_version is not None and item.version != expected_version:
+            raise _conflict(item, roles, f"it is at version {item.version}, not {expected_version}")
+        outcome = _write(item, move, given, actor, roles, now, rules, entry)
+        if outcome is not None:
+            return outcome
+        current = _read(item_id)
+        if entry and _seen(current, move, idempotency_key):
+            return _repeated(current, move, entry)
+        if expected_version is not None or current.state != item.state:
+            raise _conflict(current, roles, "it changed meanwhile")
+    raise _conflict(_read(item_id), roles, "it keeps changing")
+
+
+def subject(item: Equipment) -> lifecycle.Item:
+    """What the lifecycle table reads of a stored item."""
+    return lifecycle.Item(
+        state=item.state, ownership=item.ownership, delivered_at=item.delivered_at, warranty_end=item.warranty_end,
+        shipped_accessories=tuple(item.shipped_accessories or ()), return_due_on=item.return_due_on,
+        has_site=_ref(item, "site") is not None, inspection_result=item.inspection_result,
+        setup_fees_paid_at=item.setup_fees_paid_at)
+
+
+def flush_outboxes() -> int:
+    """Deliver every event left in an item's outbox by a crash (run at server start); returns how many."""
+    pending = Equipment._get_collection().find({"outbox_pending": True}, {"last_event": 1, "version": 1})
+    delivered = 0
+    for raw in pending:
+        if raw.get("last_event"):
+            _deliver(raw["_id"], raw["version"], raw["last_event"])
+            delivered += 1
+    return delivered
+
+
+# -- one attempt ---------------------------------------------------------------------------------
+
+
+def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
+           now: dt.datetime, rules: lifecycle.Rules | RulesFor, entry: str | None) -> Outcome | None:
+    """Plan and write the move; None when the item changed since it was read (nothing written)."""
+    read_version, read_state = item.version, item.state
+    before = item.snapshot()
+    charge_to = {"customer": _ref(item, "customer"), "site": _ref(item, "site")}
+    try:
+        plan = lifecycle.plan(subject(item), move, given, roles, now,
+                              rules if isinstance(rules, lifecycle.Rules) else rules(item))
+    except lifecycle.Refused as refused:
+        raise TransitionRefused(refused.status, refused.message, item.state, refused.allowed,
+                                refused.fields) from None
+    changes = _resolve(item, plan.changes)
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.state, item.updated_at, item.version = plan.state, now, read_version + 1
+    if entry:
+        item.transition_keys = [*(item.transition_keys or []), entry][-KEPT_TRANSITION_KEYS:]
+    try:
+        item.check()
+    except InvalidRecord as invalid:
+        raise TransitionRefused(422, f"{move} would leave the item invalid", read_state,
+                                fields=invalid.fields) from None
+    event_id = str(ObjectId())
+    item.last_event = {
+        "id": event_id, "at": now, "actor": actor.username, "action": f"transition:{move}",
+        "collection": Equipment._get_collection_name(), "object_id": str(item.pk), "before": before,
+        "after": item.snapshot(), "request_id": actor.request_id, "move": move, "key": entry or "",
+        # Keyed by position, not a list: no arrays of sub-documents (docs/storage.rst).
+        "charges": {str(n): {"reason": c.reason, "amount_cents": c.amount_cents, **charge_to}
+                    for n, c in enumerate(plan.charges)},
+    }
+    item.outbox_pending = True
+    written = Equipment._get_collection().replace_one(
+        {"_id": item.pk, "version": read_version, "state": read_state}, item.to_mongo().to_dict())
+    if written.matched_count != 1:
+        return None
+    item._clear_changed_fields()
+    generation.bump()
+    charges = _deliver(item.pk, item.version, item.last_event)
+    item.outbox_pending = False
+    return Outcome(item, move, False, event_id, charges)
+
+
+def _resolve(item: Equipment, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's changes with record ids turned into records (422 when one is missing) and times to the ms."""
+    resolved = {name: _to_ms(value) if isinstance(value, dt.datetime) else value for name, value in changes.items()}
+    if resolved.get("site") is not None:
+        resolved["site"] = _record(Site, resolved["site"], "site", item)
+    if resolved.get("lines"):
+        resolved["lines"] = [_record(Line, line, "lines", item) for line in resolved["lines"]]
+    if resolved.get("replaces") is not None:
+        resolved["replaces"] = _faulty(item, resolved["replaces"])
+    return resolved
+
+
+def _record(document: type[me.Document], value: Any, name: str, item: Equipment) -> me.Document:
+    if isinstance(value, document):
+        return value
+    try:
+        found = document.objects(pk=ObjectId(str(value))).first()
+    except (InvalidId, TypeError):
+        found = None
+    if found is None:
+        raise TransitionRefused(422, f"no {name} record with id {str(value)[:40]!r}", item.state,
+                                fields={name: "no such record"})
+    return found
+
+
+def _faulty(item: Equipment, value: Any) -> Equipment:
+    """The failed item a shipment replaces: failed, with a replacement due, not already replaced."""
+    faulty = _record(Equipment, value, "replaces", item)
+    why = None
+    if faulty.state != "failed" or faulty.replacement != "due":
+        why = (f"{faulty.serial} is {faulty.state}" if faulty.state != "failed"
+               else f"{faulty.serial} gets a quote, not a replacement (sold, out of warranty)")
+    elif _ref(faulty, "customer") != _ref(item, "customer"):
+        why = f"{faulty.serial} belongs to another customer than the site this item is staged for"
+    else:
+        others = Equipment.objects(replaces=faulty.pk).only("serial", "state")
+        live = [other for other in others if other.pk != item.pk and other.state not in lifecycle.GONE]
+        if live:
+            why = f"{faulty.serial} is already replaced by {live[0].serial}"
+    if why:
+        raise TransitionRefused(422, f"cannot replace it: {why}", item.state,
+                                fields={"replaces": "expected a failed item of the same customer with a "
+                                                    "replacement due"})
+    return faulty
+
+
+# -- the outbox ----------------------------------------------------------------------------------
+
+
+def _deliver_pending(item: Equipment) -> None:
+    """Deliver the event a crash left in this item's outbox, before a new move replaces it."""
+    if item.outbox_pending and item.last_event:
+        _deliver(item.pk, item.version, item.last_event)
+        item.outbox_pending = False
+
+
+def _deliver(item_id: ObjectId, version: int, event: Mapping[str, Any]) -> tuple[ChargeLine, ...]:
+    """Insert the event and its charges (once, whatever happens twice), then clear the outbox flag."""
+    stored = Event(id=ObjectId(event["id"]), at=event["at"], actor=event["actor"], action=event["action"],
+                   collection=event["collection"], object_id=event["object_id"], before=event["before"],
+                   after=event["after"], request_id=event.get("request_id", ""))
+    _insert_once(Event, stored)
+    charges = tuple(
+        ChargeLine(id=charge_id(event["id"], int(n)), item=ObjectId(event["object_id"]),
+                   customer=_id_or_none(charge.get("customer")), site=_id_or_none(charge.get("site")),
+                   reason=charge["reason"], amount_cents=charge["amount_cents"], move=event["move"],
+                   event=event["id"], transition_key=event.get("key") or None,
+                   version=1, created_at=event["at"], updated_at=event["at"])
+        for n, charge in sorted((event.get("charges") or {}).items(), key=lambda pair: int(pair[0])))
+    for charge in charges:
+        _insert_once(ChargeLine, charge)
+    # A boolean, not a datetime, so $set is safe on NX-27017; the version is left alone: a move that
+    # read the flag set delivers the same event again, harmlessly.
+    Equipment._get_collection().update_one({"_id": item_id, "version": version, "outbox_pending": True},
+                                           {"$set": {"outbox_pending": False}})
+    return charges
+
+
+def _insert_once(document: type[me.Document], record: me.Document) -> None:
+    try:
+        document._get_collection().insert_one(record.to_mongo().to_dict())
+    except DuplicateKeyError:
+        pass  # delivered before: by the crashed attempt, the flush or a concurrent move
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+
+def _seen(item: Equipment, move: str, key: str) -> bool:
+    """Whether `key` was used on this item for `move`; 422 when it was used for another move."""
+    for entry in item.transition_keys or ():
+        used_for, _, used = entry.partition(":")
+        if used == key:
+            if used_for != move:
+                raise TransitionRefused(422, f"the idempotency key {key!r} was used for {used_for} on this item; "
+                                             f"send a new key for {move}", item.state,
+                                        fields={"idempotency_key": f"already used for {used_for}"})
+            return True
+    return False
+
+
+def _repeated(item: Equipment, move: str, entry: str) -> Outcome:
+    charges = tuple(charge for charge in ChargeLine.objects(item=item.pk).order_by("_id")
+                    if charge.transition_key == entry)
+    return Outcome(item, move, repeated=True, charges=charges)
+
+
+def _conflict(item: Equipment, roles: tuple[str, ...], why: str) -> TransitionRefused:
+    allowed = lifecycle.allowed_moves(subject(item), roles)
+    return TransitionRefused(409, f"equipment {item.serial} was not changed: {why}; it is {item.state} now, "
+                                  f"allowed: {', '.join(allowed) if allowed else 'none'}", item.state, allowed)
+
+
+def _read(item_id: ObjectId | str) -> Equipment:
+    try:
+        item = Equipment.objects(pk=ObjectId(str(item_id))).first()
+    except (InvalidId, TypeError):
+        item = None
+    if item is None:
+        raise TransitionRefused(404, f"no equipment record with id {str(item_id)[:40]!r}")
+    return item
+
+
+def _ref(item: Equipment, name: str) -> str | None:
+    """The id (text) a reference field holds, without loading the record it points to."""
+    value = item._data.get(name)
+    if isinstance(value, DBRef):
+        value = value.id
+    return None if value is None else str(getattr(value, "pk", value))
+
+
+def _id_or_none(text: str | None) -> ObjectId | None:
+    return ObjectId(text) if text else None
+
+
+def _to_ms(moment: dt.datetime) -> dt.datetime:
+    """To the millisecond, as the database keeps it, so an answer equals a later read."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
