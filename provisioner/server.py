@@ -17,6 +17,7 @@ import tornado.netutil
 import tornado.web
 
 from inventory.secret_box import SecretBox
+from inventory.transitions import flush_outboxes
 from provisioner.app import MAX_BODY_BYTES, make_app
 from provisioner.bootstrap import ENV_ADMIN_PASSWORD, create_first_admin
 from provisioner.keys import cookie_secret, load_secret_box
@@ -114,6 +115,9 @@ def run(settings: Settings, demo: bool = False) -> int:
         password = create_first_admin()
         if password:
             announce_first_admin(password)
+        delivered = flush_outboxes()
+        if delivered:
+            log.warning("lifecycle: %d event(s) a crash left in items' outboxes delivered", delivered)
         if demo:
             from provisioner.demo import load_demo
 
