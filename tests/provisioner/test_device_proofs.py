@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import ssl
 import subprocess
 from xml.etree import ElementTree
@@ -124,7 +123,6 @@ def test_shared_files_hold_no_secret_and_travel_in_clear(services, fleet):
     assert fleet[YEALINK].config_key(services.box).encode() not in shared.body
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_openssl_decrypts_a_cisco_profile_sent_over_plain_http(services, fleet, tmp_path):
     provisioner = Provisioner(services, VENDORS.values())
     clear, sent = ask(provisioner, CISCO, "https"), ask(provisioner, CISCO, "http")
@@ -136,7 +134,6 @@ def test_openssl_decrypts_a_cisco_profile_sent_over_plain_http(services, fleet, 
     assert decrypted.stdout == clear.body
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_openssl_decrypts_a_yealink_file_sent_over_tftp_with_the_key_it_got_over_https(services, fleet, tmp_path):
     provisioner = Provisioner(services, VENDORS.values())
     clear, sent = ask(provisioner, YEALINK, "https"), ask(provisioner, YEALINK, "tftp")

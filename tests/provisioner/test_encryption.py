@@ -18,8 +18,7 @@ from provisioner.provisioning.encryption import (
     yealink_encrypt,
 )
 
-OPENSSL = shutil.which("openssl")
-needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
+OPENSSL = shutil.which("openssl") or "openssl"  # installed by .ci/run: these tests fail without it
 
 YEALINK_KEY = "k3Y9a7QzP2mW8xR4"
 CISCO_KEY = "SecretPhrase1234"  # the example of Cisco's provisioning guides
@@ -67,11 +66,10 @@ CASES = [(vendor, name) for vendor in SCHEMES for name in BODIES]
 def test_round_trip(vendor, body_name):
     scheme, body = SCHEMES[vendor], BODIES[body_name]
     encrypted = scheme.encrypt(body, KEYS[vendor])
-    assert body == b"" or body not in encrypted
+    assert len(body) < 8 or body not in encrypted  # a byte or two may turn up in random ciphertext by chance
     assert scheme.decrypt(encrypted, KEYS[vendor]) == body
 
 
-@needs_openssl
 @pytest.mark.parametrize("vendor, body_name", CASES)
 def test_openssl_decrypts_our_files(vendor, body_name):
     body = BODIES[body_name]
@@ -80,7 +78,6 @@ def test_openssl_decrypts_our_files(vendor, body_name):
     assert openssl(*OPENSSL_DECRYPT[vendor](KEYS[vendor]), data=encrypted) == body
 
 
-@needs_openssl
 @pytest.mark.parametrize("vendor, body_name", CASES)
 def test_we_decrypt_files_openssl_made(vendor, body_name):
     body = BODIES[body_name]
@@ -88,7 +85,6 @@ def test_we_decrypt_files_openssl_made(vendor, body_name):
     assert SCHEMES[vendor].decrypt(made_by_openssl, KEYS[vendor]) == body
 
 
-@needs_openssl
 @pytest.mark.parametrize("body_name", BODIES)
 def test_yealink_files_are_byte_for_byte_openssl_aes_128_ecb(body_name):
     # ECB has no IV or salt, so the same key and file must give exactly openssl's bytes.
@@ -96,7 +92,6 @@ def test_yealink_files_are_byte_for_byte_openssl_aes_128_ecb(body_name):
     assert yealink_encrypt(body, YEALINK_KEY) == openssl(*OPENSSL_ENCRYPT["yealink"](YEALINK_KEY), data=body)
 
 
-@needs_openssl
 def test_cisco_key_derivation_is_openssl_evp_bytes_to_key_with_md5():
     # openssl -P prints the salt, key and IV it derives from a passphrase and a fixed salt.
     printed = openssl("-e", "-aes-256-cbc", "-md", "md5", "-k", CISCO_KEY, "-S", "0001020304050607", "-P", data=b"")
