@@ -180,6 +180,7 @@ def test_device_file_carries_every_line(model: str) -> None:
         assert found[f"Register_{n}_"] == [("Yes", "na")]
         assert found[f"Make_Call_Without_Reg_{n}_"] == [("No", "na")]
         assert found[f"Ans_Call_Without_Reg_{n}_"] == [("No", "na")]
+        assert found[f"Restrict_Source_IP_{n}_"] == [("Yes", "na")]
     assert found["Voice_Mail_Number"] == [("*98", "na")]
     # Extensions the phone no longer carries are switched off, so old credentials do not stay registered.
     assert found["Line_Enable_3_"] == [("No", "na")]
