@@ -1,9 +1,10 @@
 """The records' generation: one counter that every change to a record moves, so caches know when to let go.
 
 Each server process caches what it reads on its hot paths; none can see another's writes. Every insert,
-update and delete of a record (inventory/versioned.py) bumps this counter with one atomic `$inc` on a
-fixed document, and a process that finds the counter moved drops its caches. Nothing is learnt from the
-value but that it changed.
+update and delete of a record (inventory/versioned.py), and every lifecycle move, bumps this counter with
+one atomic `$inc` on a fixed document, just before it logs the change's event: a process that finds the
+counter moved reads those events to learn what changed (provisioner/provisioning/record_changes.py); each
+step it moved owes at least one event (a batch of a stock import logs several under one bump).
 """
 
 from __future__ import annotations

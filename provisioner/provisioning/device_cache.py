@@ -7,9 +7,11 @@ end waits, off the IOLoop, for one query that serves every request that came in 
 tests load them one by one.
 
 Each process has its own cache and learns of changes through the database: at most every CHECK_SECONDS
-it reads the records' generation (inventory/generation.py), which every record change moves, and drops
-everything when it moved (or when a template file changed). So what any process changes reaches every
-device within about CHECK_SECONDS.
+it asks its ChangeFeed (record_changes.py: the records' generation, then the event log) what changed, and
+lets go of the devices a change reaches: a device's own record, its lines, its site, its customer. A
+template override, a firmware image, a template file, or a change the feed cannot vouch for lets go of
+everything. So what any process changes reaches every device within about CHECK_SECONDS, and an edit of
+anything else (a user, a token, a contract) keeps every rendered file.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ import ipaddress
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
 
 from bson import ObjectId
 
-from inventory import generation
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.lines import Line
+from provisioner.provisioning.record_changes import ChangeFeed
 
 log = logging.getLogger("provisioner.provisioning")
 
@@ -50,6 +52,8 @@ MAX_ABSENT = 10_000
 MAX_RECORDS = 4096
 #: Shared files (a vendor's or a model's, the same for every device) kept at most.
 MAX_SHARED = 256
+#: Changes remembered for the loads under way at most (a load that outlived more keeps nothing it read).
+MAX_MARKS = 1024
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: The device's secrets the pipeline itself uses (to check credentials, to encrypt), as stored.
@@ -74,6 +78,7 @@ class CachedDevice:
     size: int = ENTRY_BYTES  # counted against MAX_BYTES: the entry and its files
     latest: tuple | None = None  # (file, revision, source, transport) last recorded as the device's latest fetch
     latest_at: float = float("-inf")  # and when (monotonic clock)
+    refs: frozenset[str] = frozenset()  # what a change reaching it names: "mac:..", "equipment:..", "lines:..", ...
 
     def admits(self, source: str) -> bool:
         """Whether `source` lies in the site's address ranges (an unparsable address lies in none)."""
@@ -97,23 +102,28 @@ def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 class DeviceCache:
-    """Devices by MAC with their rendered files, loaded in batches, dropped when the records' generation moves."""
+    """Devices by MAC with their rendered files, loaded in batches, each dropped when a change reaches it."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, check_seconds: float = CHECK_SECONDS,
-                 max_bytes: int = MAX_BYTES, stale: Callable[[], bool] = lambda: False):
+                 max_bytes: int = MAX_BYTES, stale: Callable[[], bool] = lambda: False,
+                 feed: ChangeFeed | None = None):
         self.clock, self.check_seconds, self.max_bytes, self.stale = clock, check_seconds, max_bytes, stale
+        self.feed = feed if feed is not None else ChangeFeed()
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()  # one check at a time (the loading thread, a preview)
         self._devices: OrderedDict[str, CachedDevice] = OrderedDict()
         self._absent: OrderedDict[str, None] = OrderedDict()
         self._records: OrderedDict[str, tuple[dict, list[dict], str]] = OrderedDict()  # read, not rendered yet
         self._site_raws: dict[str, dict] = {}  # sites and customers as read, by id
         self._customer_raws: dict[str, dict] = {}
-        self._sites: dict[str, Site] = {}  # and made into documents
-        self._customers: dict[str, Customer] = {}
+        self._sites: dict[str, tuple[dict, Site]] = {}  # and made into documents, with the raw made from
+        self._customers: dict[str, tuple[dict, Customer]] = {}
         self._shared: dict[Any, Any] = {}
+        self._holders: dict[str, set[str]] = {}  # "lines:<id>", "sites:<id>", ... -> MACs of the devices kept
         self._bytes = 0
         self._epoch = 0  # moves with every clear: what was read before must not be stored after
-        self._generation: int | None = None
+        self._stamp = 0  # moves with every targeted drop, which _marks keeps for the loads under way
+        self._marks: deque[tuple[int, frozenset[str]]] = deque(maxlen=MAX_MARKS)
         self._checked = float("-inf")
         self._executor: ThreadPoolExecutor | None = None
         self._queue: list[str] = []
@@ -208,7 +218,8 @@ class DeviceCache:
     def load(self, macs: list[str]) -> dict[str, CachedDevice | None]:
         """Read these devices from the database and keep them (and which are absent); thread-safe."""
         with self._lock:
-            epoch, sites, customers = self._epoch, self._site_raws, self._customer_raws
+            epoch, stamp = self._epoch, self._stamp
+            sites, customers = dict(self._site_raws), dict(self._customer_raws)
         found: dict[str, CachedDevice | None] = dict.fromkeys(macs)
         records = self._read(macs, sites, customers)
         for mac, (equipment, _, problem) in records.items():
@@ -217,11 +228,17 @@ class DeviceCache:
             found[mac] = CachedDevice(mac=mac, equipment_id=str(equipment["_id"]), vendor=equipment.get("vendor", ""),
                                       model=equipment.get("model", ""), state=equipment.get("state", ""),
                                       restricted=bool(networks), networks=_networks(tuple(networks)), problem=problem,
-                                      secrets_enc={name: equipment[name] for name in DEVICE_SECRETS if equipment.get(name)})
+                                      secrets_enc={name: equipment[name] for name in DEVICE_SECRETS if equipment.get(name)},
+                                      refs=_refs(mac, equipment))
         with self._lock:
             if epoch != self._epoch:
                 return found  # the cache was dropped while reading: what was read may be older than the change
+            # What a change reached while reading may be older than the change: it is served, not kept.
+            changed = self._changed_since(stamp)
+            self._keep_raws(sites, customers, changed)
             for mac, device in found.items():
+                if changed is None or (device.refs if device else {f"mac:{mac}"}) & changed:
+                    continue
                 if device is None:
                     self._absent[mac] = None
                     while len(self._absent) > MAX_ABSENT:
@@ -229,9 +246,7 @@ class DeviceCache:
                 elif mac in self._devices:
                     found[mac] = self._devices[mac]
                 else:
-                    self._devices[mac] = device
-                    self._records[mac] = records[mac]
-                    self._bytes += device.size
+                    self._remember(device, records[mac])
             while len(self._records) > MAX_RECORDS:
                 self._records.popitem(last=False)
             self._evict()
@@ -241,25 +256,42 @@ class DeviceCache:
         """The device's records (equipment, site, customer, lines) to render a file: as loaded, or read again."""
         with self._lock:
             record = self._records.pop(device.mac, None)
-            sites, customers = (self._site_raws, self._sites), (self._customer_raws, self._customers)
+            epoch, stamp = self._epoch, self._stamp
+            if record is None:  # those known spare the read a query
+                sites, customers = dict(self._site_raws), dict(self._customer_raws)
+            else:  # as loaded with the record: a change reaching them since dropped the record too
+                sites, customers = (_pick(kept, record[0].get(name)) for kept, name in
+                                    ((self._site_raws, "site"), (self._customer_raws, "customer")))
         if record is None:
-            record = self._read([device.mac], sites[0], customers[0]).get(device.mac)
+            record = self._read([device.mac], sites, customers).get(device.mac)
+            with self._lock:
+                if epoch == self._epoch:
+                    self._keep_raws(sites, customers, self._changed_since(stamp))
             if record is None:
                 return None
         equipment, lines, _ = record
         # Documents are made here, for the devices rendered only, rather than by the loading thread (the GIL).
         item = Equipment._from_son(equipment)
         site, customer = equipment.get("site"), equipment.get("customer")
-        item.site = self._document(Site, *sites, site) if site else None
-        item.customer = self._document(Customer, *customers, customer) if customer else None
+        item.site = self._document(Site, sites, self._sites, self._site_raws, site) if site else None
+        item.customer = self._document(Customer, customers, self._customers, self._customer_raws,
+                                       customer) if customer else None
         item.lines = [Line._from_son(line) for line in lines]
         return item
 
-    def _document(self, kind: type, raws: dict[str, dict], made: dict[str, Any], record_id: str) -> Any:
-        """A site's or customer's document, made once per epoch from what was read (None if it is gone)."""
-        document = made.get(record_id)
-        if document is None and record_id in raws:
-            document = made[record_id] = kind._from_son(raws[record_id])
+    def _document(self, kind: type, raws: dict[str, dict], made: dict[str, tuple[dict, Any]],
+                  kept: dict[str, dict], record_id: str) -> Any:
+        """A site's or customer's document, made once from what was read and kept (None if it is gone)."""
+        raw = raws.get(record_id)
+        if raw is None:
+            return None
+        entry = made.get(record_id)
+        if entry is not None and entry[0] is raw:
+            return entry[1]
+        document = kind._from_son(raw)
+        with self._lock:
+            if kept.get(record_id) is raw:  # still the cache's: not dropped by a change meanwhile
+                made[record_id] = (raw, document)
         return document
 
     def _read(self, macs: list[str], sites: dict[str, dict], customers: dict[str, dict]) -> dict[str, tuple[dict, list[dict], str]]:
@@ -298,29 +330,98 @@ class DeviceCache:
     # -- freshness -------------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Read the records' generation; drop everything if it moved or `stale()` says so, or if it cannot be read."""
-        try:
-            value = generation.current()
-        except Exception:
-            self.clear()
-            raise
-        stale = self.stale()  # called every time: it keeps its own reference point
-        if value != self._generation or stale:
-            log.debug("device cache dropped (%d devices): %s", len(self._devices),
-                      "templates changed" if stale else f"records' generation {self._generation} -> {value}")
-            self.clear()
-            self._generation = value
+        """Drop the devices the changes since the last check reach, or everything (templates changed, the feed
+        says so or cannot be read)."""
+        with self._check_lock:
+            try:
+                changes = self.feed.poll()
+            except Exception:
+                self.clear()
+                raise
+            stale = self.stale()  # called every time: it keeps its own reference point
+            if stale or changes.everything:
+                log.debug("device cache dropped (%d devices): %s", len(self._devices),
+                          "templates changed" if stale else changes.reason)
+                self.clear()
+            elif changes.keys:
+                with self._lock:
+                    dropped = self._drop(changes.keys)
+                log.debug("device cache dropped %d devices on %d changes", dropped, len(changes.keys))
 
     def clear(self) -> None:
-        """Forget every device, file and record."""
+        """Forget every device, file and record, and move the epoch."""
         with self._lock:
             self._epoch += 1
             self._devices.clear()
             self._absent.clear()
             self._records.clear()
+            self._holders.clear()
             self._site_raws, self._customer_raws, self._sites, self._customers = {}, {}, {}, {}
             self._shared.clear()
             self._bytes = 0
+
+    def _drop(self, keys: Collection[str]) -> int:
+        """Forget the devices (and sites, customers, absent MACs) these change keys reach (the lock is held)."""
+        self._stamp += 1
+        self._marks.append((self._stamp, frozenset(keys)))
+        macs: set[str] = set()
+        for key in keys:
+            kind, _, record_id = key.partition(":")
+            macs |= self._holders.get(key, set())
+            if kind == "mac":
+                macs.add(record_id)
+            elif kind == Site._get_collection_name():
+                self._site_raws.pop(record_id, None)
+                self._sites.pop(record_id, None)
+            elif kind == Customer._get_collection_name():
+                self._customer_raws.pop(record_id, None)
+                self._customers.pop(record_id, None)
+        dropped = 0
+        for mac in macs:
+            self._absent.pop(mac, None)
+            dropped += self._forget(mac)
+        return dropped
+
+    def _changed_since(self, stamp: int) -> frozenset[str] | None:
+        """The keys dropped since `stamp` (lock held); None when too many changes came to tell."""
+        if self._stamp == stamp:
+            return frozenset()
+        if not self._marks or self._marks[0][0] > stamp + 1:
+            return None
+        return frozenset().union(*(keys for at, keys in self._marks if at > stamp))
+
+    def _keep_raws(self, sites: dict[str, dict], customers: dict[str, dict], changed: frozenset[str] | None) -> None:
+        """Keep the sites and customers a read added, unless a change reached them meanwhile (lock held)."""
+        if changed is None:
+            return
+        for kind, read, kept in ((Site, sites, self._site_raws), (Customer, customers, self._customer_raws)):
+            name = kind._get_collection_name()
+            for record_id, raw in read.items():
+                if record_id not in kept and f"{name}:{record_id}" not in changed:
+                    kept[record_id] = raw
+
+    def _remember(self, device: CachedDevice, record: tuple[dict, list[dict], str]) -> None:
+        """Keep a device just read, indexed by what it refers to (lock held)."""
+        self._devices[device.mac] = device
+        self._records[device.mac] = record
+        self._bytes += device.size
+        for ref in device.refs:
+            self._holders.setdefault(ref, set()).add(device.mac)
+
+    def _forget(self, mac: str) -> int:
+        """Let go of one device, its files and its record (lock held); 1 if it was kept."""
+        self._records.pop(mac, None)
+        device = self._devices.pop(mac, None)
+        if device is None:
+            return 0
+        self._bytes -= device.size
+        for ref in device.refs:
+            holders = self._holders.get(ref)
+            if holders is not None:
+                holders.discard(mac)
+                if not holders:
+                    del self._holders[ref]
+        return 1
 
     def _claim_check(self) -> bool:
         """Whether a check is due, marking it done now so that one caller does it."""
@@ -338,9 +439,23 @@ class DeviceCache:
     def _evict(self) -> None:
         """Drop the least recently asked devices until the files fit (the lock is held)."""
         while self._bytes > self.max_bytes and self._devices:
-            _, device = self._devices.popitem(last=False)
-            self._bytes -= device.size
-            self._records.pop(device.mac, None)
+            self._forget(next(iter(self._devices)))
+
+
+def _pick(raws: dict[str, dict], record_id: str | None) -> dict[str, dict]:
+    """The one raw record of `raws` with this id, as a dict (empty if none)."""
+    raw = raws.get(record_id or "")
+    return {record_id: raw} if raw is not None and record_id else {}
+
+
+def _refs(mac: str, equipment: dict) -> frozenset[str]:
+    """The change keys that reach a device: its MAC, its record, its lines, site and customer."""
+    refs = {f"mac:{mac}", f"{Equipment._get_collection_name()}:{equipment['_id']}"}
+    refs.update(f"{Line._get_collection_name()}:{line}" for line in equipment.get("lines") or [])
+    for kind, name in ((Site, "site"), (Customer, "customer")):
+        if equipment.get(name):
+            refs.add(f"{kind._get_collection_name()}:{equipment[name]}")
+    return frozenset(refs)
 
 
 def _by_id(document: type, ids: set[str]) -> dict[str, dict]:

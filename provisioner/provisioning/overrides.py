@@ -2,8 +2,8 @@
 
 A device's own files render in an environment whose loader looks in its site's overrides, then its
 customer's, then the shipped templates (an override may extend "base:<vendor>/<template>"). Overrides are
-few, so all of them are read in one query whenever the device cache starts a new epoch (any record
-change, hence any override change, starts one), and each scope's environment is made once per epoch.
+few, so all of them are read in one query whenever the device cache starts a new epoch (an override
+change drops the whole cache, which starts one), and each scope's environment is made once per epoch.
 Shared files (a vendor's or a model's) are the same for every customer: overrides never reach them.
 """
 

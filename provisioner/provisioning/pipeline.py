@@ -333,7 +333,7 @@ class Provisioner:
                             self._environment_of(item))
 
     def _pinned(self, vendor: str, model: str) -> PinnedFirmware | None:
-        """The firmware pinned for a model: all pins are read once per cache epoch (any record change moves it)."""
+        """The firmware pinned for a model: all pins are read once per cache epoch (a firmware change starts one)."""
         epoch, pins = self.devices.epoch, self._pins
         if pins is None or pins[0] != epoch:
             pins = self._pins = (epoch, all_pinned())

@@ -9,18 +9,26 @@ import os
 import threading
 import time
 
+import jinja2
 import pytest
+from bson import ObjectId
 from pymongo.errors import AutoReconnect
 
-from inventory import generation, provisioning_log
+from inventory import generation, provisioning_log, transitions
+from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
-from inventory.events import Actor
+from inventory.events import Actor, Event
+from inventory.lifecycle import ADMIN, Rules
 from inventory.lines import Line
 from inventory.provisioning_log import FetchLog, LastFetch, fetches
+from inventory.staff import User
+from inventory.template_overrides import TemplateOverride
+from provisioner.provisioning import record_changes
 from provisioner.provisioning.device_cache import CHECK_SECONDS, DeviceCache
 from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
+from provisioner.provisioning.record_changes import ChangeFeed
 from provisioner.provisioning.templates import make_environment, templates_root
 from provisioner.vendors import VENDORS
 
@@ -146,6 +154,187 @@ def test_a_changed_template_file_is_seen_within_the_check_delay(phone, services,
     os.utime(device_template, (later, later))
     clock.advance(CHECK_SECONDS)
     assert ask(provisioner).body.endswith(b"# local change\n")
+
+
+# --- targeted invalidation: a change lets go of the devices it reaches only ---------------------------
+
+
+def counting_reads(provisioner: Provisioner) -> list[list[str]]:
+    """The MACs of every device read from the database from now on, one list per read."""
+    reads: list[list[str]] = []
+    read = provisioner.devices._read
+    provisioner.devices._read = lambda wanted, *known: reads.append(list(wanted)) or read(wanted, *known)
+    return reads
+
+
+def showing_names(tmp_path) -> jinja2.Environment:
+    """The shipped Yealink templates, the device's file also naming its site and its customer."""
+    folder = tmp_path / "templates"
+    (folder / "yealink").mkdir(parents=True)
+    for name in ("device.cfg.j2", "platform.cfg.j2", "common.cfg.j2"):
+        (folder / "yealink" / name).write_text((templates_root() / "yealink" / name).read_text())
+    device_template = folder / "yealink" / "device.cfg.j2"
+    device_template.write_text(device_template.read_text()
+                               + "# site {{ site.name }}, customer {{ customer.name if customer else '-' }}\n")
+    return make_environment(folder)
+
+
+def test_an_unrelated_change_keeps_the_devices_files(phone, site, services):
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    served = ask(provisioner)
+    reads, epoch = counting_reads(provisioner), provisioner.devices.epoch
+    User(username="clerk", roles=["support"], password_hash="x").insert(ACTOR)
+    Contract(customer=site.customer, reference="CT-0001", order_date=datetime.date(2026, 1, 5)).insert(ACTOR)
+    other, other_line = add_phone(site, services, 2)
+    other_line.update(ACTOR, {"display_name": "Accueil"})
+    other.update(ACTOR, {"state": "in_stock"})
+    for _ in range(3):  # through the settling checks that follow the changes
+        clock.advance(CHECK_SECONDS)
+        assert ask(provisioner).revision == served.revision
+    assert reads == [] and provisioner.devices.epoch == epoch
+
+
+def test_a_change_to_the_device_or_its_line_reaches_it_and_only_it(site, services):
+    (first, first_line), (second, _) = add_phone(site, services, 1), add_phone(site, services, 2)
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    kept = ask(provisioner, second.mac)
+    ask(provisioner, first.mac)
+    reads = counting_reads(provisioner)
+    first_line.update(ACTOR, {"display_name": "Standard"})
+    clock.advance(CHECK_SECONDS)
+    assert b"display_name = Standard" in ask(provisioner, first.mac).body
+    assert ask(provisioner, second.mac).revision == kept.revision
+    first.update(ACTOR, {"state": "in_stock"})
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner, first.mac) is None
+    assert ask(provisioner, second.mac).revision == kept.revision
+    assert reads == [[first.mac], [first.mac]]
+
+
+def test_a_lifecycle_move_reaches_the_device_through_its_outbox_event(phone, services):
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    assert ask(provisioner) is not None
+    rules = Rules(replacement_deadline=lambda noted: noted + datetime.timedelta(hours=72),
+                  return_due=lambda end: end + datetime.timedelta(days=1), today=lambda moment: moment.date())
+    transitions.run(phone[0].pk, "end_contract", {"contract_end": datetime.date(2026, 6, 30)}, ACTOR, (ADMIN,),
+                    datetime.datetime.now(datetime.timezone.utc), rules)
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner) is None  # due back: no longer served
+
+
+def test_a_change_to_the_site_or_the_customer_reaches_their_devices(phone, site, services, tmp_path):
+    phone[0].update(ACTOR, {"customer": site.customer})
+    clock = Clock()
+    provisioner = make_provisioner(services, clock, showing_names(tmp_path))
+    assert ask(provisioner).body.endswith(b"# site HQ, customer Acme\n")
+    Site.objects.get(pk=site.pk).update(ACTOR, {"name": "Siege"})
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner).body.endswith(b"# site Siege, customer Acme\n")
+    Customer.objects.get(pk=site.customer.pk).update(ACTOR, {"name": "Acme SA"})
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner).body.endswith(b"# site Siege, customer Acme SA\n")
+    Site.objects.get(pk=site.pk).update(ACTOR, {"allowed_networks": ["198.51.100.0/24"]})
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner) is None  # the request now comes from outside the site's ranges
+
+
+def test_a_changed_mac_leaves_the_old_one_and_serves_the_new_one(phone, services):
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    assert ask(provisioner) is not None
+    assert ask(provisioner, "805ec0000fff") is None  # remembered as absent
+    phone[0].update(ACTOR, {"mac": "805ec0000fff"})
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner) is None
+    assert b"Poste 101" in ask(provisioner, "805ec0000fff").body
+
+
+def test_a_device_absent_before_is_found_after_its_insert(site, services):
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    assert ask(provisioner, "805ec0000002") is None
+    add_phone(site, services, 2)
+    assert ask(provisioner, "805ec0000002") is None  # until the next check
+    clock.advance(CHECK_SECONDS)
+    assert b"Poste 102" in ask(provisioner, "805ec0000002").body
+
+
+def test_a_template_override_lets_go_of_everything(phone, site, services):
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    ask(provisioner)
+    reads, epoch = counting_reads(provisioner), provisioner.devices.epoch
+    TemplateOverride(scope="customer", customer=site.customer, vendor="yealink", template="device.cfg.j2",
+                     source="{% extends 'base:yealink/device.cfg.j2' %}").insert(ACTOR)
+    clock.advance(CHECK_SECONDS)
+    ask(provisioner)
+    assert reads == [[phone[0].mac]] and provisioner.devices.epoch == epoch + 1
+
+
+def test_a_change_written_by_another_process_with_a_late_clock_is_seen(phone, services):
+    clocks = Clock(), Clock()
+    first, second = (make_provisioner(services, clock) for clock in clocks)
+    kept = ask(first)
+    ask(second)
+    # Another process writes the line, bumps the generation, and logs the event under an id its clock,
+    # 3 seconds behind ours, made: earlier than this process's previous check.
+    line = Line.objects.get(pk=phone[1].pk)
+    raw = line.to_mongo().to_dict()
+    raw.update(display_name="Standard", version=line.version + 1)
+    Line._get_collection().replace_one({"_id": line.pk, "version": line.version}, raw)
+    for clock in clocks:
+        clock.advance(CHECK_SECONDS)
+    assert ask(first).revision == ask(second).revision == kept.revision  # nothing said yet: nothing seen
+    generation.bump()
+    late = ObjectId.from_datetime(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=3))
+    Event(id=ObjectId(str(late)[:8] + str(ObjectId())[8:]), at=datetime.datetime.now(datetime.timezone.utc),
+          actor="@elsewhere", action="update", collection="lines", object_id=str(line.pk)).save(force_insert=True)
+    for clock in clocks:
+        clock.advance(CHECK_SECONDS)
+    assert b"display_name = Standard" in ask(first).body and b"display_name = Standard" in ask(second).body
+
+
+def test_changes_the_feed_cannot_vouch_for_let_go_of_everything(phone, site, services, monkeypatch):
+    offset = [0.0]
+    clock = Clock()
+    provisioner = Provisioner(services, VENDORS.values(), devices=DeviceCache(
+        clock=clock, feed=ChangeFeed(wall_clock=lambda: time.time() + offset[0])))
+    ask(provisioner)
+    epoch = provisioner.devices.epoch
+    # More events than a window may hold.
+    monkeypatch.setattr(record_changes, "MAX_EVENTS", 2)
+    for number in range(2, 4):
+        User(username=f"clerk{number}", roles=["support"], password_hash="x").insert(ACTOR)
+    clock.advance(CHECK_SECONDS)
+    ask(provisioner)
+    assert provisioner.devices.epoch == epoch + 1
+    monkeypatch.undo()
+    # A bump whose event never comes (its writer died in between): everything goes after the grace delay.
+    generation.bump()
+    for _ in range(3):
+        clock.advance(CHECK_SECONDS)
+        offset[0] += record_changes.GRACE_SECONDS * 0.6
+        ask(provisioner)
+    assert provisioner.devices.epoch == epoch + 2
+    # The previous read too long ago to trust a window that old.
+    User(username="clerk9", roles=["support"], password_hash="x").insert(ACTOR)
+    offset[0] += record_changes.MAX_WINDOW_SECONDS + 1
+    clock.advance(CHECK_SECONDS)
+    ask(provisioner)
+    assert provisioner.devices.epoch == epoch + 3
+    # The events cannot be read.
+    clock.advance(CHECK_SECONDS)
+    User(username="clerk10", roles=["support"], password_hash="x").insert(ACTOR)
+    monkeypatch.setattr(record_changes, "_events_since", lambda *args: (_ for _ in ()).throw(AutoReconnect("down")))
+    with pytest.raises(AutoReconnect):
+        ask(provisioner)
+    assert provisioner.devices.epoch == epoch + 4
+    monkeypatch.undo()
+    clock.advance(CHECK_SECONDS)
+    assert ask(provisioner) is not None
 
 
 # --- loading in batches ---------------------------------------------------------------------------

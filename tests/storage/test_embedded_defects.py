@@ -60,6 +60,12 @@ def at_ms(milliseconds: int) -> dt.datetime:
     return SECOND + dt.timedelta(milliseconds=milliseconds)
 
 
+@embedded_defect_named("a projection of a nested field comes back as a flat dotted key")
+def test_projection_of_a_nested_field_keeps_its_nesting(mongo_db):
+    mongo_db.probe.insert_one({"_id": 1, "before": {"mac": "805ec0000001", "state": "in_stock"}})
+    assert mongo_db.probe.find_one({"_id": 1}, {"before.mac": 1}) == {"_id": 1, "before": {"mac": "805ec0000001"}}
+
+
 @embedded_defect_named("datetime range filters compare to the whole second")
 def test_datetime_range_filters_compare_to_the_millisecond(mongo_db):
     mongo_db.probe.insert_many([{"n": ms, "at": at_ms(ms)} for ms in (100, 400, 700, 1100)])
