@@ -32,6 +32,7 @@ from bson import ObjectId
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.lines import Line
+from provisioner.provisioning.mac_index import MacIndex
 from provisioner.provisioning.record_changes import ChangeFeed
 
 log = logging.getLogger("provisioner.provisioning")
@@ -44,8 +45,6 @@ MAX_BYTES = 64 * 1024 * 1024
 ENTRY_BYTES = 512
 #: Devices loaded by one query at most.
 MAX_BATCH = 256
-#: Devices read one by one at most; more are read in one query (see _read).
-MAX_SINGLE_READS = 8
 #: MACs remembered as absent from the inventory at most (a scan must not flush the devices out).
 MAX_ABSENT = 10_000
 #: Loaded records waiting for their first rendering at most.
@@ -113,6 +112,7 @@ class DeviceCache:
         self._check_lock = threading.Lock()  # one check at a time (the loading thread, a preview)
         self._devices: OrderedDict[str, CachedDevice] = OrderedDict()
         self._absent: OrderedDict[str, None] = OrderedDict()
+        self._macs = MacIndex()  # equipment ids by MAC: batches are read by _id
         self._records: OrderedDict[str, tuple[dict, list[dict], str]] = OrderedDict()  # read, not rendered yet
         self._site_raws: dict[str, dict] = {}  # sites and customers as read, by id
         self._customer_raws: dict[str, dict] = {}
@@ -300,13 +300,7 @@ class DeviceCache:
         The sites and customers they refer to are added to `sites` and `customers` (the epoch's, by id) if
         missing; what is wrong is a record referred to that is gone.
         """
-        # NX-27017 answers `$in` by scanning the collection and equality through the index (docs/storage.rst):
-        # a few MACs are read one by one, a batch in one scan.
-        macs, collection = list(macs), Equipment._get_collection()
-        if len(macs) <= MAX_SINGLE_READS:
-            raws = [raw for mac in macs for raw in collection.find({"mac": mac})]
-        else:
-            raws = list(collection.find({"mac": {"$in": macs}}))
+        raws = self._macs.read(Equipment._get_collection(), list(macs))
         if not raws:
             return {}
         sites.update(_by_id(Site, {raw["site"] for raw in raws if raw.get("site")} - sites.keys()))
