@@ -33,7 +33,7 @@ from provisioner.provisioning.encryption import SCHEMES, Scheme
 from provisioner.provisioning.identify import Identified, identify
 from provisioner.provisioning.overrides import OverrideEnvironments
 from provisioner.provisioning.scan_guard import ScanGuard
-from provisioner.provisioning.templates import RenderError, make_environment, render
+from provisioner.provisioning.templates import RenderError, forget_templates, make_environment, render
 from provisioner.services import Services
 from provisioner.vendors.base import Vendor
 from sip_core import digest
@@ -365,7 +365,10 @@ class Provisioner:
     def _templates_changed(self) -> bool:
         """Whether a template file changed, appeared or went since the last call (rendered files must then go)."""
         seen, self._templates = self._templates, template_files(self._environment.loader)
-        return seen is not None and seen != self._templates
+        changed = seen is not None and seen != self._templates
+        if changed:
+            forget_templates(self._environment)
+        return changed
 
     # -- fetch records -----------------------------------------------------------------------------
 

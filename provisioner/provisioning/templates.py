@@ -7,6 +7,7 @@ phone_templates/<vendor>/models/<MODEL>/<template>, usually by extending it and 
 from __future__ import annotations
 
 import traceback
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def make_environment(root: Path | None = None, overrides: dict[str, str] | None 
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
+        auto_reload=False,  # the pipeline watches the template files itself and calls forget_templates()
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -56,10 +58,26 @@ def template_names(vendor: str, template: str, model: str | None) -> list[str]:
     return names
 
 
+#: The template each environment chose for a list of names: looking for a model's template that does not
+#: exist costs a search through every loader at each rendering, and a boot storm renders thousands.
+_CHOSEN: weakref.WeakKeyDictionary[jinja2.Environment, dict[tuple[str, ...], jinja2.Template]] = weakref.WeakKeyDictionary()
+
+
+def forget_templates(environment: jinja2.Environment) -> None:
+    """Let go of the templates `environment` loaded and chose (its files changed); overlays share its cache."""
+    if environment.cache is not None:
+        environment.cache.clear()
+    _CHOSEN.clear()
+
+
 def render(environment: jinja2.Environment, vendor: str, template: str, model: str | None, context: dict[str, Any]) -> str:
     """The whole file, or RenderError: a device never gets a half-rendered file."""
+    names = tuple(template_names(vendor, template, model))
     try:
-        chosen = environment.select_template(template_names(vendor, template, model))
+        chosen_by_names = _CHOSEN.setdefault(environment, {})
+        chosen = chosen_by_names.get(names)
+        if chosen is None:
+            chosen = chosen_by_names[names] = environment.select_template(names)
         return chosen.render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{exc.name or template}, line {exc.lineno}: {exc.message}") from None
