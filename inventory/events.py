@@ -32,10 +32,12 @@ class Event(me.Document):
     before = me.DictField()
     after = me.DictField()
     request_id = me.StringField(max_length=80, default="")
+    #: Where the change came from when not a plain request or command: "import <file> <digest>" for a stock import.
+    source = me.StringField(max_length=200, default="")
 
     meta = {
         "collection": "events",
-        "indexes": [("collection", "object_id", "at"), "-at", "request_id"],
+        "indexes": [("collection", "object_id", "at"), "-at", "request_id", ("actor", "at")],
         "ordering": ["-at"],
     }
 

@@ -217,7 +217,7 @@ def _deliver(item_id: ObjectId, version: int, event: Mapping[str, Any]) -> tuple
     """Insert the event and its charges (once, whatever happens twice), then clear the outbox flag."""
     stored = Event(id=ObjectId(event["id"]), at=event["at"], actor=event["actor"], action=event["action"],
                    collection=event["collection"], object_id=event["object_id"], before=event["before"],
-                   after=event["after"], request_id=event.get("request_id", ""))
+                   after=event["after"], request_id=event.get("request_id", ""), source=event.get("source", ""))
     _insert_once(Event, stored)
     charges = tuple(
         ChargeLine(id=charge_id(event["id"], int(n)), item=ObjectId(event["object_id"]),

@@ -12,8 +12,19 @@ from provisioner.api.openapi import OpenApiHandler, build_openapi
 from provisioner.api.operations import EventsHandler, HealthHandler, MetricsHandler
 from provisioner.api.provisioning import ClaimHandler, OutdatedHandler, PreviewHandler, QuarantineHandler
 from provisioner.api.records import CollectionHandler, ItemHandler
+from provisioner.api.reports import (
+    CustomerHistoryHandler,
+    EquipmentHistoryHandler,
+    InsuranceHandler,
+    OverdueReturnsHandler,
+    ReplacementsHandler,
+    StatesHandler,
+    UserHistoryHandler,
+    WarrantiesHandler,
+)
 from provisioner.api.resources import RESOURCES
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
+from provisioner.api.stock_imports import StockImportHandler
 from provisioner.logs import log_request
 from provisioner.metrics import observe_request
 from provisioner.provisioning.firmware_files import FirmwareFileHandler
@@ -68,6 +79,15 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/equipment/([^/]+)/moves", MovesHandler, shared),
         (r"/api/v1/equipment/([^/]+)/transitions/([^/]+)", TransitionHandler, shared),
         (r"/api/v1/scans/([^/]+)", ScanBatchHandler, shared),
+        (r"/api/v1/stock-imports", StockImportHandler, shared),
+        (r"/api/v1/reports/overdue-returns", OverdueReturnsHandler, shared),
+        (r"/api/v1/reports/replacements", ReplacementsHandler, shared),
+        (r"/api/v1/reports/warranties", WarrantiesHandler, shared),
+        (r"/api/v1/reports/states", StatesHandler, shared),
+        (r"/api/v1/reports/insurance", InsuranceHandler, shared),
+        (r"/api/v1/history/equipment/([^/]+)", EquipmentHistoryHandler, shared),
+        (r"/api/v1/history/customers/([^/]+)", CustomerHistoryHandler, shared),
+        (r"/api/v1/history/users/([^/]+)", UserHistoryHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
     ]

@@ -1,4 +1,4 @@
-"""The `provisioner` command: serve, check-config, demo load, admin set-password, firmware add and verify."""
+"""The `provisioner` command: serve, check-config, demo load, admin set-password, firmware, inventory import, report."""
 
 from __future__ import annotations
 
@@ -89,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--filename", help="the name phones fetch it by (default: the file's own name)")
     add.add_argument("--pinned", action="store_true", help="serve it to those models at once")
     _common(firmware_commands.add_parser("verify", help="hash every stored image again; exit status 1 if any is wrong"))
+
+    inventory = commands.add_parser("inventory", help="equipment stock")
+    inventory_commands = inventory.add_subparsers(dest="inventory_command", required=True)
+    receive = inventory_commands.add_parser("import", help="receive stock from a CSV file (serial, mac, vendor, model, "
+                                                           "ownership): all rows or none; safe to run again")
+    _common(receive)
+    receive.add_argument("file", metavar="FILE")
+    receive.add_argument("--report-only", action="store_true", help="check every row and print the report; write nothing")
+
+    from provisioner.report_command import add_arguments as report_arguments
+
+    report = commands.add_parser("report", help="print a report (overdue returns, insurance, histories...) or CSV")
+    _common(report)
+    report_arguments(report)
     return parser
 
 
@@ -211,12 +225,35 @@ def cmd_firmware(args: argparse.Namespace) -> int:
     return _with_storage(args, add if args.firmware_command == "add" else verify)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from provisioner.report_command import problem, render
+
+    why = problem(args)
+    if why:
+        raise CommandError(why, USAGE_ERROR)
+    settings = _settings(args)
+
+    def work(box) -> int:  # type: ignore[no-untyped-def]
+        sys.stdout.write(render(args, settings) + ("" if args.csv or args.excel else "\n"))
+        return 0
+
+    return _with_storage(args, work)
+
+
+def cmd_inventory_import(args: argparse.Namespace) -> int:
+    from provisioner.inventory_command import run_import
+
+    return _with_storage(args, lambda box: run_import(Path(args.file), box, args.report_only))
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "check-config": cmd_check_config,
     "demo": cmd_demo_load,
     "admin": cmd_admin_set_password,
     "firmware": cmd_firmware,
+    "inventory": cmd_inventory_import,
+    "report": cmd_report,
 }
 
 

@@ -70,7 +70,7 @@ OTHER_SCHEMAS: dict[str, Any] = {
     "Event": {"type": "object", "required": ["id", "at", "actor", "action", "collection", "object_id"], "properties": {
         "id": _STRING, "at": {"type": "string", "format": "date-time"}, "actor": _STRING, "action": _STRING,
         "collection": _STRING, "object_id": _STRING, "before": {"type": "object"}, "after": {"type": "object"},
-        "request_id": _STRING}},
+        "request_id": _STRING, "source": _STRING}},
     "EventList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": _ref("Event")}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
@@ -128,6 +128,19 @@ OTHER_SCHEMAS: dict[str, Any] = {
             "state": {"type": "string", "nullable": True}, "version": {"type": "integer"}, "allowed": _STRINGS,
             "fields": {"type": "object", "additionalProperties": _STRING},
             "charges": {"type": "array", "items": _CHARGE}}}}}},
+    "StockImported": {"type": "object", "required": ["rows", "imported", "already_imported", "dry_run"], "properties": {
+        "rows": {"type": "integer", "description": "Data rows in the file"},
+        "imported": {"type": "integer", "description": "Items written (a dry run: items that would be)"},
+        "already_imported": {"type": "integer",
+                             "description": "Rows whose item is stored already with the same serial, MAC, vendor "
+                                            "and model"},
+        "dry_run": {"type": "boolean"}}},
+    "StockRefused": {"type": "object", "required": ["status", "error", "message", "rows"], "properties": {
+        "status": {"type": "integer"}, "error": _STRING, "message": _STRING, "request_id": _STRING,
+        "rows": {"type": "array", "description": "One entry per problem; empty when the file as a whole is refused "
+                                                 "(encoding, header, not CSV)",
+                 "items": {"type": "object", "required": ["line", "field", "problem"], "properties": {
+                     "line": {"type": "integer"}, "field": _STRING, "problem": _STRING}}}}},
     "Health": {"type": "object", "required": ["status", "database"], "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": _STRING,
         "database_ms": {"type": "number"}, "uptime_s": {"type": "number"}}},
@@ -278,6 +291,23 @@ OTHER_PATHS: dict[str, Any] = {
                  "requestBody": _body("ScanBatch"),
                  "responses": {**_ok("ScanResults", "One result per scan, in order"),
                                **_errors("400", "401", "403", "404", "415", "422")}}},
+    "/api/v1/stock-imports": {"post": {
+        "tags": ["lifecycle"], "summary": "Receive stock from a CSV file: every row checked, all written or none",
+        "operationId": "import_stock",
+        "description": "Columns serial, mac, vendor, model, ownership (lent or sold), optionally notes; header names in "
+                       "any case, separated by ',' or ';'; UTF-8 with or without BOM. At most 1 MiB (about 15,000 "
+                       "rows). Rows already imported (same serial, MAC, vendor and model) are skipped, so the same "
+                       "file can be sent again. Items start in_stock.",
+        "parameters": [
+            {"name": "dry_run", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
+             "description": "true: check and report only, write nothing"},
+            {"name": "filename", "in": "query", "schema": {"type": "string", "maxLength": 100},
+             "description": "The file's name, for the event log's source (default upload.csv)"}],
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        "responses": {**_ok("StockImported", "Imported (or, dry run, could be)"),
+                      "422": {"description": "Some rows are not valid, or the file cannot be read: nothing written",
+                              "content": {"application/json": {"schema": _ref("StockRefused")}}},
+                      **_errors("400", "401", "403", "413", "415")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",
@@ -287,3 +317,53 @@ OTHER_PATHS: dict[str, Any] = {
                                                "content": {"text/plain": {"schema": _STRING}}},
                                        **_errors("401", "403")}}},
 }
+
+# -- reports and histories (provisioner/api/reports.py) -------------------------------------------------
+
+OTHER_SCHEMAS["Report"] = {
+    "type": "object", "required": ["report", "parameters", "columns", "items", "total"], "properties": {
+        "report": _STRING, "parameters": {"type": "object"}, "columns": _STRINGS,
+        "items": {"type": "array", "items": {"type": "object", "description": "One row: a value per column"}},
+        "total": {"type": "integer"}}}
+_REPORT_OUTPUT = [
+    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
+    {"name": "excel", "in": "query", "schema": {"type": "string", "enum": ["0", "1"], "default": "0"},
+     "description": "CSV for a French Excel: UTF-8 BOM and ';' between fields"}]
+_DAYS = {"name": "within_days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}}
+
+
+def _report(operation: str, summary: str, parameters: list[dict[str, Any]], *codes: str) -> dict[str, Any]:
+    return {"get": {"tags": ["reports"], "summary": summary, "operationId": operation,
+                    "parameters": parameters + _REPORT_OUTPUT,
+                    "responses": {"200": {"description": "The report, as JSON or CSV (a header row, then one line a row)",
+                                          "content": {"application/json": {"schema": _ref("Report")},
+                                                      "text/csv": {"schema": _STRING}}},
+                                  **_errors("400", "401", "403", *codes)}}}
+
+
+def _history(operation: str, summary: str, name: str) -> dict[str, Any]:
+    return {"parameters": [{"name": name, "in": "path", "required": True, "schema": _STRING}],
+            **_report(operation, summary, _PAGING, "404")}
+
+
+OTHER_PATHS.update({
+    "/api/v1/reports/overdue-returns": _report(
+        "report_overdue_returns", "Lent items late back: due on a day that is over, overdue, or in repossession", []),
+    "/api/v1/reports/replacements": _report(
+        "report_replacements", "Failed items whose replacement has not shipped: at risk or past the 72 hours",
+        [{"name": "at_risk_hours", "in": "query",
+          "schema": {"type": "integer", "minimum": 1, "maximum": 72, "default": 12}}]),
+    "/api/v1/reports/warranties": _report("report_warranties", "Sold items whose warranty ends soon", [_DAYS]),
+    "/api/v1/reports/states": _report(
+        "report_states", "Items by state per site or per customer",
+        [{"name": "by", "in": "query", "schema": {"type": "string", "enum": ["site", "customer"], "default": "site"}}]),
+    "/api/v1/reports/insurance": _report(
+        "report_insurance", "Sites holding lent equipment without valid insurance, or with cover ending soon",
+        [_DAYS]),
+    "/api/v1/history/equipment/{record_id}": _history("history_equipment", "Every event of one item", "record_id"),
+    "/api/v1/history/customers/{record_id}": _history(
+        "history_customer", "Every event of one customer's records (sites, contracts, lines, equipment...)",
+        "record_id"),
+    "/api/v1/history/users/{username}": _history(
+        "history_user", "Every change one member of staff made (admin only)", "username"),
+})

@@ -71,7 +71,8 @@ class EventsHandler(BaseHandler):
         render = Field("at", "datetime").render
         items = [
             {"id": str(e.pk), "at": render(e.at), "actor": e.actor, "action": e.action, "collection": e.collection,
-             "object_id": e.object_id, "before": e.before, "after": e.after, "request_id": e.request_id}
+             "object_id": e.object_id, "before": e.before, "after": e.after, "request_id": e.request_id,
+             "source": e.source}
             for e in events.skip((page - 1) * per_page).limit(per_page)
         ]
         self.send({"items": items, "total": count(Event._get_collection(), query), "page": page,

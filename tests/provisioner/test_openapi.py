@@ -328,6 +328,26 @@ def test_lifecycle_answers_match(server: ServerProcess, admin: str, technician: 
     call(server, schemas, "POST", "/api/v1/scans/{move}", "/api/v1/scans/stage", {"scans": []}, admin, expect=422)
 
 
+def test_report_answers_match(server: ServerProcess, admin: str, technician: str, demo: dict[str, str],
+                              schemas: ResponseSchemas) -> None:
+    for name in ("overdue-returns", "replacements", "warranties", "states", "insurance"):
+        path = f"/api/v1/reports/{name}"
+        call(server, schemas, "GET", path, path, token=admin, expect=200)
+        _, headers, text = call(server, schemas, "GET", path, f"{path}?format=csv&excel=1", token=admin, expect=200)
+        assert headers["Content-Type"] == "text/csv; charset=utf-8" and text.startswith("\ufeff")
+        call(server, schemas, "GET", path, path, token=technician, expect=403)
+        call(server, schemas, "GET", path, f"{path}?format=xml", token=admin, expect=400)
+    for template, subject in (("/api/v1/history/equipment/{record_id}", demo["equipment"]),
+                              ("/api/v1/history/customers/{record_id}", demo["customer"]),
+                              ("/api/v1/history/users/{username}", "admin")):
+        path = template.split("{")[0] + subject
+        _, _, history = call(server, schemas, "GET", template, f"{path}?per_page=5", token=admin, expect=200)
+        assert history["items"] and history["total"] >= len(history["items"])
+        call(server, schemas, "GET", template, f"{path}?format=csv", token=admin, expect=200)
+        call(server, schemas, "GET", template, template.split("{")[0] + NO_SUCH_ID, token=admin, expect=404)
+        call(server, schemas, "GET", template, f"{path}?page=0", token=admin, expect=400)
+
+
 # --- schemathesis ------------------------------------------------------------------------------------
 
 

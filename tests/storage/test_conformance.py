@@ -356,6 +356,51 @@ def test_fetch_log_flush_bulk_writes(mongo_db: Database) -> None:
         "c": ("c5", utc(2026, 5, 1, 8, 0, 5))}
 
 
+# --- the stock import (inventory/stock_import.py) --------------------------------------------
+
+
+def test_unordered_insert_many_inserts_the_rest_and_names_each_duplicate(mongo_db: Database) -> None:
+    items = mongo_db.items
+    items.create_index("serial", unique=True)
+    items.create_index("mac", unique=True)
+    items.insert_one({"serial": "S1", "mac": "m1"})
+    batch = [{"serial": "S2", "mac": "m2"}, {"serial": "S1", "mac": "m3"}, {"serial": "S4", "mac": "m1"},
+             {"serial": "S5", "mac": "m5"}]
+    with pytest.raises(BulkWriteError) as clashed:
+        items.insert_many(batch, ordered=False)
+    # The position of each refused document, code 11000 for a unique index, whichever index it was.
+    assert [(error["index"], error["code"]) for error in clashed.value.details["writeErrors"]] == [(1, 11000), (2, 11000)]
+    assert clashed.value.details["nInserted"] == 2
+    assert sorted(raw["serial"] for raw in items.find({})) == ["S1", "S2", "S5"]
+    chosen = ObjectId()
+    mongo_db.events.insert_one({"_id": chosen})
+    with pytest.raises(BulkWriteError) as again:
+        mongo_db.events.insert_many([{"_id": ObjectId()}, {"_id": chosen}], ordered=False)
+    assert [(error["index"], error["code"]) for error in again.value.details["writeErrors"]] == [(1, 11000)]
+    assert mongo_db.events.estimated_document_count() == 2
+
+
+def test_outbox_flags_of_a_batch_cleared_by_ids(mongo_db: Database) -> None:
+    coll = mongo_db.devices
+    coll.create_index("outbox_pending")
+    ids = coll.insert_many([{"n": n, "version": 1, "outbox_pending": True} for n in range(4)]).inserted_ids
+    coll.update_one({"_id": ids[3]}, {"$set": {"version": 2}})  # moved on since: its own move delivers it
+    result = coll.update_many({"_id": {"$in": ids[1:]}, "version": 1, "outbox_pending": True},
+                              {"$set": {"outbox_pending": False}})
+    assert result.matched_count == 2
+    assert [raw["_id"] for raw in coll.find({"outbox_pending": True}, {"_id": 1}).sort("_id", 1)] == [ids[0], ids[3]]
+    # `==`, not `is`: NX-27017 reads a boolean written by $set back as 0 (test_set_keeps_a_boolean_a_boolean).
+    assert [raw["outbox_pending"] == False for raw in coll.find({"_id": {"$in": ids[1:3]}})] == [True, True]  # noqa: E712
+
+
+def test_find_in_over_an_indexed_text_field(mongo_db: Database) -> None:
+    coll = mongo_db.items
+    coll.create_index("serial", unique=True)
+    coll.insert_many([{"serial": f"S{n}", "mac": f"m{n}"} for n in range(10)])
+    found = coll.find({"serial": {"$in": ["S3", "S7", "nope"]}}, {"serial": 1, "mac": 1, "_id": 0})
+    assert sorted(found, key=lambda raw: raw["serial"]) == [{"serial": "S3", "mac": "m3"}, {"serial": "S7", "mac": "m7"}]
+
+
 # --- reads ----------------------------------------------------------------------------
 
 

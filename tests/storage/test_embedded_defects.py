@@ -52,6 +52,15 @@ def test_set_keeps_a_datetime_a_datetime(mongo_db):
     assert isinstance(mongo_db.probe.find_one({"_id": inserted})["at"], dt.datetime)
 
 
+@embedded_defect
+def test_set_keeps_a_boolean_a_boolean(mongo_db):
+    # Found with the stock import's outbox flags: the value reads back as 0 or 1. Harmless to our code: the
+    # flag is only compared by equality (which matches False to 0 on NX-27017) and mongoengine reads a bool.
+    inserted = mongo_db.probe.insert_one({"flag": True}).inserted_id
+    mongo_db.probe.update_one({"_id": inserted}, {"$set": {"flag": False}})
+    assert mongo_db.probe.find_one({"_id": inserted})["flag"] is False
+
+
 SECOND = dt.datetime(2026, 5, 1, 8, 0, 0, tzinfo=dt.timezone.utc)
 
 

@@ -1,0 +1,273 @@
+"""Receiving stock from a CSV file: every row checked, then all of it written, or nothing.
+
+* **Checked first.** Each row is validated with the Equipment document's own rules (MAC in any notation,
+  vendor and model from the catalogue, serial pattern) plus an explicit ownership (lent or sold); a serial
+  or MAC given twice in the file, or stored for a different item, is a problem of that row. One bad row and
+  nothing is written: the report names every bad row, its field and why.
+* **Safe to re-run.** A row whose item is already stored with the same serial, MAC, vendor and model is
+  "already imported", not a problem: running the same file again writes only what is missing.
+* **Crash-safe.** Items are inserted in batches (`insert_many`, unordered), each carrying its `create` event
+  in its outbox (`last_event`, `outbox_pending`, as the lifecycle's moves do: inventory/transitions.py);
+  the events are then inserted and the flags cleared. A `kill -9` leaves whole items, some with their event
+  still in the outbox: the next run (or the server's start) delivers those, and the unique serial and MAC
+  indexes stop anything from being written twice.
+
+The caller gives the secrets (`fill_secrets`): making them is the provisioning side's business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bson import ObjectId
+from pymongo.errors import BulkWriteError
+
+from inventory import generation
+from inventory.equipment import NOT_IN_SNAPSHOTS, OWNERSHIPS, Equipment
+from inventory.errors import InvalidRecord
+from inventory.events import Actor, Event
+from inventory.mac import format_mac
+from inventory.stock_csv import REQUIRED_COLUMNS, Row, StockFileError, read_rows
+from inventory.transitions import flush_outboxes
+from inventory.versioned import SECRET_SUFFIXES
+
+__all__ = ["ImportResult", "Problem", "StockFileError", "import_stock", "source_of"]
+
+#: Items inserted (and events delivered) per write: one `insert_many` of each, one generation bump.
+BATCH_SIZE = 500
+#: Up to this many values, stored items are looked up one equality at a time (through the index); beyond,
+#: with `$in`, which NX-27017 answers by reading the whole collection (docs/storage.rst): about 0.2 s among
+#: 100,000 items whatever the number of values, so in chunks of LOOKUP_CHUNK.
+EQUALITY_LOOKUPS = 100
+LOOKUP_CHUNK = 5000
+#: An event's fields besides its id, as the outbox holds them (inventory/events.py).
+EVENT_FIELDS = ("at", "actor", "action", "collection", "object_id", "before", "after", "request_id", "source")
+#: The fields read of a stored item to tell "already imported" from a clash.
+_COMPARED = {"serial": 1, "mac": 1, "vendor": 1, "model": 1}
+
+Progress = Callable[[str, int, int], None]
+FillSecrets = Callable[[Equipment], None]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Why one row cannot be imported: its line in the file, the column, and what is expected."""
+
+    line: int
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.problem}"
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did; with problems, or as a dry run, nothing was written."""
+
+    rows: int
+    #: Items written (a dry run: items that would be).
+    imported: int = 0
+    already_imported: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def source_of(file_name: str, data: bytes) -> str:
+    """How the event log names an import: `import <file name> <first 16 hex digits of its SHA-256>`."""
+    return f"import {file_name[-100:]} {hashlib.sha256(data).hexdigest()[:16]}"
+
+
+def import_stock(data: bytes, source: str, actor: Actor, fill_secrets: FillSecrets, dry_run: bool = False,
+                 progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> ImportResult:
+    """Check every row of the CSV `data`, then write the new items unless a row is bad or it is a dry run.
+
+    StockFileError when the file as a whole cannot be read (encoding, header, not CSV)."""
+    report = progress or (lambda stage, done, total: None)
+    rows = read_rows(data)
+    result = ImportResult(rows=len(rows), dry_run=dry_run)
+    items = _validated(rows, result.problems, report)
+    fresh = _against_stored(items, result)
+    result.problems.sort()
+    if result.problems:
+        return result
+    result.imported = len(fresh)
+    if dry_run:
+        return result
+    if flush_outboxes():  # events a crashed run left in its items' outboxes
+        generation.bump()
+    raced = _write(fresh, actor, source, fill_secrets, report, batch_size)
+    result.imported = len(fresh) - len(raced)
+    # Stored by someone else between the check and the write: the same item counts as already imported,
+    # another one is reported (the rest of the file is written: each item stands alone).
+    _against_stored(raced, result)
+    result.problems.sort()
+    return result
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+
+def _validated(rows: Sequence[Row], problems: list[Problem], report: Progress) -> list[tuple[int, Equipment]]:
+    """The rows as Equipment items in their stored form; problems of bad rows and duplicates appended."""
+    items: list[tuple[int, Equipment]] = []
+    first_line: dict[tuple[str, str], int] = {}
+    for done, row in enumerate(rows, 1):
+        if done % 1000 == 0 and done < len(rows):
+            report("validated", done, len(rows))
+        if row.wrong_count is not None:
+            problems.append(Problem(row.line, "columns", f"{row.wrong_count} values, expected one per column of "
+                                                         "the header line"))
+            continue
+        item, found = _checked(row)
+        for name, value in (("serial", item.serial), ("mac", item.mac)):
+            if name in found:
+                continue
+            earlier = first_line.setdefault((name, value), row.line)
+            if earlier != row.line:
+                shown = format_mac(value) if name == "mac" else repr(value)
+                found[name] = f"{shown} is also on line {earlier}"
+        if found:
+            problems.extend(Problem(row.line, name, why) for name, why in sorted(found.items()))
+        else:
+            items.append((row.line, item))
+    report("validated", len(rows), len(rows))
+    return items
+
+
+def _checked(row: Row) -> tuple[Equipment, dict[str, str]]:
+    """The row as an item in its stored form, and field -> problem (empty when the row is good)."""
+    values = row.values
+    problems: dict[str, str] = {}
+    ownership = values.get("ownership", "").lower()
+    if ownership not in OWNERSHIPS:
+        problems["ownership"] = f"expected {' or '.join(OWNERSHIPS)}, got {values.get('ownership', '')[:40]!r}"
+    for name in REQUIRED_COLUMNS:
+        if not values.get(name):
+            problems[name] = "empty: a value is required"
+    item = Equipment(serial=values.get("serial"), mac=values.get("mac"), vendor=values.get("vendor"),
+                     model=values.get("model"), ownership=ownership, notes=values.get("notes") or None)
+    try:
+        item.check()
+    except InvalidRecord as invalid:
+        # The secrets are made just before the write, by the caller: not the file's business.
+        for name, why in invalid.fields.items():
+            if not name.endswith(SECRET_SUFFIXES):
+                problems.setdefault(name, why)
+    return item, problems
+
+
+def _against_stored(items: list[tuple[int, Equipment]], result: ImportResult) -> list[tuple[int, Equipment]]:
+    """The items not stored yet; the same items already stored are counted, clashes become problems."""
+    by_serial = _stored("serial", [item.serial for _, item in items])
+    by_mac = _stored("mac", [item.mac for _, item in items])
+    fresh = []
+    for line, item in items:
+        same_serial, same_mac = by_serial.get(item.serial), by_mac.get(item.mac)
+        if same_serial is None and same_mac is None:
+            fresh.append((line, item))
+            continue
+        why = _clash(item, same_serial, same_mac)
+        if why is None:
+            result.already_imported += 1
+        else:
+            result.problems.append(Problem(line, *why))
+    return fresh
+
+
+def _clash(item: Equipment, same_serial: dict | None, same_mac: dict | None) -> tuple[str, str] | None:
+    """(field, why) when the stored items with this serial or MAC are not this very item; None when it is."""
+    if same_serial is not None and same_serial["mac"] != item.mac:
+        return "serial", (f"already stored for another item (MAC {format_mac(same_serial['mac'])}, "
+                          f"{same_serial['vendor']} {same_serial['model']})")
+    if same_mac is not None and same_mac["serial"] != item.serial:
+        return "mac", f"already stored for another item (serial {same_mac['serial']!r})"
+    stored = same_serial or same_mac
+    assert stored is not None
+    if (stored["vendor"], stored["model"]) != (item.vendor, item.model):
+        return "model", f"this item is already stored as {stored['vendor']} {stored['model']}"
+    return None
+
+
+def _stored(name: str, values: list[str]) -> dict[str, dict]:
+    """Stored items (the compared fields) whose `name` is one of `values`, by that value."""
+    collection = Equipment._get_collection()
+    if len(values) <= EQUALITY_LOOKUPS:
+        found: Iterable[dict | None] = (collection.find_one({name: value}, _COMPARED) for value in values)
+    else:
+        found = (raw for start in range(0, len(values), LOOKUP_CHUNK)
+                 for raw in collection.find({name: {"$in": values[start:start + LOOKUP_CHUNK]}}, _COMPARED))
+    return {raw[name]: raw for raw in found if raw is not None}
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _write(items: list[tuple[int, Equipment]], actor: Actor, source: str, fill_secrets: FillSecrets,
+           report: Progress, batch_size: int) -> list[tuple[int, Equipment]]:
+    """Insert the items batch by batch with their events; returns those a unique index refused."""
+    refused: list[tuple[int, Equipment]] = []
+    if not items:
+        return refused
+    report("written", 0, len(items))
+    for start in range(0, len(items), batch_size):
+        batch = items[start:start + batch_size]
+        documents, clashed = _insert([item for _, item in batch], actor, source, fill_secrets)
+        refused += [batch[n] for n in sorted(clashed)]
+        inserted = [document for n, document in enumerate(documents) if n not in clashed]
+        if inserted:
+            generation.bump()  # before the events: a cache that sees an event has seen its bump
+            _deliver(inserted)
+        report("written", start + len(batch), len(items))
+    return refused
+
+
+def _insert(batch: list[Equipment], actor: Actor, source: str, fill_secrets: FillSecrets) -> tuple[list[dict], set[int]]:
+    """Insert one batch, each item carrying its create event: the documents, and the positions a unique index
+    refused (someone stored that serial or MAC since the check)."""
+    now = _now()
+    documents = []
+    for item in batch:
+        fill_secrets(item)
+        item.id, item.version, item.created_at, item.updated_at = ObjectId(), 1, now, now
+        document = item.to_mongo().to_dict()
+        # What Equipment.snapshot() gives, without converting the item a second time.
+        after = {name: value for name, value in document.items()
+                 if name != "_id" and not name.endswith(SECRET_SUFFIXES) and name not in NOT_IN_SNAPSHOTS}
+        document["last_event"] = {
+            "id": str(ObjectId()), "at": now, "actor": actor.username, "action": "create",
+            "collection": Equipment._get_collection_name(), "object_id": str(item.id), "before": {},
+            "after": after, "request_id": actor.request_id, "source": source}
+        document["outbox_pending"] = True
+        documents.append(document)
+    try:
+        Equipment._get_collection().insert_many(documents, ordered=False)
+    except BulkWriteError as failed:
+        errors = failed.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
+            raise
+        return documents, {error["index"] for error in errors}
+    return documents, set()
+
+
+def _deliver(documents: list[dict]) -> None:
+    """Copy the items' create events from their outboxes into `events`, then clear the flags."""
+    events = [{"_id": ObjectId(event["id"]), **{name: event[name] for name in EVENT_FIELDS}}
+              for event in (document["last_event"] for document in documents)]
+    try:
+        Event._get_collection().insert_many(events, ordered=False)
+    except BulkWriteError as failed:
+        if any(error.get("code") != 11000 for error in failed.details.get("writeErrors", [])):
+            raise  # a duplicate id is an event delivered before: nothing to do
+    Equipment._get_collection().update_many(
+        {"_id": {"$in": [document["_id"] for document in documents]}, "version": 1, "outbox_pending": True},
+        {"$set": {"outbox_pending": False}})
+
+
+def _now() -> dt.datetime:
+    """Now, to the millisecond, as the database keeps it."""
+    moment = dt.datetime.now(dt.timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

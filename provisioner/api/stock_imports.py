@@ -1,0 +1,54 @@
+"""POST /api/v1/stock-imports: receive stock from a CSV body, all rows or none (inventory/stock_import.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from inventory.stock_import import ImportResult, StockFileError, import_stock, source_of
+from provisioner.api.base import ApiError, BaseHandler
+from provisioner.provisioning.device_secrets import issue_secrets
+
+#: Media types a CSV body may be sent as.
+CSV_TYPES = ("text/csv", "application/csv")
+_FILE_NAME = re.compile(r"^[\w .()-]{1,100}$")
+
+
+class StockImportHandler(BaseHandler):
+    """POST: the CSV body checked row by row; written when every row is good and ?dry_run is not true."""
+
+    roles = ("warehouse",)
+    route = "/api/v1/stock-imports"
+
+    async def post(self) -> None:
+        kind = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind not in CSV_TYPES:
+            raise ApiError(415, f"send the CSV file with 'Content-Type: text/csv', not {kind or 'no type'!r}")
+        problems: dict[str, str] = {}
+        dry_run = self.get_query_argument("dry_run", "false").lower()
+        if dry_run not in ("true", "false"):
+            problems["dry_run"] = "expected true or false"
+        file_name = self.get_query_argument("filename", "upload.csv")
+        if not _FILE_NAME.match(file_name):
+            problems["filename"] = "expected 1 to 100 letters, digits, spaces, dots, dashes or brackets"
+        if problems:
+            raise ApiError(400, "the query is not valid", problems)
+        data, box, actor = self.request.body, self.services.box, self.actor
+        loop = asyncio.get_running_loop()
+        try:
+            # Thousands of rows take seconds: off the IOLoop, which keeps serving phones meanwhile.
+            result = await loop.run_in_executor(
+                None, lambda: import_stock(data, source_of(file_name, data), actor,
+                                           lambda item: issue_secrets(item, box), dry_run=dry_run == "true"))
+        except StockFileError as exc:
+            raise ApiError(422, f"the file cannot be imported: {exc}", details={"rows": []}) from None
+        if result.problems:
+            bad = len({problem.line for problem in result.problems})
+            raise ApiError(422, f"{bad} of {result.rows} row(s) are not valid; nothing was imported",
+                           details={"rows": _rows(result)})
+        self.send({"rows": result.rows, "imported": result.imported, "already_imported": result.already_imported,
+                   "dry_run": result.dry_run})
+
+
+def _rows(result: ImportResult) -> list[dict[str, object]]:
+    return [{"line": p.line, "field": p.field, "problem": p.problem} for p in result.problems]

@@ -1,0 +1,67 @@
+"""`provisioner report NAME`: the API's reports printed as a table or CSV (see provisioner/api/reports.py)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from inventory import report_queries, reports
+from inventory.reports import Report
+from provisioner.report_output import as_csv, as_table
+from provisioner.settings import Settings
+
+#: Report name: (what it builds from the arguments, the settings and now, whether it needs a SUBJECT).
+REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], Report], bool]] = {
+    "overdue-returns": (lambda a, s, now: report_queries.overdue_returns(_today(s, now)), False),
+    "replacements": (lambda a, s, now: report_queries.replacements(now, a.at_risk_hours), False),
+    "warranties": (lambda a, s, now: report_queries.warranties(now, a.within_days), False),
+    "states": (lambda a, s, now: report_queries.states(a.by), False),
+    "insurance": (lambda a, s, now: report_queries.insurance(_today(s, now), a.within_days), False),
+    "equipment-history": (lambda a, s, now: report_queries.equipment_history(a.subject, a.page, a.per_page), True),
+    "customer-history": (lambda a, s, now: report_queries.customer_history(a.subject, a.page, a.per_page), True),
+    "user-history": (lambda a, s, now: report_queries.user_history(a.subject, a.page, a.per_page), True),
+}
+
+
+def _today(settings: Settings, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(settings.calendar.timezone)).date()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `report` sub-command's arguments (besides --config and --data-dir)."""
+    parser.add_argument("name", choices=list(REPORTS), metavar="NAME", help=f"one of: {', '.join(REPORTS)}")
+    parser.add_argument("subject", nargs="?", metavar="SUBJECT",
+                        help="for the histories: the equipment or customer id, or the staff member's user name")
+    parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    parser.add_argument("--excel", action="store_true", help="CSV for a French Excel (';' and a UTF-8 BOM)")
+    parser.add_argument("--by", choices=reports.GROUPINGS, default="site", help="states: per site or per customer")
+    parser.add_argument("--within-days", type=int, default=reports.WITHIN_DAYS, metavar="N",
+                        help="warranties and insurance: days ahead (default 30)")
+    parser.add_argument("--at-risk-hours", type=int, default=reports.AT_RISK_HOURS, metavar="N",
+                        help="replacements: hours left under which one is at risk (default 12)")
+    parser.add_argument("--page", type=int, default=1, metavar="N", help="histories: page (default 1)")
+    parser.add_argument("--per-page", type=int, default=500, metavar="N", help="histories: events a page (default 500)")
+
+
+def problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, or None."""
+    needs_subject = REPORTS[args.name][1]
+    if needs_subject and not args.subject:
+        return f"the report {args.name} needs a SUBJECT (an id, or a user name)"
+    if not needs_subject and args.subject:
+        return f"the report {args.name} takes no SUBJECT"
+    if args.page < 1 or not 1 <= args.per_page <= 100_000:
+        return "--page must be at least 1 and --per-page from 1 to 100000"
+    if not 1 <= args.within_days <= 366 or not 1 <= args.at_risk_hours <= 72:
+        return "--within-days must be from 1 to 366 and --at-risk-hours from 1 to 72"
+    return None
+
+
+def render(args: argparse.Namespace, settings: Settings, now: dt.datetime | None = None) -> str:
+    """The report named by `args`, as the text to print."""
+    report = REPORTS[args.name][0](args, settings, now or dt.datetime.now(dt.UTC))
+    if args.csv or args.excel:
+        return as_csv(report, excel=args.excel)
+    return as_table(report)
