@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from server_process import wait_until
+
 from inventory.equipment import Equipment
 from inventory.events import Actor
 from provisioner.provisioning.device_secrets import issue_secrets
@@ -25,7 +27,9 @@ def test_a_batch_is_read_by_id_and_what_changed_since_the_map_is_found(mongo_db,
     index = MacIndex()
     batch = [item.mac for item in items[:10]] + ["805ec0ffffff"]  # one not in the inventory
     assert len(batch) > MAX_SINGLE_READS
-    assert macs_read(index, batch) == {item.mac for item in items[:10]}
+    assert macs_read(index, batch) == {item.mac for item in items[:10]}  # by $in while the map is read
+    assert wait_until(lambda: index._ids is not None, 5)
+    assert macs_read(index, batch) == {item.mac for item in items[:10]}  # by _id now
     moved, old_mac = items[0], items[0].mac
     moved.update(ACTOR, {"mac": "805ec0aaaaaa"})           # its MAC changed after the map was read
     newcomer = add(services, 99)                             # recorded after the map was read
