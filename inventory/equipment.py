@@ -142,11 +142,17 @@ class Equipment(VersionedDocument):
                 problems["model" if "model" in str(exc) else "vendor"] = str(exc)
             else:
                 self.model, self.kind = entry.name, entry.kind
-                if len(self.lines or []) > entry.max_lines:
+                if len(self._data.get("lines") or []) > entry.max_lines:
                     problems["lines"] = f"a {entry.name} carries at most {entry.max_lines} line(s)"
+        if not self._binding_changed():
+            return problems  # site, customer and lines as checked when they were set: no need to read them
         self.customer = self.site.customer if self.site is not None else None
         if self.lines and self.site is None:
             problems["lines"] = "lines can only be bound to equipment assigned to a site"
         elif self.lines and any(line.customer != self.customer for line in self.lines):
             problems["lines"] = "every line must belong to the customer of the equipment's site"
         return problems
+
+    def _binding_changed(self) -> bool:
+        """Whether the site or lines are new or changed since the record was read (then they are checked)."""
+        return self._created or self.pk is None or bool({"site", "lines", "customer"} & set(self._changed_fields))

@@ -29,7 +29,8 @@ from typing import Any
 import mongoengine as me
 from bson import DBRef, ObjectId
 from bson.errors import InvalidId
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from inventory import generation, lifecycle
 from inventory.charges import ChargeLine, charge_id
@@ -39,6 +40,7 @@ from inventory.errors import InvalidRecord
 from inventory.events import Actor, Event
 from inventory.lines import Line
 
+DUPLICATE_KEY = 11000
 #: Plans made again when only the version moved under us (someone edited another field).
 ATTEMPTS = 3
 
@@ -66,20 +68,27 @@ class Outcome:
     charges: tuple[ChargeLine, ...] = field(default=())
 
 
-def run(item_id: ObjectId | str, move: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
-        now: dt.datetime, rules: lifecycle.Rules | RulesFor, idempotency_key: str | None = None,
-        expected_version: int | None = None) -> Outcome:
-    """Run `move` on the item with inputs `given` as `actor` holding `roles`; TransitionRefused when refused."""
+def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any], actor: Actor,
+        roles: tuple[str, ...], now: dt.datetime, rules: lifecycle.Rules | RulesFor,
+        idempotency_key: str | None = None, expected_version: int | None = None,
+        deliveries: Deliveries | None = None) -> Outcome:
+    """Run `move` on the item with inputs `given` as `actor` holding `roles`; TransitionRefused when refused.
+
+    `item_id` may be the item as just read (its first attempt then reads nothing). With `deliveries`, the
+    event and charges wait in the item's outbox for `deliveries.deliver()`, which a batch calls once.
+    """
     now = _to_ms(now)
     entry = f"{move}:{idempotency_key}" if idempotency_key else None
+    first = item_id if isinstance(item_id, Equipment) else None
+    item_id = item_id.pk if isinstance(item_id, Equipment) else item_id
     for _ in range(ATTEMPTS):
-        item = _read(item_id)
+        item, first = first or _read(item_id), None
         _deliver_pending(item)
         if entry and _seen(item, move, idempotency_key):
             return _repeated(item, move, entry)
         if expected_version is not None and item.version != expected_version:
             raise _conflict(item, roles, f"it is at version {item.version}, not {expected_version}")
-        outcome = _write(item, move, given, actor, roles, now, rules, entry)
+        outcome = _write(item, move, given, actor, roles, now, rules, entry, deliveries)
         if outcome is not None:
             return outcome
         current = _read(item_id)
@@ -114,7 +123,8 @@ def flush_outboxes() -> int:
 
 
 def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
-           now: dt.datetime, rules: lifecycle.Rules | RulesFor, entry: str | None) -> Outcome | None:
+           now: dt.datetime, rules: lifecycle.Rules | RulesFor, entry: str | None,
+           deliveries: Deliveries | None = None) -> Outcome | None:
     """Plan and write the move; None when the item changed since it was read (nothing written)."""
     read_version, read_state = item.version, item.state
     before = item.snapshot()
@@ -151,6 +161,9 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
     if written.matched_count != 1:
         return None
     item._clear_changed_fields()
+    if deliveries is not None:
+        deliveries.add(item.pk, item.version, item.last_event)
+        return Outcome(item, move, False, event_id, _charges(item.last_event))
     generation.bump()
     charges = _deliver(item.pk, item.version, item.last_event)
     item.outbox_pending = False
@@ -215,17 +228,8 @@ def _deliver_pending(item: Equipment) -> None:
 
 def _deliver(item_id: ObjectId, version: int, event: Mapping[str, Any]) -> tuple[ChargeLine, ...]:
     """Insert the event and its charges (once, whatever happens twice), then clear the outbox flag."""
-    stored = Event(id=ObjectId(event["id"]), at=event["at"], actor=event["actor"], action=event["action"],
-                   collection=event["collection"], object_id=event["object_id"], before=event["before"],
-                   after=event["after"], request_id=event.get("request_id", ""), source=event.get("source", ""))
-    _insert_once(Event, stored)
-    charges = tuple(
-        ChargeLine(id=charge_id(event["id"], int(n)), item=ObjectId(event["object_id"]),
-                   customer=_id_or_none(charge.get("customer")), site=_id_or_none(charge.get("site")),
-                   reason=charge["reason"], amount_cents=charge["amount_cents"], move=event["move"],
-                   event=event["id"], transition_key=event.get("key") or None,
-                   version=1, created_at=event["at"], updated_at=event["at"])
-        for n, charge in sorted((event.get("charges") or {}).items(), key=lambda pair: int(pair[0])))
+    _insert_once(Event, _event(event))
+    charges = _charges(event)
     for charge in charges:
         _insert_once(ChargeLine, charge)
     # A boolean, not a datetime, so $set is safe on NX-27017; the version is left alone: a move that
@@ -233,6 +237,60 @@ def _deliver(item_id: ObjectId, version: int, event: Mapping[str, Any]) -> tuple
     Equipment._get_collection().update_one({"_id": item_id, "version": version, "outbox_pending": True},
                                            {"$set": {"outbox_pending": False}})
     return charges
+
+
+def _event(event: Mapping[str, Any]) -> Event:
+    return Event(id=ObjectId(event["id"]), at=event["at"], actor=event["actor"], action=event["action"],
+                 collection=event["collection"], object_id=event["object_id"], before=event["before"],
+                 after=event["after"], request_id=event.get("request_id", ""), source=event.get("source", ""))
+
+
+def _charges(event: Mapping[str, Any]) -> tuple[ChargeLine, ...]:
+    """The charge lines a move's event carries, with ids derived from the event's."""
+    return tuple(
+        ChargeLine(id=charge_id(event["id"], int(n)), item=ObjectId(event["object_id"]),
+                   customer=_id_or_none(charge.get("customer")), site=_id_or_none(charge.get("site")),
+                   reason=charge["reason"], amount_cents=charge["amount_cents"], move=event["move"],
+                   event=event["id"], transition_key=event.get("key") or None,
+                   version=1, created_at=event["at"], updated_at=event["at"])
+        for n, charge in sorted((event.get("charges") or {}).items(), key=lambda pair: int(pair[0])))
+
+
+class Deliveries:
+    """The outboxes of a batch of moves, delivered together: one generation move, one write per collection.
+
+    Until `deliver()` the events wait in their items (flagged), as after a crash: flush_outboxes() or the
+    item's next move delivers them if the batch never gets there.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[ObjectId, int, Mapping[str, Any]]] = []
+
+    def add(self, item_id: ObjectId, version: int, event: Mapping[str, Any]) -> None:
+        self.pending.append((item_id, version, event))
+
+    def deliver(self) -> int:
+        """Move the generation, insert the events and charges (once), clear the flags; returns how many."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return 0
+        generation.bump()
+        _insert_many_once(Event, [_event(event) for _, _, event in pending])
+        _insert_many_once(ChargeLine, [charge for _, _, event in pending for charge in _charges(event)])
+        Equipment._get_collection().bulk_write(
+            [UpdateOne({"_id": item_id, "version": version, "outbox_pending": True},
+                       {"$set": {"outbox_pending": False}}) for item_id, version, _ in pending], ordered=False)
+        return len(pending)
+
+
+def _insert_many_once(document: type[me.Document], records: list[me.Document]) -> None:
+    if not records:
+        return
+    try:
+        document._get_collection().insert_many([record.to_mongo().to_dict() for record in records], ordered=False)
+    except BulkWriteError as exc:
+        if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+            raise
 
 
 def _insert_once(document: type[me.Document], record: me.Document) -> None:

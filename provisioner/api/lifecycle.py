@@ -81,17 +81,17 @@ def refusal(refused: transitions.TransitionRefused) -> ApiError:
     return ApiError(refused.status, refused.message, refused.fields, details)
 
 
-def find_scanned(scan: str) -> ObjectId | None:
+def find_scanned(scan: str) -> Equipment | None:
     """The item a scan names: our label's QR code (EQ:<serial>), a serial, else a MAC in any notation."""
     serial = serial_from_payload(scan) or scan.strip()
     collection = Equipment._get_collection()
-    found = collection.find_one({"serial": serial}, {"_id": 1})
+    found = collection.find_one({"serial": serial})
     if found is None:
         try:
-            found = collection.find_one({"mac": normalize_mac(scan)}, {"_id": 1})
+            found = collection.find_one({"mac": normalize_mac(scan)})
         except ValueError:
             return None
-    return None if found is None else found["_id"]
+    return None if found is None else Equipment._from_son(found)
 
 
 def _move(name: str) -> lifecycle.Move:
@@ -186,26 +186,28 @@ class ScanBatchHandler(BaseHandler):
     def _run_batch(self, name: str, scans: list[str], given: dict[str, Any], batch_key: str,
                    actor: Actor) -> list[dict[str, Any]]:
         rules = rules_for(self.services.settings)
-        results = []
-        for scan in scans:
-            item_id = find_scanned(scan)
-            if item_id is None:
-                results.append({"scan": scan, "item": None, "ok": False, "status": 404,
-                                "message": f"no equipment with serial or MAC {scan.strip()[:40]!r}"})
-                continue
-            try:
-                outcome = transitions.run(item_id, name, given, actor, self.caller.roles,
-                                          dt.datetime.now(dt.timezone.utc), rules,
-                                          idempotency_key=f"{batch_key}:{scan.strip()}")
-            except transitions.TransitionRefused as refused:
-                results.append({"scan": scan, "item": str(item_id), "ok": False, "status": refused.status,
-                                "message": refused.message, "state": refused.state, "allowed": list(refused.allowed),
-                                **({"fields": refused.fields} if refused.fields else {})})
-                continue
-            item = outcome.item
-            results.append({"scan": scan, "item": str(item.pk), "serial": item.serial, "ok": True, "status": 200,
-                            "repeated": outcome.repeated, "state": item.state, "version": item.version,
-                            "message": f"already done by this batch: {item.state}" if outcome.repeated
-                            else f"{name}: now {item.state}",
-                            "charges": [render_charge(charge) for charge in outcome.charges]})
-        return results
+        deliveries = transitions.Deliveries()  # the batch's events and charges, written together at the end
+        try:
+            return [self._run_scan(scan, name, given, batch_key, actor, rules, deliveries) for scan in scans]
+        finally:
+            deliveries.deliver()
+
+    def _run_scan(self, scan: str, name: str, given: dict[str, Any], batch_key: str, actor: Actor,
+                  rules: Any, deliveries: transitions.Deliveries) -> dict[str, Any]:
+        """One scan of a batch: its item moved, or why not."""
+        found = find_scanned(scan)
+        if found is None:
+            return {"scan": scan, "item": None, "ok": False, "status": 404,
+                    "message": f"no equipment with serial or MAC {scan.strip()[:40]!r}"}
+        try:
+            outcome = transitions.run(found, name, given, actor, self.caller.roles, dt.datetime.now(dt.timezone.utc),
+                                      rules, idempotency_key=f"{batch_key}:{scan.strip()}", deliveries=deliveries)
+        except transitions.TransitionRefused as refused:
+            return {"scan": scan, "item": str(found.pk), "ok": False, "status": refused.status,
+                    "message": refused.message, "state": refused.state, "allowed": list(refused.allowed),
+                    **({"fields": refused.fields} if refused.fields else {})}
+        item = outcome.item
+        return {"scan": scan, "item": str(item.pk), "serial": item.serial, "ok": True, "status": 200,
+                "repeated": outcome.repeated, "state": item.state, "version": item.version,
+                "message": f"already done by this batch: {item.state}" if outcome.repeated else f"{name}: now {item.state}",
+                "charges": [render_charge(charge) for charge in outcome.charges]}

@@ -16,7 +16,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor, Event
 from inventory.lifecycle import ADMIN, SUPPORT, TECHNICIAN, TRIP_FIELDS, WAREHOUSE, Rules
 from inventory.lines import Line
-from inventory.transitions import TransitionRefused, flush_outboxes, run
+from inventory.transitions import Deliveries, TransitionRefused, flush_outboxes, run
 
 UTC = dt.timezone.utc
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -321,3 +321,29 @@ def test_charges_left_by_a_crash_are_written_once(fleet, monkeypatch) -> None:
     assert [(c.reason, c.amount_cents) for c in ChargeLine.objects(item=fleet.item.pk)] == [
         ("missing accessory: psu", 1500)]
     assert [e.action for e in history(fleet.item)].count("transition:check_in") == 1
+
+
+def test_a_batch_delivers_its_events_and_charges_together_once(fleet) -> None:
+    for item in (fleet.item, fleet.spare):
+        stage_and_ship(fleet, item)
+        move(item, "deliver", {"proof": "signed"})
+        move(item, "end_contract", {"contract_end": dt.date(2026, 6, 30)})
+    batch = Deliveries()
+    outcomes = [move(item, "check_in", {"condition": "working", "accessories": ["cable"]}, hours=1,
+                     deliveries=batch) for item in (fleet.item, fleet.spare)]
+    # Written, but their events and charges wait in the items' outboxes until the batch delivers them.
+    assert [o.item.state for o in outcomes] == ["returned", "returned"] and len(outcomes[0].charges) == 1
+    assert list(ChargeLine.objects()) == [] and "transition:check_in" not in [e.action for e in history(fleet.item)]
+    assert batch.deliver() == 2 and batch.deliver() == 0
+    for item in (fleet.item, fleet.spare):
+        assert [e.action for e in history(item)].count("transition:check_in") == 1
+        assert Equipment.objects.get(pk=item.pk).outbox_pending is False
+    assert ChargeLine.objects.count() == 2
+    assert flush_outboxes() == 0
+
+
+def test_a_batch_that_never_delivers_is_delivered_at_the_next_start(fleet) -> None:
+    stage_and_ship(fleet, fleet.item)
+    move(fleet.item, "deliver", {"proof": "signed"}, hours=1, deliveries=Deliveries())  # the batch crashed
+    assert flush_outboxes() == 1
+    assert [e.action for e in history(fleet.item)][-1] == "transition:deliver"
