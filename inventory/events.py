@@ -14,11 +14,14 @@ class Actor:
 
     username: str
     request_id: str = ""
+    #: The door the change came through: "api <address>", "scan batch <key> from <address>", "cli", "import
+    #: <file> <digest>", or the server's own job ("first-start", "demo"...).
+    source: str = ""
 
     @classmethod
     def system(cls, what: str = "system") -> "Actor":
-        """An actor for changes made by the server itself (start-up, demo data, scheduled jobs)."""
-        return cls(username=f"@{what}")
+        """An actor for changes made by the server itself or a command (start-up, demo data, the CLI)."""
+        return cls(username=f"@{what}", source=what)
 
 
 class Event(me.Document):
@@ -32,7 +35,8 @@ class Event(me.Document):
     before = me.DictField()
     after = me.DictField()
     request_id = me.StringField(max_length=80, default="")
-    #: Where the change came from when not a plain request or command: "import <file> <digest>" for a stock import.
+    #: The door the change came through (Actor.source): the API and its caller's address, a scan batch, the
+    #: CLI, a stock import with its file, or the server's own job.
     source = me.StringField(max_length=200, default="")
 
     meta = {
@@ -55,6 +59,7 @@ def record_event(
         before=before,
         after=after,
         request_id=actor.request_id,
+        source=actor.source,
     )
     event.save(force_insert=True)
     return event

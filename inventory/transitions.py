@@ -150,7 +150,8 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
     item.last_event = {
         "id": event_id, "at": now, "actor": actor.username, "action": f"transition:{move}",
         "collection": Equipment._get_collection_name(), "object_id": str(item.pk), "before": before,
-        "after": item.snapshot(), "request_id": actor.request_id, "move": move, "key": entry or "",
+        "after": item.snapshot(), "request_id": actor.request_id, "source": actor.source, "move": move,
+        "key": entry or "",
         # Keyed by position, not a list: no arrays of sub-documents (docs/storage.rst).
         "charges": {str(n): {"reason": c.reason, "amount_cents": c.amount_cents, **charge_to}
                     for n, c in enumerate(plan.charges)},

@@ -53,7 +53,7 @@ def run_import(path: Path, box: SecretBox, report_only: bool, actor: Actor | Non
         print(f"provisioner: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return BAD_FILE
     source = source_of(path.name, data)
-    actor = actor or Actor("@cli", f"import-{source.rsplit(' ', 1)[-1]}")
+    actor = actor or Actor("@cli", f"import-{source.rsplit(' ', 1)[-1]}", source)
     try:
         result = import_stock(data, source, actor, lambda item: issue_secrets(item, box), dry_run=report_only,
                               progress=ProgressLine(sys.stderr))

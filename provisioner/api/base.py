@@ -90,7 +90,8 @@ class BaseHandler(tornado.web.RequestHandler):
     @property
     def actor(self) -> Actor:
         """Who is acting, for the event log."""
-        return Actor(self.caller.username if self.caller else "@anonymous", self.request_id)
+        return Actor(self.caller.username if self.caller else "@anonymous", self.request_id,
+                     f"api {self.request.remote_ip or '-'}")
 
     def json_body(self) -> dict[str, Any]:
         """The request body as a JSON object, or a 400 saying why it is not one."""

@@ -8,6 +8,7 @@ the table refuses with 403.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -179,7 +180,8 @@ class ScanBatchHandler(BaseHandler):
         given = parse_inputs(body.get("inputs") or {})
         loop = asyncio.get_running_loop()
         # Hundreds of moves take seconds: off the IOLoop, which keeps serving phones meanwhile.
-        results = await loop.run_in_executor(None, self._run_batch, name, scans, given, batch_key, self.actor)
+        actor = dataclasses.replace(self.actor, source=f"scan batch {batch_key} from {self.request.remote_ip or '-'}")
+        results = await loop.run_in_executor(None, self._run_batch, name, scans, given, batch_key, actor)
         done = sum(1 for result in results if result["ok"])
         self.send({"move": name, "results": results, "done": done, "refused": len(results) - done})
 

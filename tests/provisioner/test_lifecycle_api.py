@@ -73,6 +73,7 @@ async def test_a_move_over_http(call, fleet, warehouse, staff) -> None:
     assert staged.headers["ETag"] == '"2"' and staged.body["charges"] == [] and not staged.body["repeated"]
     event = Event.objects.get(pk=staged.body["event"])
     assert (event.action, event.actor, event.request_id) == ("transition:stage", "wendy", "scan-station-4")
+    assert event.source == "api 127.0.0.1"  # the door it came through
 
     # The lifecycle's fields are the moves' alone.
     edit = await call("PATCH", f"/api/v1/equipment/{item}", {"staged_at": "2026-01-01T00:00:00Z"}, warehouse)
@@ -167,6 +168,8 @@ async def test_a_scan_batch(call, fleet, warehouse, staff) -> None:
     assert again.body["results"][0]["charges"] == ok["charges"]
     assert moves_of(fleet["ids"]["YL-0001"]).count("transition:check_in") == 1
     assert len(list(ChargeLine.objects(item=fleet["ids"]["YL-0001"]))) == 1
+    check_in = Event.objects.get(object_id=fleet["ids"]["YL-0001"], action="transition:check_in")
+    assert check_in.source == "scan batch return-2026-06-10 from 127.0.0.1"
     stored = Equipment.objects.get(pk=fleet["ids"]["YL-0001"])
     assert (stored.state, stored.version) == ("returned", 6)
 
