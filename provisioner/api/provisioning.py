@@ -10,8 +10,9 @@ from inventory.equipment import Equipment
 from inventory.provisioning_log import LastFetch, QuarantinedDevice
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field, bounded_int
+from provisioner.provisioning.answers import Miss
 from provisioner.provisioning.device_secrets import issue_secrets
-from provisioner.provisioning.pipeline import Miss, Provisioner
+from provisioner.provisioning.pipeline import Provisioner
 from provisioner.vendors import VENDORS
 
 _TIME = Field("moment", "datetime").render

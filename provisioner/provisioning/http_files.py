@@ -11,8 +11,9 @@ import ssl
 import tornado.web
 
 from provisioner.logs import request_id_var
+from provisioner.provisioning.answers import Challenge, DeviceRequest
 from provisioner.provisioning.client_certs import ClientCertificate
-from provisioner.provisioning.pipeline import Challenge, DeviceRequest, Provisioner
+from provisioner.provisioning.pipeline import Provisioner
 
 MISSING_BODY = b"Not Found\n"
 CHALLENGE_BODY = b"Unauthorized\n"

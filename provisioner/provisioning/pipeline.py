@@ -11,12 +11,9 @@ only for a device not seen since the last change.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import time
-import urllib.parse
-from dataclasses import dataclass
 from typing import Iterable
 
 import jinja2
@@ -26,76 +23,31 @@ from pymongo.errors import PyMongoError
 from inventory.equipment import Equipment
 from inventory.firmware import PinnedFirmware, all_pinned
 from inventory.provisioning_log import FetchLog, quarantine
-from provisioner.provisioning.client_certs import ClientCertificate, VendorAuthorities
+from provisioner.provisioning.answers import Challenge, DeviceRequest, Miss, Served, revision_of
+from provisioner.provisioning.client_certs import VendorAuthorities
 from provisioner.provisioning.context import common_context, device_context
-from provisioner.provisioning.device_cache import CachedDevice, DeviceCache
-from provisioner.provisioning.encryption import SCHEMES, Scheme
+from provisioner.provisioning.device_cache import DeviceCache
 from provisioner.provisioning.identify import Identified, identify
 from provisioner.provisioning.overrides import OverrideEnvironments
+from provisioner.provisioning.proofs import DeviceProofs
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import RenderError, forget_templates, make_environment, render
 from provisioner.services import Services
 from provisioner.vendors.base import Vendor
-from sip_core import digest
+
+__all__ = ["Challenge", "DeviceRequest", "Miss", "Provisioner", "Served", "revision_of", "SERVED_STATES"]
 
 misses = logging.getLogger("provisioner.misses")
 log = logging.getLogger("provisioner.provisioning")
 
 #: Lifecycle states in which a device gets its configuration: from staging (ready to ship) to service.
 SERVED_STATES = frozenset({"staged", "shipped", "delivered", "installed", "in_service", "failed"})
-#: Transports on which a device's own file is encrypted (or refused) unless plain_device_files is "clear".
-PLAIN_TRANSPORTS = frozenset({"http", "tftp"})
-#: The digest realm of devices' downloads, and how long a nonce stays good.
-REALM = "provisioning"
-NONCE_SECONDS = 300
 #: Seconds between two writes of the fetches noted meanwhile.
 FLUSH_SECONDS = 1.0
 #: A device's latest fetch is rewritten at once when its file or where it went changed, else at most this
 #: often (per process): its revision, source and transport are always right, its time at most this old (the
 #: fetch log has every fetch's time).
 LATEST_REFRESH_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class DeviceRequest:
-    """What a front end knows of a request."""
-
-    path: str
-    user_agent: str
-    source: str
-    transport: str  # http, https or tftp
-    method: str = "GET"
-    authorization: str = ""  # the Authorization header, if any (HTTP)
-    certificate: ClientCertificate | None = None  # the verified client certificate, if any (HTTPS)
-
-
-@dataclass(frozen=True)
-class Challenge:
-    """Ask for the device's digest credentials (HTTP 401): the same for every device, known or not."""
-
-    www_authenticate: list[str]
-
-
-@dataclass(frozen=True)
-class Served:
-    """A rendered file and its revision (a digest of its content, used as ETag)."""
-
-    body: bytes
-    content_type: str
-    revision: str
-
-
-class Miss(Exception):
-    """The request gets the missing-file answer; `reason` is for the log only, never for the device."""
-
-    def __init__(self, reason: str, excused: bool = False):
-        super().__init__(reason)
-        self.reason, self.excused = reason, excused
-
-
-def revision_of(body: bytes) -> str:
-    """The content revision of a file: the same bytes always give the same revision."""
-    return hashlib.sha256(body).hexdigest()[:32]
 
 
 def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int, int]]:
@@ -136,8 +88,7 @@ class Provisioner:
         self._environment = environment or make_environment()
         self.overrides = OverrideEnvironments(lambda: self._environment, lambda: self.devices.epoch)
         self._pins: tuple[int, dict] | None = None  # (cache epoch, pinned images) read once per epoch
-        self._nonce_key: bytes | None = None  # made at first use, from the services' key
-        self._authorities: VendorAuthorities | None = None
+        self.proofs = DeviceProofs(services)
         self._templates: frozenset | None = None  # the template files' (path, mtime, size) at the last check
         self._flusher: tornado.ioloop.PeriodicCallback | None = None
         self._flusher_loop: asyncio.AbstractEventLoop | None = None
@@ -146,6 +97,16 @@ class Provisioner:
             self._start_flushing()  # the server makes it within its IOLoop: TFTP's fetches get written too
         except RuntimeError:
             pass  # no loop running: answer() starts it, or whoever uses this calls flush()
+
+    @property
+    def nonce_key(self) -> bytes:
+        """The key device download nonces are signed with (proofs.py)."""
+        return self.proofs.nonce_key
+
+    @property
+    def authorities(self) -> VendorAuthorities:
+        """The vendors' factory CAs, for the HTTPS front end to read a client certificate with."""
+        return self.proofs.authorities
 
     @property
     def environment(self) -> jinja2.Environment:
@@ -187,8 +148,8 @@ class Provisioner:
         if not readings:
             raise Miss("unrecognised file or user agent")
         if readings[0].file.per_device:
-            if self._asks_credentials(request):
-                return self._challenge()
+            if self.proofs.asks_credentials(request):
+                return self.proofs.challenge()
             return self._device_file(request, readings)
         if len(readings) != 1:
             raise Miss("shared file of an unknown vendor")
@@ -219,17 +180,16 @@ class Provisioner:
             raise Miss(f"device is {device.state}", excused)
         if device.restricted and not excused:
             raise Miss("source is outside the site's address ranges")
-        self._check_certificate(request, device, excused)
-        if self._credentials_stale(request, device, excused):
-            return self._challenge(stale=True)
+        self.proofs.check_certificate(request, device, excused)
+        if self.proofs.credentials_stale(request, device, excused):
+            return self.proofs.challenge(stale=True)
         # A plain transport gets the file encrypted (unless configured otherwise), HTTPS in clear: only the
         # form sent is kept, so a device asking over one transport costs the cache one copy.
-        encrypt = (request.transport in PLAIN_TRANSPORTS
-                   and self.services.settings.provisioning.plain_device_files != "clear")
+        encrypt = self.proofs.encrypts(request)
         key = (reading.file, "encrypted") if encrypt else reading.file
         served = device.files.get(key)
         if served is None:
-            scheme = self._scheme(device, request.transport) if encrypt else None
+            scheme = self.proofs.scheme(device, request.transport) if encrypt else None
             item = self.devices.records(device)
             if item is None:
                 raise Miss("unknown device")  # deleted since it was looked up
@@ -237,7 +197,7 @@ class Provisioner:
             served = self._render(reading.vendor.name, reading.file.template, item.model, context,
                                   reading.file.content_type, self._environment_of(item))
             if scheme is not None:
-                body = scheme.encrypt(served.body, self._secret(device, "config_key_enc"))
+                body = scheme.encrypt(served.body, self.proofs.secret(device, "config_key_enc"))
                 served = Served(body, "application/octet-stream", served.revision)  # the clear file's revision
             self.devices.keep_file(device, key, served, len(served.body))
         # The latest fetch is rewritten when the file, its revision or where it went changed, else at most
@@ -248,75 +208,6 @@ class Provisioner:
             device.latest, device.latest_at = key, now
         self._note_fetch(mac, device.equipment_id, request, served.revision, latest)
         return served
-
-    # -- proofs of identity and protection of secrets -----------------------------------------------
-
-    def _asks_credentials(self, request: DeviceRequest) -> bool:
-        """Whether to challenge before anything else: credentials required, none sent, no certificate naming a MAC."""
-        return (request.transport != "tftp" and self.services.settings.provisioning.device_credentials == "required"
-                and not request.authorization and (request.certificate is None or request.certificate.mac is None))
-
-    @property
-    def nonce_key(self) -> bytes:
-        """The key digest nonces are signed with: the same in every process of the server."""
-        if self._nonce_key is None:
-            self._nonce_key = self.services.box.derive("provisioning digest nonces").encode()
-        return self._nonce_key
-
-    @property
-    def authorities(self) -> VendorAuthorities:
-        """The vendors' factory CAs, to read which vendor issued a client certificate."""
-        if self._authorities is None:
-            self._authorities = VendorAuthorities.from_settings(self.services.settings.https)
-        return self._authorities
-
-    def _challenge(self, stale: bool = False) -> Challenge:
-        return Challenge(digest.challenges(self.nonce_key, REALM, time.time(), stale))
-
-    def _check_certificate(self, request: DeviceRequest, device: CachedDevice, excused: bool) -> None:
-        """A client certificate must name this device's MAC and come from its vendor's CA (or the provider's)."""
-        certificate = request.certificate
-        if certificate is None:
-            if request.transport == "https" and self.services.settings.https.require_client_certificate:
-                raise Miss("no client certificate", excused)
-            return
-        if certificate.mac is None:
-            raise Miss("vendor-generic client certificate", excused)
-        if certificate.mac != device.mac:
-            raise Miss("client certificate of another device", excused)
-        if certificate.vendor is not None and certificate.vendor != device.vendor:
-            raise Miss(f"client certificate from the {certificate.vendor} CA", excused)
-
-    def _credentials_stale(self, request: DeviceRequest, device: CachedDevice, excused: bool) -> bool:
-        """Check digest credentials when sent: Miss when wrong, True when right but on an expired nonce."""
-        if not request.authorization:
-            return False
-        answer = digest.parse_authorization(request.authorization)
-        password = self._secret(device, "provisioning_password_enc")
-        if (answer is None or not password or answer.username.lower() != device.mac
-                or urllib.parse.urlsplit(answer.uri).path != request.path):
-            raise Miss("wrong credentials", excused)
-        verdict = digest.verify(answer, request.method, password, self.nonce_key, REALM, time.time(), NONCE_SECONDS)
-        if verdict is digest.Verdict.WRONG:
-            raise Miss("wrong credentials", excused)
-        return verdict is digest.Verdict.STALE
-
-    def _scheme(self, device: CachedDevice, transport: str) -> Scheme:
-        """How the device's files are encrypted for a plain transport; Miss when they cannot be."""
-        scheme = SCHEMES.get(device.vendor)
-        if scheme is None:
-            raise Miss(f"{device.vendor} files are not sent in clear over {transport}", excused=True)
-        if not self._secret(device, "config_key_enc"):
-            raise Miss("device has no file key yet", excused=True)
-        return scheme
-
-    def _secret(self, device: CachedDevice, name: str) -> str:
-        """One of the device's secrets in clear ("" when it has none), decrypted once per cache entry."""
-        secret = device.secrets.get(name)
-        if secret is None:
-            stored = device.secrets_enc.get(name)
-            secret = device.secrets[name] = self.services.box.decrypt(stored) if stored else ""
-        return secret
 
     def preview(self, item: Equipment, name: str, masked: bool) -> Served:
         """The file `name` exactly as device `item` would receive it now (secrets masked if asked); Miss if not its file."""

@@ -28,8 +28,9 @@ from tftpy.TftpContexts import TftpContextServer
 from tftpy.TftpPacketFactory import TftpPacketFactory
 from tftpy.TftpPacketTypes import TftpPacketRRQ, TftpPacketWRQ
 
+from provisioner.provisioning.answers import DeviceRequest, Served
 from provisioner.provisioning.identify import file_name
-from provisioner.provisioning.pipeline import DeviceRequest, Provisioner, Served
+from provisioner.provisioning.pipeline import Provisioner
 from provisioner.provisioning.tftp_loop import TransferLoop, reset, send_error
 
 log = logging.getLogger("provisioner.tftp")
