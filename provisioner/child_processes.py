@@ -68,8 +68,12 @@ def terminate(pid: int, grace: float) -> None:
 
 
 def die_with_parent(parent: int) -> None:
-    """In a freshly forked child: get SIGTERM when `parent` dies; exit now if it already has (Linux only)."""
+    """In a freshly forked worker: be killed when `parent` dies; exit now if it already has (Linux only).
+
+    SIGKILL, not SIGTERM: a supervisor that died crashed, and a worker stuck waiting on a database that does
+    not answer would never get to handle SIGTERM, keeping the ports the next start needs.
+    """
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
     if os.getppid() != parent:
         os._exit(1)
