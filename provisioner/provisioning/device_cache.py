@@ -17,23 +17,21 @@ anything else (a user, a token, a contract) keeps every rendered file.
 from __future__ import annotations
 
 import asyncio
-import functools
-import ipaddress
 import logging
 import threading
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
-
-from bson import ObjectId
 
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.lines import Line
+from provisioner.provisioning.device_records import DEVICE_SECRETS, CachedDevice, networks_of, read_records, refs_of
 from provisioner.provisioning.mac_index import MacIndex
 from provisioner.provisioning.record_changes import ChangeFeed
+
+__all__ = ["CHECK_SECONDS", "CachedDevice", "DeviceCache"]
 
 log = logging.getLogger("provisioner.provisioning")
 
@@ -41,8 +39,6 @@ log = logging.getLogger("provisioner.provisioning")
 CHECK_SECONDS = 1.0
 #: Rendered files kept per process at most, in bytes; the devices asked about least recently go first.
 MAX_BYTES = 64 * 1024 * 1024
-#: What a device's entry costs besides its files, as counted against MAX_BYTES.
-ENTRY_BYTES = 512
 #: Devices loaded by one query at most.
 MAX_BATCH = 256
 #: MACs remembered as absent from the inventory at most (a scan must not flush the devices out).
@@ -53,52 +49,6 @@ MAX_RECORDS = 4096
 MAX_SHARED = 256
 #: Changes remembered for the loads under way at most (a load that outlived more keeps nothing it read).
 MAX_MARKS = 1024
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-#: The device's secrets the pipeline itself uses (to check credentials, to encrypt), as stored.
-DEVICE_SECRETS = ("provisioning_password_enc", "config_key_enc")
-
-
-@dataclass(eq=False)
-class CachedDevice:
-    """One device as last read: what authorising a request needs, and its files rendered so far."""
-
-    mac: str
-    equipment_id: str
-    vendor: str
-    model: str
-    state: str
-    restricted: bool  # its site names address ranges: requests from elsewhere are refused
-    networks: tuple[Network, ...]  # those ranges
-    problem: str = ""  # why it cannot be served whatever the request (a record it refers to is gone)
-    secrets_enc: dict[str, str] = field(default_factory=dict)  # its download password and file key, encrypted
-    secrets: dict[str, str] = field(default_factory=dict)  # those decrypted so far
-    files: dict[Any, Any] = field(default_factory=dict)
-    size: int = ENTRY_BYTES  # counted against MAX_BYTES: the entry and its files
-    latest: tuple | None = None  # (file, revision, source, transport) last recorded as the device's latest fetch
-    latest_at: float = float("-inf")  # and when (monotonic clock)
-    refs: frozenset[str] = frozenset()  # what a change reaching it names: "mac:..", "equipment:..", "lines:..", ...
-
-    def admits(self, source: str) -> bool:
-        """Whether `source` lies in the site's address ranges (an unparsable address lies in none)."""
-        try:
-            address = ipaddress.ip_address(source)
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
-
-
-@functools.lru_cache(maxsize=4096)
-def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
-    """A site's address ranges, parsed once and shared by its devices."""
-    found = []
-    for text in texts:
-        try:
-            found.append(ipaddress.ip_network(text, strict=False))
-        except ValueError:
-            continue  # stored ranges are checked on save; an odd one admits nobody
-    return tuple(found)
-
 
 class DeviceCache:
     """Devices by MAC with their rendered files, loaded in batches, each dropped when a change reaches it."""
@@ -227,9 +177,9 @@ class DeviceCache:
             networks = site.get("allowed_networks") or [] if site else []
             found[mac] = CachedDevice(mac=mac, equipment_id=str(equipment["_id"]), vendor=equipment.get("vendor", ""),
                                       model=equipment.get("model", ""), state=equipment.get("state", ""),
-                                      restricted=bool(networks), networks=_networks(tuple(networks)), problem=problem,
+                                      restricted=bool(networks), networks=networks_of(tuple(networks)), problem=problem,
                                       secrets_enc={name: equipment[name] for name in DEVICE_SECRETS if equipment.get(name)},
-                                      refs=_refs(mac, equipment))
+                                      refs=refs_of(mac, equipment))
         with self._lock:
             if epoch != self._epoch:
                 return found  # the cache was dropped while reading: what was read may be older than the change
@@ -295,26 +245,8 @@ class DeviceCache:
         return document
 
     def _read(self, macs: list[str], sites: dict[str, dict], customers: dict[str, dict]) -> dict[str, tuple[dict, list[dict], str]]:
-        """(equipment, its lines, what is wrong) by MAC, as stored: a few queries for the whole batch.
-
-        The sites and customers they refer to are added to `sites` and `customers` (the epoch's, by id) if
-        missing; what is wrong is a record referred to that is gone.
-        """
-        raws = self._macs.read(Equipment._get_collection(), list(macs))
-        if not raws:
-            return {}
-        sites.update(_by_id(Site, {raw["site"] for raw in raws if raw.get("site")} - sites.keys()))
-        customers.update(_by_id(Customer, {raw["customer"] for raw in raws if raw.get("customer")} - customers.keys()))
-        lines = _by_id(Line, {line for raw in raws for line in raw.get("lines") or []})
-        found = {}
-        for raw in raws:
-            site, customer, line_ids = raw.get("site"), raw.get("customer"), raw.get("lines") or []
-            gone = [what for what, ids, known in (("site", [site] if site else [], sites),
-                                                   ("customer", [customer] if customer else [], customers),
-                                                   ("line", line_ids, lines)) if any(i not in known for i in ids)]
-            problem = f"a record the device refers to is gone ({', '.join(gone)})" if gone else ""
-            found[raw["mac"]] = (raw, [lines[line] for line in line_ids if line in lines], problem)
-        return found
+        """(equipment, its lines, what is wrong) by MAC, as stored (device_records.read_records)."""
+        return read_records(self._macs, macs, sites, customers)
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -440,22 +372,3 @@ def _pick(raws: dict[str, dict], record_id: str | None) -> dict[str, dict]:
     """The one raw record of `raws` with this id, as a dict (empty if none)."""
     raw = raws.get(record_id or "")
     return {record_id: raw} if raw is not None and record_id else {}
-
-
-def _refs(mac: str, equipment: dict) -> frozenset[str]:
-    """The change keys that reach a device: its MAC, its record, its lines, site and customer."""
-    refs = {f"mac:{mac}", f"{Equipment._get_collection_name()}:{equipment['_id']}"}
-    refs.update(f"{Line._get_collection_name()}:{line}" for line in equipment.get("lines") or [])
-    for kind, name in ((Site, "site"), (Customer, "customer")):
-        if equipment.get(name):
-            refs.add(f"{kind._get_collection_name()}:{equipment[name]}")
-    return frozenset(refs)
-
-
-def _by_id(document: type, ids: set[str]) -> dict[str, dict]:
-    """Stored records of one kind by their text id, in one query ($in on `_id` works on both servers for find)."""
-    wanted = [ObjectId(i) for i in ids if ObjectId.is_valid(i)]
-    if not wanted:
-        return {}
-    query = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
-    return {str(raw["_id"]): raw for raw in document._get_collection().find(query)}

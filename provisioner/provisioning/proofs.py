@@ -12,7 +12,7 @@ import urllib.parse
 
 from provisioner.provisioning.answers import Challenge, DeviceRequest, Miss
 from provisioner.provisioning.client_certs import VendorAuthorities
-from provisioner.provisioning.device_cache import CachedDevice
+from provisioner.provisioning.device_records import CachedDevice
 from provisioner.provisioning.encryption import SCHEMES, Scheme
 from provisioner.services import Services
 from sip_core import digest
