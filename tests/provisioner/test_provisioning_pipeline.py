@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-import re
 
 import pytest
+from fake_vendor import FakeYealink
 
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
@@ -16,29 +16,9 @@ from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import make_environment
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
 
 ACTOR = Actor.system("tests")
 UA = "Yealink SIP-T46U 108.86.0.75"
-
-
-class TestVendor(Vendor):
-    """A minimal yealink-like vendor: <mac>.cfg per device, common.cfg shared."""
-
-    name = "yealink"
-
-    def match_file(self, name: str) -> FileMatch | None:
-        if name == "common.cfg":
-            return FileMatch(self.name, "common.cfg.j2")
-        found = re.fullmatch(r"([0-9a-f]{12})\.cfg", name)
-        return FileMatch(self.name, "device.cfg.j2", mac=found.group(1)) if found else None
-
-    def parse_user_agent(self, user_agent: str) -> UserAgent | None:
-        found = re.match(r"Yealink SIP-(\w+) ([\d.]+)", user_agent)
-        return UserAgent(self.name, found.group(1), found.group(2)) if found else None
-
-    def device_files(self, mac: str, model: str) -> list[str]:
-        return ["common.cfg", f"{mac}.cfg"]
 
 
 @pytest.fixture
@@ -73,7 +53,7 @@ def fleet(mongo_db, services):
 
 @pytest.fixture
 def provisioner(services, templates):
-    return Provisioner(services, [TestVendor()], ScanGuard(max_misses=10), make_environment(templates))
+    return Provisioner(services, [FakeYealink()], ScanGuard(max_misses=10), make_environment(templates))
 
 
 def ask(provisioner, path, source="203.0.113.7", user_agent=UA, transport="https"):

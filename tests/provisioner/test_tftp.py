@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fake_vendor import FakeYealink
 from server_process import ServerProcess, free_port, wait_until
 from tftpy.TftpContexts import TftpContextServer
 
@@ -30,7 +31,6 @@ from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import make_environment
 from provisioner.provisioning.tftp_files import RETRANSMIT_SECONDS, TftpFront
-from provisioner.vendors.base import FileMatch, UserAgent, Vendor
 
 ACTOR = Actor.system("tests")
 UA = "Yealink SIP-T46U 108.86.0.75"
@@ -41,25 +41,6 @@ CLIENT_SECONDS = 20
 NOT_FOUND = b"\x00\x05\x00\x01File not found\x00"
 ACCESS_VIOLATION = b"\x00\x05\x00\x02Access violation\x00"
 CLIENTS = ("atftp", "tftp-hpa")
-
-
-class FakeYealink(Vendor):
-    """A minimal yealink-like vendor: <mac>.cfg per device, common.cfg shared."""
-
-    name = "yealink"
-
-    def match_file(self, name: str) -> FileMatch | None:
-        if name == "common.cfg":
-            return FileMatch(self.name, "common.cfg.j2")
-        found = re.fullmatch(r"([0-9a-f]{12})\.cfg", name)
-        return FileMatch(self.name, "device.cfg.j2", mac=found.group(1)) if found else None
-
-    def parse_user_agent(self, user_agent: str) -> UserAgent | None:
-        found = re.match(r"Yealink SIP-(\w+) ([\d.]+)", user_agent)
-        return UserAgent(self.name, found.group(1), found.group(2)) if found else None
-
-    def device_files(self, mac: str, model: str) -> list[str]:
-        return ["common.cfg", f"{mac}.cfg"]
 
 
 # --- fixtures --------------------------------------------------------------------------------------
