@@ -10,6 +10,8 @@ from typing import Any
 
 import mongoengine as me
 import tornado.web
+from bson import ObjectId
+from bson.errors import InvalidId
 
 from inventory.errors import DuplicateValue, InvalidRecord, StillReferenced, VersionConflict
 from inventory.events import Actor
@@ -148,6 +150,17 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(value, ApiError):
             return
         super().log_exception(typ, value, tb)
+
+
+def record_or_404(document: type, record_id: str, what: str) -> Any:
+    """The record of `document` with this id, or a 404 naming `what` ("equipment record") and the id asked for."""
+    try:
+        record = document.objects(pk=ObjectId(record_id)).first()
+    except (InvalidId, TypeError):
+        record = None
+    if record is None:
+        raise ApiError(404, f"no {what} with id {record_id[:40]!r}")
+    return record
 
 
 def domain_error(exc: BaseException) -> ApiError | None:

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 
 import tornado.ioloop
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from inventory.customers import Site
 from inventory.equipment import EQUIPMENT_STATES, Equipment
-from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import bounded_int
 from provisioner.labels import LABEL_MM, PAGES, Label, label_png, label_sheet_pdf
 
@@ -110,13 +109,7 @@ class LabelSheetHandler(BaseHandler):
 
 
 def _equipment(record_id: str) -> Equipment:
-    try:
-        item = Equipment.objects(pk=ObjectId(record_id)).first()
-    except (InvalidId, TypeError):
-        item = None
-    if item is None:
-        raise ApiError(404, f"no equipment record with id {record_id[:40]!r}")
-    return item
+    return record_or_404(Equipment, record_id, "equipment record")
 
 
 def _file_part(serial: str) -> str:

@@ -13,15 +13,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from inventory import lifecycle, transitions
 from inventory.charges import ChargeLine
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
 from inventory.mac import normalize_mac
-from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, FieldProblem
 from provisioner.api.records import if_match_version, render
 from provisioner.api.resources import RESOURCES
@@ -120,12 +117,7 @@ class MovesHandler(BaseHandler):
     route = "/api/v1/equipment/{id}/moves"
 
     def get(self, record_id: str) -> None:
-        try:
-            item = Equipment.objects(pk=ObjectId(record_id)).first()
-        except (InvalidId, TypeError):
-            item = None
-        if item is None:
-            raise ApiError(404, f"no equipment record with id {record_id[:40]!r}")
+        item = record_or_404(Equipment, record_id, "equipment record")
         names = lifecycle.allowed_moves(transitions.subject(item), self.caller.roles)
         moves = [describe_move(lifecycle.MOVES.get(n) or lifecycle.RECORDS[n]) for n in names]
         self.set_header("ETag", f'"{item.version}"')

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from inventory.counts import count
 from inventory.equipment import Equipment
 from inventory.provisioning_log import LastFetch, QuarantinedDevice
-from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
 from provisioner.provisioning.answers import Miss
 from provisioner.provisioning.device_secrets import issue_secrets
@@ -19,13 +16,7 @@ _TIME = Field("moment", "datetime").render
 
 
 def _equipment(record_id: str) -> Equipment:
-    try:
-        item = Equipment.objects(pk=ObjectId(record_id)).first()
-    except (InvalidId, TypeError):
-        item = None
-    if item is None:
-        raise ApiError(404, f"no equipment record with id {record_id[:40]!r}")
-    return item
+    return record_or_404(Equipment, record_id, "equipment record")
 
 
 class ProvisioningHandler(BaseHandler):
@@ -111,12 +102,7 @@ class ClaimHandler(BaseHandler):
     route = "/api/v1/quarantine/{id}/claim"
 
     def post(self, entry_id: str) -> None:
-        try:
-            entry = QuarantinedDevice.objects(pk=ObjectId(entry_id)).first()
-        except (InvalidId, TypeError):
-            entry = None
-        if entry is None:
-            raise ApiError(404, f"no quarantined device with id {entry_id[:40]!r}")
+        entry = record_or_404(QuarantinedDevice, entry_id, "quarantined device")
         body = self.json_body()
         unknown = set(body) - {"serial", "model", "ownership", "notes"}
         if unknown:
