@@ -17,7 +17,6 @@ The caller gives the secrets (`fill_secrets`): making them is the provisioning s
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ from pymongo.errors import BulkWriteError
 from inventory import generation
 from inventory.equipment import NOT_IN_SNAPSHOTS, OWNERSHIPS, Equipment
 from inventory.errors import InvalidRecord
-from inventory.events import Actor, Event
+from inventory.events import Actor
 from inventory.mac import format_mac
 from inventory.stock_csv import REQUIRED_COLUMNS, Row, StockFileError, read_rows
-from inventory.transitions import flush_outboxes
-from inventory.versioned import SECRET_SUFFIXES
+from inventory.transitions import Deliveries, flush_outboxes
+from inventory.versioned import SECRET_SUFFIXES, _now
 
 __all__ = ["ImportResult", "Problem", "StockFileError", "import_stock", "source_of"]
 
@@ -43,8 +42,6 @@ BATCH_SIZE = 500
 #: 100,000 items whatever the number of values, so in chunks of LOOKUP_CHUNK.
 EQUALITY_LOOKUPS = 100
 LOOKUP_CHUNK = 5000
-#: An event's fields besides its id, as the outbox holds them (inventory/events.py).
-EVENT_FIELDS = ("at", "actor", "action", "collection", "object_id", "before", "after", "request_id", "source")
 #: The fields read of a stored item to tell "already imported" from a clash.
 _COMPARED = {"serial": 1, "mac": 1, "vendor": 1, "model": 1}
 
@@ -218,9 +215,11 @@ def _write(items: list[tuple[int, Equipment]], actor: Actor, source: str, fill_s
         documents, clashed = _insert([item for _, item in batch], actor, source, fill_secrets)
         refused += [batch[n] for n in sorted(clashed)]
         inserted = [document for n, document in enumerate(documents) if n not in clashed]
-        if inserted:
-            generation.bump()  # before the events: a cache that sees an event has seen its bump
-            _deliver(inserted)
+        if inserted:  # one generation move (before the events), the events, the flags: for the whole batch
+            deliveries = Deliveries()
+            for document in inserted:
+                deliveries.add(document["_id"], 1, document["last_event"])
+            deliveries.deliver()
         report("written", start + len(batch), len(items))
     return refused
 
@@ -251,23 +250,3 @@ def _insert(batch: list[Equipment], actor: Actor, source: str, fill_secrets: Fil
             raise
         return documents, {error["index"] for error in errors}
     return documents, set()
-
-
-def _deliver(documents: list[dict]) -> None:
-    """Copy the items' create events from their outboxes into `events`, then clear the flags."""
-    events = [{"_id": ObjectId(event["id"]), **{name: event[name] for name in EVENT_FIELDS}}
-              for event in (document["last_event"] for document in documents)]
-    try:
-        Event._get_collection().insert_many(events, ordered=False)
-    except BulkWriteError as failed:
-        if any(error.get("code") != 11000 for error in failed.details.get("writeErrors", [])):
-            raise  # a duplicate id is an event delivered before: nothing to do
-    Equipment._get_collection().update_many(
-        {"_id": {"$in": [document["_id"] for document in documents]}, "version": 1, "outbox_pending": True},
-        {"$set": {"outbox_pending": False}})
-
-
-def _now() -> dt.datetime:
-    """Now, to the millisecond, as the database keeps it."""
-    moment = dt.datetime.now(dt.timezone.utc)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
