@@ -240,10 +240,14 @@ def _deliver(item_id: ObjectId, version: int, event: Mapping[str, Any]) -> tuple
     return charges
 
 
-def _event(event: Mapping[str, Any]) -> Event:
-    return Event(id=ObjectId(event["id"]), at=event["at"], actor=event["actor"], action=event["action"],
-                 collection=event["collection"], object_id=event["object_id"], before=event["before"],
-                 after=event["after"], request_id=event.get("request_id", ""), source=event.get("source", ""))
+#: What an event record holds besides its id (inventory/events.py), as the outbox carries it.
+EVENT_FIELDS = ("at", "actor", "action", "collection", "object_id", "before", "after")
+
+
+def _event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored form of the event an outbox carries (built directly: a batch delivers hundreds)."""
+    return {"_id": ObjectId(event["id"]), **{name: event[name] for name in EVENT_FIELDS},
+            "request_id": event.get("request_id", ""), "source": event.get("source", "")}
 
 
 def _charges(event: Mapping[str, Any]) -> tuple[ChargeLine, ...]:
@@ -277,26 +281,27 @@ class Deliveries:
             return 0
         generation.bump()
         _insert_many_once(Event, [_event(event) for _, _, event in pending])
-        _insert_many_once(ChargeLine, [charge for _, _, event in pending for charge in _charges(event)])
+        _insert_many_once(ChargeLine, [charge.to_mongo().to_dict() for _, _, event in pending
+                                       for charge in _charges(event)])
         Equipment._get_collection().bulk_write(
             [UpdateOne({"_id": item_id, "version": version, "outbox_pending": True},
                        {"$set": {"outbox_pending": False}}) for item_id, version, _ in pending], ordered=False)
         return len(pending)
 
 
-def _insert_many_once(document: type[me.Document], records: list[me.Document]) -> None:
+def _insert_many_once(document: type[me.Document], records: list[dict[str, Any]]) -> None:
     if not records:
         return
     try:
-        document._get_collection().insert_many([record.to_mongo().to_dict() for record in records], ordered=False)
+        document._get_collection().insert_many(records, ordered=False)
     except BulkWriteError as exc:
         if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
             raise
 
 
-def _insert_once(document: type[me.Document], record: me.Document) -> None:
+def _insert_once(document: type[me.Document], record: me.Document | dict[str, Any]) -> None:
     try:
-        document._get_collection().insert_one(record.to_mongo().to_dict())
+        document._get_collection().insert_one(record if isinstance(record, dict) else record.to_mongo().to_dict())
     except DuplicateKeyError:
         pass  # delivered before: by the crashed attempt, the flush or a concurrent move
 
