@@ -5,8 +5,9 @@ no I/O: the caller supplies the clock, the nonce key and the password.
 
 No library is used because none fits both callers: the maintained ones are tied to a web framework's
 request objects or to a client, and none signs stateless nonces. Nonces are
-``<issued, 8 hex digits><HMAC-SHA-256 of issued and realm, 32 hex digits>``: any process holding the key
-checks them without shared state, and they expire after `lifetime` seconds (the answer is then "stale",
+``<issued, 8 hex digits><salt, 16 hex digits><HMAC-SHA-256 of issued, salt and realm, 32 hex digits>``: any
+process holding the key checks them without shared state, no two challenges share one (the salt: a count
+per nonce then tells a replay), and they expire after `lifetime` seconds (the answer is then "stale",
 so a client retries with the new nonce without asking its user again). Nonce counts are the caller's
 business (SIP keeps them per nonce; a provisioning download is idempotent).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from enum import Enum
 
@@ -26,7 +28,7 @@ _HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 MAX_HEADER = 4096
 _PARAMETER = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*(?:,|$)')
 _QUOTED_ESCAPE = re.compile(r"\\(.)")
-_NONCE = re.compile(r"[0-9a-f]{40}")
+_NONCE = re.compile(r"[0-9a-f]{56}")
 
 
 class Verdict(Enum):
@@ -81,9 +83,48 @@ def parse_authorization(header: str | None) -> Answer | None:
         return None
 
 
+def parse_challenge(header: str | None) -> dict[str, str] | None:
+    """The parameters of a ``Digest`` WWW-Authenticate or Proxy-Authenticate value (names lower-cased), or None."""
+    if not header or len(header) > MAX_HEADER:
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme.lower() != "digest":
+        return None
+    params: dict[str, str] = {}
+    position, rest = 0, rest.strip()
+    while position < len(rest):
+        match = _PARAMETER.match(rest, position)
+        if match is None or match.end() == position:
+            return None
+        quoted, token = match.group(2), match.group(3)
+        params[match.group(1).lower()] = _QUOTED_ESCAPE.sub(r"\1", quoted) if quoted is not None else token
+        position = match.end()
+    return params if "realm" in params and "nonce" in params else None
+
+
+def authorization(challenge: dict[str, str], method: str, uri: str, username: str, password: str, cnonce: str,
+                  nc: int = 1) -> str | None:
+    """The Authorization value answering a parsed challenge as a client (None: an algorithm or qop we lack)."""
+    algorithm = challenge.get("algorithm", "MD5").upper()
+    qops = [q.strip() for q in challenge.get("qop", "").split(",") if q.strip()]
+    if algorithm not in _HASHES or (qops and "auth" not in qops):
+        return None
+    answer = Answer(username=username, realm=challenge["realm"], nonce=challenge["nonce"], uri=uri, response="",
+                    algorithm=algorithm, qop="auth" if qops else None, nc=f"{nc:08x}" if qops else None,
+                    cnonce=cnonce if qops else None, opaque=challenge.get("opaque"))
+    response = expected_response(answer, method, password)
+    value = (f'Digest username="{username}", realm="{answer.realm}", nonce="{answer.nonce}", uri="{uri}", '
+             f'response="{response}", algorithm={algorithm}')
+    if qops:
+        value += f', qop=auth, nc={answer.nc}, cnonce="{cnonce}"'
+    if answer.opaque is not None:
+        value += f', opaque="{answer.opaque}"'
+    return value
+
+
 def make_nonce(key: bytes, realm: str, now: float) -> str:
     """A nonce for `realm` issued at `now`, signed with `key`."""
-    issued = f"{int(now) & 0xFFFFFFFF:08x}"
+    issued = f"{int(now) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
     return issued + _signature(key, realm, issued)
 
 
@@ -95,10 +136,10 @@ def nonce_verdict(key: bytes, realm: str, nonce: str, now: float, lifetime: floa
     """OK for a nonce we signed less than `lifetime` seconds ago, STALE for an older one, WRONG otherwise."""
     if not _NONCE.fullmatch(nonce):
         return Verdict.WRONG
-    issued = nonce[:8]
-    if not hmac.compare_digest(nonce[8:], _signature(key, realm, issued)):
+    issued = nonce[:24]
+    if not hmac.compare_digest(nonce[24:], _signature(key, realm, issued)):
         return Verdict.WRONG
-    age = (int(now) - int(issued, 16)) & 0xFFFFFFFF
+    age = (int(now) - int(issued[:8], 16)) & 0xFFFFFFFF
     return Verdict.OK if age <= lifetime else Verdict.STALE
 
 

@@ -66,7 +66,7 @@ def test_nonces_expire(age, verdict):
 
 
 @pytest.mark.parametrize("nonce", [
-    "", "0" * 40, make_nonce(b"another key", REALM, 1_000_000), make_nonce(KEY, "another realm", 1_000_000),
+    "", "0" * 56, make_nonce(b"another key", REALM, 1_000_000), make_nonce(KEY, "another realm", 1_000_000),
     make_nonce(KEY, REALM, 1_000_000).upper(), make_nonce(KEY, REALM, 1_000_000) + "0",
 ])
 def test_nonces_not_ours_are_wrong(nonce):

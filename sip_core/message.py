@@ -1,0 +1,689 @@
+"""SIP messages (RFC 3261 sections 7, 18 and 20): parsed from datagrams and streams, built, and written back.
+
+Parsing is lazy because the registrar takes thousands of REGISTERs a second in one process: `parse` only
+splits the start line and the header lines into ``(canonical name, raw value)`` pairs and checks what every
+message needs (the mandatory headers, CSeq, Content-Length, the SIP version, the Request-URI scheme). Via,
+From, To, Contact and the Request-URI are parsed when first read and cached until a header is changed.
+Every problem, at parse time or on a later read, is a `MalformedMessage` carrying the status to answer with.
+
+Keep-alives: `parse` returns None for an empty datagram or one made only of CRLFs (nothing to answer);
+`StreamFramer.feed` reports each ``\\r\\n\\r\\n`` ping between messages as `PING`, which the caller answers
+with a ``\\r\\n`` pong (RFC 5626 section 4.4.1); a lone ``\\r\\n`` (a pong) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sip_core.uri import (
+    SCHEMES,
+    Address,
+    MalformedMessage,
+    SipUri,
+    encode_params,
+    parse_address,
+    parse_contacts,
+    parse_params,
+    parse_uri,
+    split_list,
+)
+
+__all__ = ["MAX_MESSAGE", "PING", "REASONS", "MalformedMessage", "Message", "Ping", "Request", "Response",
+           "StreamFramer", "Via", "canonical_name", "new_branch", "new_tag", "parse", "parse_via", "response_to"]
+
+#: Longest message accepted, in bytes (head and body); a longer one is answered 413 when it can be.
+MAX_MESSAGE = 65_535
+#: Branch parameters of RFC 3261 transactions start with this (section 8.1.1.7).
+MAGIC_COOKIE = "z9hG4bK"
+
+_LONG_NAMES = (
+    "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
+    "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact", "Content-Disposition",
+    "Content-Encoding", "Content-Language", "Content-Length", "Content-Type", "CSeq", "Date", "Error-Info",
+    "Event", "Expires", "Flow-Timer", "From", "Identity", "Identity-Info", "In-Reply-To", "Max-Forwards",
+    "MIME-Version", "Min-Expires", "Min-SE", "Organization", "P-Asserted-Identity", "P-Associated-URI",
+    "P-Preferred-Identity", "Path", "Priority", "Privacy", "Proxy-Authenticate", "Proxy-Authorization",
+    "Proxy-Require", "RAck", "Reason", "Record-Route", "Refer-To", "Referred-By", "Reject-Contact", "Replaces",
+    "Reply-To", "Request-Disposition", "Require", "Retry-After", "Route", "RSeq", "Security-Client",
+    "Security-Server", "Security-Verify", "Server", "Service-Route", "Session-Expires", "SIP-ETag",
+    "SIP-If-Match", "Subject", "Subscription-State", "Supported", "Timestamp", "To", "Unsupported",
+    "User-Agent", "Via", "Warning", "WWW-Authenticate",
+)
+#: Compact header names (RFC 3261 section 7.3.3 and the IANA SIP header registry).
+COMPACT_NAMES = {
+    "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
+    "e": "Content-Encoding", "f": "From", "i": "Call-ID", "j": "Reject-Contact", "k": "Supported",
+    "l": "Content-Length", "m": "Contact", "n": "Identity-Info", "o": "Event", "r": "Refer-To", "s": "Subject",
+    "t": "To", "u": "Allow-Events", "v": "Via", "x": "Session-Expires", "y": "Identity",
+}
+_CANONICAL = {spelling: name for name in _LONG_NAMES for spelling in (name, name.lower())}
+_CANONICAL.update({spelling: name for short, name in COMPACT_NAMES.items() for spelling in (short, short.upper())})
+# Headers whose values are comma-separated lists (RFC 3261 section 7.3.1); the others (Authorization,
+# WWW-Authenticate, Date...) keep their commas.
+_LIST_HEADERS = frozenset((
+    "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
+    "Call-Info", "Contact", "Content-Encoding", "Content-Language", "Error-Info", "In-Reply-To",
+    "P-Asserted-Identity", "P-Associated-URI", "P-Preferred-Identity", "Path", "Proxy-Require", "Reason",
+    "Record-Route", "Reject-Contact", "Require", "Route", "Security-Client", "Security-Server",
+    "Security-Verify", "Service-Route", "Supported", "Unsupported", "Via", "Warning",
+))
+_MANDATORY = ("Via", "Call-ID", "CSeq", "From", "To")
+# Copied from a request into its response, in this order (section 8.2.6.2); Timestamp also into a 100 (8.2.6.1).
+_COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+
+#: Reason phrases of the standard status codes (RFC 3261 section 21 and its updates).
+REASONS = {
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued", 183: "Session Progress",
+    199: "Early Dialog Terminated", 200: "OK", 202: "Accepted", 204: "No Notification",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Moved Temporarily", 305: "Use Proxy",
+    380: "Alternative Service", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required",
+    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 410: "Gone", 412: "Conditional Request Failed",
+    413: "Request Entity Too Large", 414: "Request-URI Too Long", 415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme", 417: "Unknown Resource-Priority", 420: "Bad Extension",
+    421: "Extension Required", 422: "Session Interval Too Small", 423: "Interval Too Brief",
+    428: "Use Identity Header", 429: "Provide Referrer Identity", 430: "Flow Failed",
+    433: "Anonymity Disallowed", 436: "Bad Identity-Info", 437: "Unsupported Certificate",
+    438: "Invalid Identity Header", 439: "First Hop Lacks Outbound Support", 440: "Max-Breadth Exceeded",
+    469: "Bad Info Package", 470: "Consent Needed", 480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist", 482: "Loop Detected", 483: "Too Many Hops",
+    484: "Address Incomplete", 485: "Ambiguous", 486: "Busy Here", 487: "Request Terminated",
+    488: "Not Acceptable Here", 489: "Bad Event", 491: "Request Pending", 493: "Undecipherable",
+    494: "Security Agreement Required", 500: "Server Internal Error", 501: "Not Implemented",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Server Time-out", 505: "Version Not Supported",
+    513: "Message Too Large", 555: "Push Notification Service Not Supported", 580: "Precondition Failure",
+    600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere", 606: "Not Acceptable",
+    607: "Unwanted", 608: "Rejected",
+}
+
+_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
+_VERSION = re.compile(r"SIP/[0-9]{1,3}\.[0-9]{1,3}", re.I)
+_SCHEME_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_CONTROLS = bytes(byte for byte in range(32) if byte not in b"\t\r\n") + b"\x7f"  # refused in headers
+_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
+_VIA = re.compile(r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
+                  r"(?:\s*:\s*([0-9]{1,5}))?\s*", re.I)
+
+
+def canonical_name(name: str) -> str:
+    """The long, conventionally capitalised form of a header name (``"v"`` and ``"VIA"`` give ``"Via"``)."""
+    canonical = _CANONICAL.get(name)
+    if canonical is None:
+        name = name.strip()
+        canonical = _CANONICAL.get(name) or _CANONICAL.get(name.lower())
+        if canonical is None:
+            canonical = "-".join(part.capitalize() for part in name.split("-"))
+    return canonical
+
+
+def _number(text: str, what: str, digits: int = 10) -> int:
+    """A non-negative decimal of at most `digits` digits (longer ones would be slow to convert, or absurd)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= digits):
+        raise MalformedMessage(f"{what} {text[:20]!r} is not a number")
+    return int(text)
+
+
+def _parse_cseq(value: str) -> tuple[int, str]:
+    parts = value.split()
+    if len(parts) != 2 or not _TOKEN.fullmatch(parts[1]):
+        raise MalformedMessage(f"CSeq {value[:40]!r} is not 'number method'")
+    number = _number(parts[0], "CSeq number")
+    if number >= 2 ** 31:
+        raise MalformedMessage(f"CSeq number {number} is 2**31 or more")
+    return number, parts[1]
+
+
+@dataclass(slots=True)
+class Via:
+    """One Via header value: where the sender wants the response, and the transaction's branch."""
+
+    transport: str
+    host: str
+    port: int | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def branch(self) -> str | None:
+        """The transaction identifier, or None (a pre-RFC 3261 sender)."""
+        return self.params.get("branch")
+
+    @property
+    def received(self) -> str | None:
+        """The source address a server noted when it differed from `host`, or None."""
+        return self.params.get("received")
+
+    @property
+    def rport(self) -> str | None:
+        """None when absent, "" when asked for (RFC 3581), else the source port a server noted."""
+        if "rport" not in self.params:
+            return None
+        return self.params["rport"] or ""
+
+    def encode(self) -> str:
+        """The Via value as text."""
+        port = f":{self.port}" if self.port is not None else ""
+        return f"SIP/2.0/{self.transport} {self.host}{port}{encode_params(self.params)}"
+
+
+def parse_via(value: str) -> Via:
+    """Parse one Via value (not a comma-separated list); the transport is upper-cased, the host lower-cased."""
+    value = value.strip()
+    match = _VIA.match(value)
+    if match is None:
+        raise MalformedMessage(f"bad Via {value[:64]!r}")
+    rest = value[match.end():]
+    if rest and rest[0] != ";":
+        raise MalformedMessage(f"bad Via {value[:64]!r}")
+    transport, host, port = match.groups()
+    if port is not None and not 0 < int(port) < 65536:
+        raise MalformedMessage(f"port {port} out of range in Via")
+    return Via(transport.upper(), host.lower(), int(port) if port is not None else None,
+               parse_params(rest[1:], "Via") if rest else {})
+
+
+class Message:
+    """What requests and responses share: the version, the header lines in order, the body and the accessors.
+
+    `headers` holds one ``(canonical name, value)`` pair per header line; change it through `set_header`,
+    `add_header` and `remove_header`, which also forget the parsed values cached by the accessors.
+    """
+
+    __slots__ = ("version", "headers", "body", "_cache")
+
+    def __init__(self, headers: list[tuple[str, str]] | None = None, body: bytes = b"",
+                 version: str = "SIP/2.0") -> None:
+        self.version = version
+        self.headers: list[tuple[str, str]] = []
+        self.body = body
+        self._cache: dict[str, object] = {}
+        for name, value in headers or ():
+            self.add_header(name, value)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case, compact form accepted), or None."""
+        name = _CANONICAL.get(name) or canonical_name(name)
+        for header, value in self.headers:
+            if header == name:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header `name`, comma-separated lists split for the headers that are lists."""
+        name = _CANONICAL.get(name) or canonical_name(name)
+        values = [value for header, value in self.headers if header == name]
+        if name in _LIST_HEADERS:
+            return [item for value in values for item in split_list(value)]
+        return values
+
+    def set_header(self, name: str, value: str) -> None:
+        """Replace every line of header `name` by one line holding `value`, where the first one was."""
+        name, value = canonical_name(name), _checked(value)  # checked first: nothing removed if refused
+        position = next((index for index, (header, _) in enumerate(self.headers) if header == name), None)
+        self.remove_header(name)
+        if position is None:
+            self.add_header(name, value)
+        else:
+            self.headers.insert(position, (name, value))
+
+    def add_header(self, name: str, value: str, first: bool = False) -> None:
+        """Add a line of header `name`: after the others, or before every header with `first`."""
+        line = (canonical_name(name), _checked(value))
+        if first:
+            self.headers.insert(0, line)
+        else:
+            self.headers.append(line)
+        self._cache.clear()
+
+    def remove_header(self, name: str) -> None:
+        """Remove every line of header `name`."""
+        name = canonical_name(name)
+        self.headers[:] = [line for line in self.headers if line[0] != name]
+        self._cache.clear()
+
+    @property
+    def call_id(self) -> str | None:
+        """The Call-ID, or None."""
+        return self.header("Call-ID")
+
+    @property
+    def cseq(self) -> tuple[int, str]:
+        """The CSeq as ``(number, method)``."""
+        cseq = self._cache.get("cseq")
+        if cseq is None:
+            value = self.header("CSeq")
+            if value is None:
+                raise MalformedMessage("missing CSeq header")
+            cseq = self._cache["cseq"] = _parse_cseq(value)
+        return cseq  # type: ignore[return-value]
+
+    @property
+    def max_forwards(self) -> int | None:
+        """The Max-Forwards count, or None without the header (accepted: many phones omit it)."""
+        value = self.header("Max-Forwards")
+        return None if value is None else self._number(value, "Max-Forwards")
+
+    @property
+    def expires(self) -> int | None:
+        """The Expires header in seconds, or None."""
+        value = self.header("Expires")
+        return None if value is None else self._number(value, "Expires")
+
+    @property
+    def vias(self) -> list[Via]:
+        """The Via values, topmost first. A malformed one cannot be answered, so its error is not answerable."""
+        vias = self._cache.get("vias")
+        if vias is None:
+            vias = self._cache["vias"] = [parse_via(value) for value in self.header_values("Via")]
+        return vias  # type: ignore[return-value]
+
+    @property
+    def from_(self) -> Address:
+        """The From address."""
+        return self._address("From")
+
+    @property
+    def to(self) -> Address:
+        """The To address."""
+        return self._address("To")
+
+    @property
+    def contacts(self) -> list[Address] | Literal["*"]:
+        """The Contact addresses of every Contact line ([] without any), or ``"*"`` for the wildcard."""
+        contacts = self._cache.get("contacts")
+        if contacts is None:
+            values = [value for name, value in self.headers if name == "Contact"]
+            try:
+                if any(value.strip() == "*" for value in values):
+                    if len(values) > 1 or len(split_list(values[0])) > 1:
+                        raise MalformedMessage("Contact '*' mixed with other contacts")
+                    contacts = "*"
+                else:
+                    contacts = [address for value in values for address in parse_contacts(value)]
+            except MalformedMessage as error:
+                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+            self._cache["contacts"] = contacts
+        return contacts  # type: ignore[return-value]
+
+    @property
+    def content_length(self) -> int:
+        """The body's length (Content-Length is checked at parse time and recomputed by `encode`)."""
+        return len(self.body)
+
+    def encode(self) -> bytes:
+        """The message as bytes: long header names, CRLF line ends, Content-Length from the body."""
+        lines = [self._start_line()]
+        lines += [f"{name}: {value}" for name, value in self.headers if name != "Content-Length"]
+        lines += [f"Content-Length: {len(self.body)}", "", ""]
+        return "\r\n".join(lines).encode("utf-8", "surrogateescape") + self.body
+
+    def _start_line(self) -> str:
+        raise NotImplementedError
+
+    def _number(self, value: str, what: str) -> int:
+        try:
+            return _number(value, what)
+        except MalformedMessage as error:
+            raise MalformedMessage(error.reason, 400, _answerable(self)) from None
+
+    def _address(self, name: str) -> Address:
+        address = self._cache.get(name)
+        if address is None:
+            value = self.header(name)
+            try:
+                if value is None:
+                    raise MalformedMessage(f"missing {name} header")
+                address = self._cache[name] = parse_address(value)
+            except MalformedMessage as error:
+                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+        return address  # type: ignore[return-value]
+
+
+class Request(Message):
+    """A SIP request; `uri` is the Request-URI as received, `request_uri` the parsed one."""
+
+    __slots__ = ("method", "uri")
+
+    def __init__(self, method: str, uri: str, headers: list[tuple[str, str]] | None = None, body: bytes = b"",
+                 version: str = "SIP/2.0") -> None:
+        super().__init__(headers, body, version)
+        self.method = method
+        self.uri = uri
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.uri}>"
+
+    @property
+    def request_uri(self) -> SipUri:
+        """The Request-URI, parsed (cached; 416 for another scheme)."""
+        uri = self._cache.get("request_uri")
+        if uri is None:
+            try:
+                uri = self._cache["request_uri"] = parse_uri(self.uri)
+            except MalformedMessage as error:
+                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+        return uri  # type: ignore[return-value]
+
+    def _start_line(self) -> str:
+        return f"{self.method} {self.uri} {self.version}"
+
+
+class Response(Message):
+    """A SIP response."""
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status: int, reason: str | None = None, headers: list[tuple[str, str]] | None = None,
+                 body: bytes = b"", version: str = "SIP/2.0") -> None:
+        super().__init__(headers, body, version)
+        self.status = status
+        self.reason = REASONS.get(status, "Unknown") if reason is None else reason
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.reason}>"
+
+    def _start_line(self) -> str:
+        return f"{self.version} {self.status} {self.reason}"
+
+
+def _checked(value: str) -> str:
+    """`value`, refused if it would break the header line (a CR, LF or NUL: header injection)."""
+    if _UNSAFE_VALUE.search(value):
+        raise ValueError(f"header value {value[:40]!r} contains CR, LF or NUL")
+    return value
+
+
+def _answerable(message: Message) -> Request | None:
+    """`message` when a response can be built from it: a request with a Via, a Call-ID and a readable CSeq."""
+    if not isinstance(message, Request) or message.header("Via") is None or message.header("Call-ID") is None:
+        return None
+    try:
+        return message if message.cseq else None
+    except MalformedMessage:
+        return None
+
+
+def _start(line: str) -> Request | Response:
+    """The message a start line begins; garbage cannot be answered."""
+    if line[:4].upper() == "SIP/":
+        parts = line.split(None, 2)
+        status = parts[1] if len(parts) > 1 else ""
+        if not _VERSION.fullmatch(parts[0]) or not (len(status) == 3 and status.isascii() and status.isdigit()
+                                                     and "1" <= status[0] <= "6"):
+            raise MalformedMessage(f"bad status line {line[:64]!r}")
+        return Response(int(status), parts[2].strip() if len(parts) > 2 else "", version=parts[0])
+    parts = line.split()
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _VERSION.fullmatch(parts[2]):
+        raise MalformedMessage(f"bad request line {line[:64]!r}")
+    return Request(parts[0], parts[1], version=parts[2])
+
+
+def _read_head(head: bytes) -> tuple[Request | Response, tuple[str, int] | None]:
+    """The message of a start line and header lines, and the first problem found in the header lines."""
+    problem = None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:  # read on, so a response can still be built; surrogates keep the bytes
+        text = head.decode("utf-8", "surrogateescape")
+        problem = ("headers are not UTF-8", 400)
+    if problem is None and len(head.translate(None, _CONTROLS)) != len(head):
+        problem = (f"control character {next(byte for byte in head if byte in _CONTROLS):#04x} in headers", 400)
+    lines = text.split("\r\n")
+    breaks = len(lines) - 1
+    if text.count("\n") != breaks or text.count("\r") != breaks:  # bare LF line ends are tolerated, bare CR not
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            problem = problem or ("bare CR in headers", 400)
+        lines = text.split("\n")
+    message = _start(lines[0])
+    try:  # the usual case: known header names, no folding; a KeyError falls back to reading line by line
+        canonical = _CANONICAL
+        headers = [(canonical[name], value.strip(" \t"))
+                   for name, colon, value in [line.partition(":") for line in lines[1:]] if colon]
+        if len(headers) != breaks:
+            raise KeyError
+        message.headers = headers
+    except KeyError:
+        problem = _read_lines(lines, message.headers) or problem
+    return message, problem
+
+
+def _read_lines(lines: list[str], headers: list[tuple[str, str]]) -> tuple[str, int] | None:
+    """Fill `headers` from the header `lines` (unknown names, folding), and return the first problem found."""
+    problem = None
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):  # folded (section 7.3.1): continues the previous line
+            if headers:
+                name, value = headers[-1]
+                headers[-1] = (name, (value + " " + line.strip(" \t")).strip(" \t"))
+            else:
+                problem = problem or ("folded line before any header", 400)
+            continue
+        name, colon, value = line.partition(":")
+        known = _CANONICAL.get(name)
+        if known is None:
+            name = name.rstrip(" \t")
+            known = _CANONICAL.get(name)
+            if known is None:
+                if not _TOKEN.fullmatch(name):
+                    problem = problem or (f"bad header line {line[:40]!r}", 400)
+                    continue
+                known = canonical_name(name)
+        if not colon:
+            problem = problem or (f"bad header line {line[:40]!r}", 400)
+            continue
+        headers.append((known, value.strip(" \t")))
+    return problem
+
+
+def _declared_length(headers: list[tuple[str, str]]) -> int | None:
+    """The Content-Length of `headers`, None without one."""
+    values = [value for name, value in headers if name == "Content-Length"]
+    if not values:
+        return None
+    if any(value != values[0] for value in values):
+        raise MalformedMessage("conflicting Content-Length headers")
+    return _number(values[0], "Content-Length")
+
+
+def _complete(message: Request | Response, problem: tuple[str, int] | None, body: bytes,
+              datagram: bool) -> Request | Response:
+    """`message` with its body, once every check that needs no structured header has passed."""
+    if problem is None:
+        problem = _problem(message)
+    try:
+        declared = _declared_length(message.headers)
+    except MalformedMessage as error:
+        problem = problem or (error.reason, 400)
+    else:
+        if declared is not None and declared < len(body):
+            body = body[:declared]
+        elif declared is not None and declared > len(body):
+            problem = problem or (f"Content-Length {declared} larger than body {len(body)}", 400)
+        elif declared is None and not datagram:
+            problem = problem or ("missing Content-Length header (required on TCP and TLS)", 400)
+    message.body = body
+    if problem is not None:
+        raise MalformedMessage(problem[0], problem[1], _answerable(message))
+    return message
+
+
+def _problem(message: Request | Response) -> tuple[str, int] | None:
+    """The first thing wrong with an otherwise well-formed message's version, headers or Request-URI."""
+    if message.version != "SIP/2.0" and message.version.upper() != "SIP/2.0":
+        return f"SIP version {message.version} not supported", 505
+    present = {name for name, _ in message.headers}
+    for name in _MANDATORY:
+        if name not in present:
+            return f"missing {name} header", 400
+    try:
+        _, method = message.cseq
+    except MalformedMessage as error:
+        return error.reason, 400
+    if isinstance(message, Request):
+        if method != message.method:
+            return f"CSeq method {method} does not match the request method {message.method}", 400
+        scheme, colon, _ = message.uri.partition(":")
+        if not colon or not _SCHEME_NAME.fullmatch(scheme):
+            return f"Request-URI {message.uri[:64]!r} is not a URI", 400
+        if scheme.lower() not in SCHEMES:
+            return f"unsupported URI scheme {scheme.lower()!r}", 416
+    return None
+
+
+def parse(data: bytes) -> Request | Response | None:
+    """The message in one datagram (UDP), or None for a keep-alive (empty, or only CRLFs).
+
+    The body is what follows the blank line, cut to the Content-Length when that is shorter; a longer
+    Content-Length is an error. A head without a blank line is read as a message without a body.
+    """
+    if data[:1] in b"\r\n":  # also true for b"": leading CRLFs are ignored (section 7.5)
+        data = data.lstrip(b"\r\n")
+        if not data:
+            return None
+    end, skip = data.find(b"\r\n\r\n"), 4
+    if end < 0:
+        end, skip = data.find(b"\n\n"), 2
+        if end < 0:
+            end, skip = len(data), 0
+    if len(data) > MAX_MESSAGE:
+        reason = f"message of {len(data)} bytes is larger than {MAX_MESSAGE}"
+        try:
+            message, _ = _read_head(data[:min(end, MAX_MESSAGE)])
+        except MalformedMessage:
+            raise MalformedMessage(reason, 413) from None
+        raise MalformedMessage(reason, 413, _answerable(message))
+    message, problem = _read_head(data[:end])
+    return _complete(message, problem, data[end + skip:], datagram=True)
+
+
+class Ping:
+    """The RFC 5626 keep-alive ping (a CRLF pair between messages on a stream); answer it with CRLF."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PING"
+
+
+#: The one `Ping`, as reported by `StreamFramer.feed`.
+PING = Ping()
+
+
+class StreamFramer:
+    """Cuts a TCP or TLS byte stream into messages by their Content-Length (RFC 3261 section 18.3).
+
+    Once it cannot tell where the next message starts (garbage, no Content-Length, too long a message)
+    it reports the error, sets `broken` and ignores the rest: the caller answers if it can and closes.
+    A run of line ends between messages holding a ``\r\n\r\n`` is reported as one `PING`. Heads must end
+    with CRLF CRLF here (bare LF is tolerated only in datagrams).
+    """
+
+    def __init__(self, max_message: int = MAX_MESSAGE) -> None:
+        self.max_message = max_message
+        self.broken = False
+        self._buffer = bytearray()
+        self._searched = 0  # where the search for the end of the head resumes
+        self._pending: tuple[Request | Response, tuple[str, int] | None, int, int] | None = None
+
+    def feed(self, data: bytes) -> list[Request | Response | MalformedMessage | Ping]:
+        """The messages, errors and pings that `data` completes, in order."""
+        if self.broken:
+            return []
+        self._buffer += data
+        found: list[Request | Response | MalformedMessage | Ping] = []
+        while self._buffer and not self.broken:
+            item = self._next()
+            if item is None:
+                break
+            if item is not _AGAIN:
+                found.append(item)
+        return found
+
+    def _next(self) -> Request | Response | MalformedMessage | Ping | object | None:
+        """The next item, _AGAIN after dropping CRLFs, or None while more bytes are needed."""
+        buffer = self._buffer
+        if self._pending is None:
+            if buffer[0] in b"\r\n":  # between messages: pings, pongs, or stray line ends
+                run = 1
+                while run < len(buffer) and buffer[run] in b"\r\n":
+                    run += 1
+                crlfs = bytes(buffer[:run])
+                if run == len(buffer) and run < 4 and b"\r\n\r\n".startswith(crlfs):  # maybe half a ping: wait
+                    return None
+                del buffer[:run]
+                return PING if b"\r\n\r\n" in crlfs else _AGAIN
+            end = buffer.find(b"\r\n\r\n", self._searched)
+            if end < 0 or end + 4 > self.max_message:
+                if len(buffer) > self.max_message:
+                    return self._break(MalformedMessage(f"headers longer than {self.max_message} bytes", 413))
+                self._searched = max(0, len(buffer) - 3)  # so a head fed byte by byte is not searched again and again
+                return None
+            self._searched = 0
+            try:
+                message, problem = _read_head(bytes(buffer[:end]))
+            except MalformedMessage as error:
+                return self._break(error)
+            try:
+                length = _declared_length(message.headers)
+            except MalformedMessage as error:
+                return self._break(MalformedMessage(error.reason, 400, _answerable(message)))
+            if length is None:
+                return self._break(MalformedMessage("missing Content-Length header (required on TCP and TLS)",
+                                                    400, _answerable(message)))
+            total = end + 4 + length
+            if total > self.max_message:
+                return self._break(MalformedMessage(f"message of {total} bytes is larger than {self.max_message}",
+                                                    413, _answerable(message)))
+            self._pending = (message, problem, end + 4, total)
+        message, problem, start, total = self._pending
+        if len(buffer) < total:
+            return None
+        body = bytes(buffer[start:total])
+        del buffer[:total]
+        self._pending = None
+        try:
+            return _complete(message, problem, body, datagram=False)
+        except MalformedMessage as error:
+            return error
+
+    def _break(self, error: MalformedMessage) -> MalformedMessage:
+        self.broken = True
+        self._buffer.clear()
+        return error
+
+
+_AGAIN = object()
+
+
+def response_to(request: Request, status: int, reason: str | None = None, *,
+                to_tag: str | None = None) -> Response:
+    """A response to `request`: its Via lines, From, To (with `to_tag` if it had no tag), Call-ID and CSeq."""
+    if not 100 <= status <= 699:
+        raise ValueError(f"status {status} is not between 100 and 699")
+    copied = _COPIED + ("Timestamp",) if status == 100 else _COPIED
+    headers = [(name, value) for copy in copied for name, value in request.headers if name == copy]
+    if to_tag is not None:
+        for index, (name, value) in enumerate(headers):
+            if name == "To":
+                try:
+                    tagged = parse_address(value).tag is not None
+                except MalformedMessage:
+                    tagged = False
+                if not tagged:
+                    headers[index] = (name, f"{value};tag={to_tag}")
+                break
+    return Response(status, reason, headers)
+
+
+def new_branch() -> str:
+    """A fresh branch parameter for a request we send (magic cookie, then 96 random bits)."""
+    return MAGIC_COOKIE + secrets.token_urlsafe(12)
+
+
+def new_tag() -> str:
+    """A fresh From or To tag: 72 random bits, URL-safe."""
+    return secrets.token_urlsafe(9)
