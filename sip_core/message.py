@@ -6,16 +6,14 @@ message needs (the mandatory headers, CSeq, Content-Length, the SIP version, the
 From, To, Contact and the Request-URI are parsed when first read and cached until a header is changed.
 Every problem, at parse time or on a later read, is a `MalformedMessage` carrying the status to answer with.
 
-Keep-alives: `parse` returns None for an empty datagram or one made only of CRLFs (nothing to answer);
-`StreamFramer.feed` reports each ``\\r\\n\\r\\n`` ping between messages as `PING`, which the caller answers
-with a ``\\r\\n`` pong (RFC 5626 section 4.4.1); a lone ``\\r\\n`` (a pong) is dropped.
+Keep-alives: `parse` returns None for an empty datagram or one made only of CRLFs (nothing to answer).
+Streams are cut into messages by framing.py, with the same head parsing; Via lives in via.py.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
 from typing import Literal
 
 from sip_core.uri import (
@@ -23,16 +21,15 @@ from sip_core.uri import (
     Address,
     MalformedMessage,
     SipUri,
-    encode_params,
     parse_address,
     parse_contacts,
-    parse_params,
     parse_uri,
     split_list,
 )
+from sip_core.via import Via, parse_via
 
-__all__ = ["MAX_MESSAGE", "PING", "REASONS", "MalformedMessage", "Message", "Ping", "Request", "Response",
-           "StreamFramer", "Via", "canonical_name", "new_branch", "new_tag", "parse", "parse_via", "response_to"]
+__all__ = ["MAX_MESSAGE", "REASONS", "MalformedMessage", "Message", "Request", "Response", "Via", "canonical_name",
+           "new_branch", "new_tag", "parse", "parse_via", "response_to"]
 
 #: Longest message accepted, in bytes (head and body); a longer one is answered 413 when it can be.
 MAX_MESSAGE = 65_535
@@ -104,8 +101,7 @@ _VERSION = re.compile(r"SIP/[0-9]{1,3}\.[0-9]{1,3}", re.I)
 _SCHEME_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _CONTROLS = bytes(byte for byte in range(32) if byte not in b"\t\r\n") + b"\x7f"  # refused in headers
 _UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
-_VIA = re.compile(r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)"
-                  r"(?:\s*:\s*([0-9]{1,5}))?\s*", re.I)
+
 
 
 def canonical_name(name: str) -> str:
@@ -135,54 +131,6 @@ def _parse_cseq(value: str) -> tuple[int, str]:
     if number >= 2 ** 31:
         raise MalformedMessage(f"CSeq number {number} is 2**31 or more")
     return number, parts[1]
-
-
-@dataclass(slots=True)
-class Via:
-    """One Via header value: where the sender wants the response, and the transaction's branch."""
-
-    transport: str
-    host: str
-    port: int | None = None
-    params: dict[str, str | None] = field(default_factory=dict)
-
-    @property
-    def branch(self) -> str | None:
-        """The transaction identifier, or None (a pre-RFC 3261 sender)."""
-        return self.params.get("branch")
-
-    @property
-    def received(self) -> str | None:
-        """The source address a server noted when it differed from `host`, or None."""
-        return self.params.get("received")
-
-    @property
-    def rport(self) -> str | None:
-        """None when absent, "" when asked for (RFC 3581), else the source port a server noted."""
-        if "rport" not in self.params:
-            return None
-        return self.params["rport"] or ""
-
-    def encode(self) -> str:
-        """The Via value as text."""
-        port = f":{self.port}" if self.port is not None else ""
-        return f"SIP/2.0/{self.transport} {self.host}{port}{encode_params(self.params)}"
-
-
-def parse_via(value: str) -> Via:
-    """Parse one Via value (not a comma-separated list); the transport is upper-cased, the host lower-cased."""
-    value = value.strip()
-    match = _VIA.match(value)
-    if match is None:
-        raise MalformedMessage(f"bad Via {value[:64]!r}")
-    rest = value[match.end():]
-    if rest and rest[0] != ";":
-        raise MalformedMessage(f"bad Via {value[:64]!r}")
-    transport, host, port = match.groups()
-    if port is not None and not 0 < int(port) < 65536:
-        raise MalformedMessage(f"port {port} out of range in Via")
-    return Via(transport.upper(), host.lower(), int(port) if port is not None else None,
-               parse_params(rest[1:], "Via") if rest else {})
 
 
 class Message:
@@ -558,105 +506,6 @@ def parse(data: bytes) -> Request | Response | None:
         raise MalformedMessage(reason, 413, _answerable(message))
     message, problem = _read_head(data[:end])
     return _complete(message, problem, data[end + skip:], datagram=True)
-
-
-class Ping:
-    """The RFC 5626 keep-alive ping (a CRLF pair between messages on a stream); answer it with CRLF."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "PING"
-
-
-#: The one `Ping`, as reported by `StreamFramer.feed`.
-PING = Ping()
-
-
-class StreamFramer:
-    """Cuts a TCP or TLS byte stream into messages by their Content-Length (RFC 3261 section 18.3).
-
-    Once it cannot tell where the next message starts (garbage, no Content-Length, too long a message)
-    it reports the error, sets `broken` and ignores the rest: the caller answers if it can and closes.
-    A run of line ends between messages holding a ``\r\n\r\n`` is reported as one `PING`. Heads must end
-    with CRLF CRLF here (bare LF is tolerated only in datagrams).
-    """
-
-    def __init__(self, max_message: int = MAX_MESSAGE) -> None:
-        self.max_message = max_message
-        self.broken = False
-        self._buffer = bytearray()
-        self._searched = 0  # where the search for the end of the head resumes
-        self._pending: tuple[Request | Response, tuple[str, int] | None, int, int] | None = None
-
-    def feed(self, data: bytes) -> list[Request | Response | MalformedMessage | Ping]:
-        """The messages, errors and pings that `data` completes, in order."""
-        if self.broken:
-            return []
-        self._buffer += data
-        found: list[Request | Response | MalformedMessage | Ping] = []
-        while self._buffer and not self.broken:
-            item = self._next()
-            if item is None:
-                break
-            if item is not _AGAIN:
-                found.append(item)
-        return found
-
-    def _next(self) -> Request | Response | MalformedMessage | Ping | object | None:
-        """The next item, _AGAIN after dropping CRLFs, or None while more bytes are needed."""
-        buffer = self._buffer
-        if self._pending is None:
-            if buffer[0] in b"\r\n":  # between messages: pings, pongs, or stray line ends
-                run = 1
-                while run < len(buffer) and buffer[run] in b"\r\n":
-                    run += 1
-                crlfs = bytes(buffer[:run])
-                if run == len(buffer) and run < 4 and b"\r\n\r\n".startswith(crlfs):  # maybe half a ping: wait
-                    return None
-                del buffer[:run]
-                return PING if b"\r\n\r\n" in crlfs else _AGAIN
-            end = buffer.find(b"\r\n\r\n", self._searched)
-            if end < 0 or end + 4 > self.max_message:
-                if len(buffer) > self.max_message:
-                    return self._break(MalformedMessage(f"headers longer than {self.max_message} bytes", 413))
-                self._searched = max(0, len(buffer) - 3)  # so a head fed byte by byte is not searched again and again
-                return None
-            self._searched = 0
-            try:
-                message, problem = _read_head(bytes(buffer[:end]))
-            except MalformedMessage as error:
-                return self._break(error)
-            try:
-                length = _declared_length(message.headers)
-            except MalformedMessage as error:
-                return self._break(MalformedMessage(error.reason, 400, _answerable(message)))
-            if length is None:
-                return self._break(MalformedMessage("missing Content-Length header (required on TCP and TLS)",
-                                                    400, _answerable(message)))
-            total = end + 4 + length
-            if total > self.max_message:
-                return self._break(MalformedMessage(f"message of {total} bytes is larger than {self.max_message}",
-                                                    413, _answerable(message)))
-            self._pending = (message, problem, end + 4, total)
-        message, problem, start, total = self._pending
-        if len(buffer) < total:
-            return None
-        body = bytes(buffer[start:total])
-        del buffer[:total]
-        self._pending = None
-        try:
-            return _complete(message, problem, body, datagram=False)
-        except MalformedMessage as error:
-            return error
-
-    def _break(self, error: MalformedMessage) -> MalformedMessage:
-        self.broken = True
-        self._buffer.clear()
-        return error
-
-
-_AGAIN = object()
 
 
 def response_to(request: Request, status: int, reason: str | None = None, *,

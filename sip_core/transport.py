@@ -14,7 +14,8 @@ import logging
 import ssl
 from typing import Callable
 
-from sip_core.message import PING, MalformedMessage, Request, Response, StreamFramer, parse
+from sip_core.framing import PING, StreamFramer
+from sip_core.message import MalformedMessage, Request, Response, parse
 from sip_core.peer import Peer
 
 log = logging.getLogger("sip_core.transport")

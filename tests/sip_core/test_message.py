@@ -6,14 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sip_core.framing import PING, StreamFramer
 from sip_core.message import (
     MAX_MESSAGE,
-    PING,
     REASONS,
     MalformedMessage,
     Request,
     Response,
-    StreamFramer,
     Via,
     canonical_name,
     new_branch,
