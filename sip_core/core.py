@@ -25,10 +25,12 @@ from typing import Callable
 
 from sip_core.auth import Authenticator
 from sip_core.directory import Directory
-from sip_core.fraud import FailureBans, OptionsSweepGuard, is_scanner
+from sip_core.fraud import DEFAULT_BLOCKED, CallRateGuard, FailureBans, OptionsSweepGuard, is_scanner
 from sip_core.location import BindingStore, Location, Policy
 from sip_core.message import MalformedMessage, Request, Response, response_to
+from sip_core.numbering import CONTRACT_COUNTRIES, DestinationClass
 from sip_core.peer import Peer
+from sip_core.proxy import Proxy
 from sip_core.recorder import FraudSign, Recorder
 from sip_core.registrar import Registrar
 from sip_core.transaction import ServerTransaction, TransactionLayer
@@ -60,6 +62,11 @@ class CoreConfig:
     scanner_ban_seconds: float = 3600.0
     server_name: str = "centrex-provisioner"
     advertised_host: str = ""  # the address phones reach us at, when listening on all of them ("" = listened on)
+    trunk: str = ""  # "host:port" of the carrier trunk (UDP) for external numbers; "" = none yet (503)
+    included_countries: frozenset[str] = CONTRACT_COUNTRIES  # whose fixed lines the plans include
+    blocked_destinations: frozenset[DestinationClass] = DEFAULT_BLOCKED  # refused with 403 (emergency never)
+    max_calls_per_minute: int = 10  # per calling line (fraud.CallRateGuard)
+    max_concurrent_calls: int = 4
 
 
 class SipCore:
@@ -79,8 +86,11 @@ class SipCore:
         self.scanners = FailureBans(1, 1.0, config.scanner_ban_seconds)
         self.sweeps = OptionsSweepGuard(config.sweep_users, config.sweep_window, config.ban_seconds)
         self.sites: OrderedDict[str, float] = OrderedDict()  # host -> when its latest registration expires
-        self.handlers: dict[str, Handler] = {"REGISTER": self._register, "OPTIONS": self._options}
-        self.on_response: Callable[[Response, Peer], None] | None = None  # strays, for the proxy
+        self.call_rate = CallRateGuard(config.max_calls_per_minute, config.max_concurrent_calls)
+        self.proxy = Proxy(self)
+        self.handlers: dict[str, Handler] = {**self.proxy.handlers(), "REGISTER": self._register,
+                                             "OPTIONS": self._options}
+        self.on_response: Callable[[Response, Peer], None] | None = self.proxy.stray_response
         self.dropped = 0
         self._sweeper: asyncio.TimerHandle | None = None
 

@@ -1,0 +1,381 @@
+"""The call-routing proxy (RFC 3261 §16): transaction-stateful, forking, record-routing.
+
+An initial request (no To tag) from one of our lines is authenticated (407, then Proxy-Authorization; 403 when
+it fails), routed by routing.py, held to the line's call rate (INVITE), then forked to every live binding of
+the called line, each through its own client transaction, with our Via and Record-Route. A `Fork` collects the
+branches' responses: provisionals go upstream, every 2xx goes upstream and the first CANCELs the other branches,
+and when every branch failed the best failure goes (487 after the caller's CANCEL).
+
+In-dialog requests come back through us by the Record-Route: our Route is popped and the request goes to the
+next Route or the Request-URI, statelessly for ACK, through a client transaction otherwise. 2xx resent after
+their client transaction ended reach `stray_response` and go on to the next Via.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Callable
+
+from sip_core.auth import Outcome
+from sip_core.directory import Account
+from sip_core.message import MAGIC_COOKIE, Request, Response, Via, new_branch, response_to
+from sip_core.peer import Peer
+from sip_core.recorder import FraudSign
+from sip_core.routing import best_final, dialled_user, route
+from sip_core.transaction import ClientTransaction, ServerTransaction, cancel_for, server_key
+from sip_core.uri import SipUri, parse_address, parse_uri, split_list
+
+if TYPE_CHECKING:
+    from sip_core.core import SipCore
+
+log = logging.getLogger("sip_core.proxy")
+
+#: Methods the proxy handles (REGISTER and OPTIONS stay the core's).
+METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REFER", "MESSAGE", "NOTIFY", "SUBSCRIBE")
+#: Seconds an INVITE's fork is remembered after its last branch ended (absorbs a retransmitted INVITE).
+FORK_LINGER = 32.0
+#: Calls remembered for the call-rate guard at most (a call whose BYE never came ages out of the guard too).
+MAX_CALLS = 100_000
+
+
+class Branch:
+    """One forwarded copy of a request, and what its client transaction heard."""
+
+    def __init__(self, request: Request, peer: Peer):
+        self.request, self.peer = request, peer
+        self.transaction: ClientTransaction | None = None
+        self.final: Response | None = None
+        self.provisional = False
+        self.cancel_wanted = False  # CANCEL as soon as a provisional shows the request arrived (§9.1)
+
+
+class Fork:
+    """A request forwarded to one or more targets (§16.6-16.7), answered upstream through its server transaction."""
+
+    def __init__(self, proxy: "Proxy", server: ServerTransaction, on_failure: Callable[[], None] = lambda: None):
+        self.proxy, self.server, self.on_failure = proxy, server, on_failure
+        self.branches: list[Branch] = []
+        self.answered = False
+        self.cancelled = False
+
+    def start(self, targets: list[tuple[str, Peer]], record_route: bool) -> None:
+        """Send one branch per (Request-URI, peer)."""
+        for uri, peer in targets:
+            branch = Branch(self.proxy.forwarded(self.server.request, uri, peer, record_route), peer)
+            self.branches.append(branch)
+        for branch in self.branches:  # all built first: a synchronous answer must see every branch
+            branch.transaction = self.proxy.core.transactions.send_request(
+                branch.request, branch.peer, lambda response, branch=branch: self._received(branch, response))
+
+    def cancel(self) -> None:
+        """The caller gave up, or another branch answered: CANCEL every branch still pending."""
+        self.cancelled = self.cancelled or not self.answered
+        for branch in self.branches:
+            if branch.final is None and not branch.cancel_wanted:
+                branch.cancel_wanted = True
+                if branch.provisional:
+                    self._send_cancel(branch)
+
+    def _send_cancel(self, branch: Branch) -> None:
+        self.proxy.core.transactions.send_request(cancel_for(branch.request), branch.peer, lambda response: None)
+
+    def _received(self, branch: Branch, response: Response) -> None:
+        if response.status < 200:
+            if not branch.provisional and branch.cancel_wanted:
+                self._send_cancel(branch)
+            branch.provisional = True
+            if response.status > 100 and not self.answered and not self.cancelled:
+                self.proxy.upstream(response, self.server)
+            return
+        if branch.final is not None:
+            return
+        branch.final = response
+        if response.status < 300:
+            self.proxy.upstream(response, self.server)  # every 2xx (§16.7 step 5); later ones go statelessly
+            if not self.answered:
+                self.answered = True
+                if self.server.request.method == "INVITE":
+                    self.cancel()
+        elif all(other.final is not None for other in self.branches) and not self.answered:
+            self._give_up()
+        if all(other.final is not None for other in self.branches):
+            self.proxy.ended(self)
+
+    def _give_up(self) -> None:
+        self.on_failure()
+        if self.cancelled:
+            self.server.respond(self.proxy.answer(self.server.request, 487))
+            return
+        finals = [branch.final for branch in self.branches if branch.final is not None]
+        best = finals[best_final([final.status for final in finals])]
+        if best.status == 503:  # a 503 of the next hop is not ours to pass on (§16.7 step 6)
+            best = self.proxy.answer(self.server.request, 500, "Next hop unavailable")
+            self.server.respond(best)
+            return
+        self.proxy.upstream(best, self.server)
+
+
+class Proxy:
+    """Routes calls between our lines (and to the trunk), for one SipCore."""
+
+    def __init__(self, core: "SipCore"):
+        self.core = core
+        self.tag = secrets.token_hex(6)
+        self.forks: dict[tuple, Fork] = {}  # INVITE forks by their server transaction's key
+        self.callers: OrderedDict[str, str] = OrderedDict()  # Call-ID -> calling line, for the call-rate guard
+
+    def handlers(self) -> dict[str, Callable[[Request, ServerTransaction, float], None]]:
+        """The core's handler of each method the proxy takes."""
+        handlers = {method: self.request for method in METHODS}
+        handlers.update(ACK=self.ack, CANCEL=self.cancel)
+        return handlers
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    def request(self, request: Request, server: ServerTransaction, now: float) -> None:
+        """Any request but ACK and CANCEL: out of dialog (routed) or in dialog (following its Route)."""
+        if server.key in self.forks:  # an INVITE resent after its 2xx went (the key left the layer): absorbed
+            self.core.transactions.forget(server)
+            return
+        if request.max_forwards == 0:
+            server.respond(self.answer(request, 483))
+            return
+        ours = self._pop_our_route(request)
+        if request.to.tag is not None:
+            self._in_dialog(request, server, ours)
+        else:
+            self._initial(request, server, now)
+
+    def ack(self, request: Request, server: ServerTransaction, now: float) -> None:
+        """An ACK for a 2xx (a failure's is absorbed by the transaction layer): forwarded statelessly."""
+        if request.to.tag is None or not self._pop_our_route(request) or request.max_forwards == 0:
+            return
+        uri, peer = self._next_hop(request)
+        branch = MAGIC_COOKIE + hashlib.sha256((request.vias[0].branch or "").encode()).hexdigest()[:22]
+        self.core.transports.send(self.forwarded(request, uri, peer, False, branch).encode(), peer)
+
+    def cancel(self, request: Request, server: ServerTransaction, now: float) -> None:
+        """The caller's CANCEL: 200 for it, then every pending branch CANCELled (the INVITE gets 487)."""
+        key = server_key(request)
+        fork = self.forks.get(key[:-1] + ("INVITE",)) if key is not None else None
+        if fork is None or fork.server.done:
+            server.respond(self.answer(request, 481))
+            return
+        server.respond(self.answer(request, 200))
+        fork.cancel()
+
+    def _initial(self, request: Request, server: ServerTransaction, now: float) -> None:
+        caller = self._authenticate(request, server, now)
+        if caller is None:
+            return
+        request.remove_header("Route")  # we choose the target: a pre-loaded Route to elsewhere is not followed
+        destination = route(dialled_user(request.request_uri.user), caller, self.core.directory,
+                            trunk_configured=bool(self.core.config.trunk),
+                            included_countries=self.core.config.included_countries,
+                            blocked=self.core.config.blocked_destinations)
+        if destination.refused:
+            if destination.blocked:
+                self.core.recorder.fraud(FraudSign("blocked destination", server.peer, caller.username,
+                                                   f"{request.request_uri.user} ({destination.destination_class.value})"))
+            server.respond(self.answer(request, destination.status, destination.reason))
+            return
+        on_failure: Callable[[], None] = _nothing
+        if request.method == "INVITE":
+            call_id = request.call_id or ""
+            decision = self.core.call_rate.try_start(caller.username, call_id, now)
+            if not decision.allowed:
+                kind = "concurrent calls" if "simultaneous" in decision.reason else "call rate"
+                self.core.recorder.fraud(FraudSign(kind, server.peer, caller.username, decision.reason))
+                server.respond(self.answer(request, decision.status or 403, decision.reason))
+                return
+            self._note_call(call_id, caller.username)
+            on_failure = lambda: self._call_ended(call_id)  # noqa: E731
+        targets = self._targets(destination.account, destination.number, now)
+        if not targets:
+            on_failure()
+            server.respond(self.answer(request, 480))
+            return
+        fork = Fork(self, server, on_failure)
+        if request.method == "INVITE":
+            server.respond(response_to(request, 100))  # the caller stops resending; branches may take long
+            if server.key is not None:
+                self.forks[server.key] = fork
+        fork.start(targets, record_route=request.method in ("INVITE", "SUBSCRIBE", "REFER"))
+
+    def _authenticate(self, request: Request, server: ServerTransaction, now: float) -> Account | None:
+        """The calling line, or None when the request was answered (407, 403, 400)."""
+        core = self.core
+        checked = core.authenticator.check(request.method, request.header("Proxy-Authorization"),
+                                           self._password, now)
+        if checked.outcome is Outcome.MALFORMED:
+            server.respond(self.answer(request, 400, "Malformed Proxy-Authorization header"))
+        elif checked.outcome in (Outcome.CHALLENGE, Outcome.STALE):
+            response = self.answer(request, 407)
+            for value in core.authenticator.challenges(now, stale=checked.outcome is Outcome.STALE):
+                response.add_header("Proxy-Authenticate", value)
+            server.respond(response)
+        elif checked.outcome is Outcome.FAILED:
+            core.auth_failed(server.peer, checked.username, now)
+            server.respond(self.answer(request, 403, "Authentication failed"))
+        else:
+            account = core.directory.account(checked.username)
+            if account is None:
+                server.respond(self.answer(request, 403, "Authentication failed"))
+            elif request.from_.uri.user != account.username:
+                server.respond(self.answer(request, 403, "From is not the authenticated account"))
+            else:
+                return account
+        return None
+
+    def _password(self, username: str) -> str | None:
+        account = self.core.directory.account(username)
+        return account.password if account is not None else None
+
+    def _targets(self, account: Account | None, number: str, now: float) -> list[tuple[str, Peer]]:
+        """(Request-URI, peer) per branch: each live binding of the line, or the trunk."""
+        if account is not None:
+            return [(binding.contact, Peer(binding.transport, binding.host, binding.port))
+                    for binding in self.core.location.bindings(account.username, now)]
+        host, _, port = self.core.config.trunk.rpartition(":")
+        return [(f"sip:{number}@{self.core.config.trunk}", Peer("udp", host.strip("[]"), int(port)))]
+
+    def _in_dialog(self, request: Request, server: ServerTransaction, ours: bool) -> None:
+        if not ours:  # we relay only what our Record-Route brought back: no open relay
+            server.respond(self.answer(request, 403, "Not routed through this proxy"))
+            return
+        if request.method == "BYE":
+            self._call_ended(request.call_id or "")
+        uri, peer = self._next_hop(request)
+        Fork(self, server).start([(uri, peer)], record_route=False)
+
+    # -- responses -----------------------------------------------------------------------------------
+
+    def upstream(self, response: Response, server: ServerTransaction) -> None:
+        """Send a branch's response to the caller, without our Via; after the final one, statelessly."""
+        pop_top_via(response)
+        if server.done:
+            self.core.transports.send(response.encode(), server.peer)
+        else:
+            server.respond(response)
+
+    def stray_response(self, response: Response, peer: Peer) -> None:
+        """A 2xx to an INVITE resent after its client transaction ended: on to the next Via, statelessly."""
+        if response.cseq[1] != "INVITE" or not 200 <= response.status < 300:
+            return
+        vias = response.vias
+        if len(vias) < 2 or not self._is_ours(vias[0].host, vias[0].port):
+            return
+        pop_top_via(response)
+        self.core.transports.send(response.encode(), via_peer(vias[1]))
+
+    def ended(self, fork: Fork) -> None:
+        """Every branch of `fork` has its final answer: forget it once retransmissions are over."""
+        key = fork.server.key
+        if key is not None and self.forks.get(key) is fork:
+            self.core.transactions.loop.call_later(FORK_LINGER, lambda: self.forks.pop(key, None))
+
+    # -- building ------------------------------------------------------------------------------------
+
+    def forwarded(self, request: Request, uri: str, peer: Peer, record_route: bool,
+                  branch: str | None = None) -> Request:
+        """The copy of `request` sent to `peer` (§16.6): new Request-URI, our Via on top, one hop less."""
+        copy = Request(request.method, uri, list(request.headers), request.body)
+        forwards = request.max_forwards
+        copy.set_header("Max-Forwards", str(70 if forwards is None else forwards - 1))
+        copy.remove_header("Proxy-Authorization")
+        host, port = self.core.local_address(peer.transport)
+        copy.add_header("Via", f"SIP/2.0/{peer.transport.upper()} {bracketed(host)}:{port};branch="
+                               f"{branch or new_branch()};rport", first=True)
+        if record_route:
+            transport = "" if peer.transport == "udp" else f";transport={peer.transport}"
+            copy.add_header("Record-Route", f"<sip:{bracketed(host)}:{port}{transport};lr>", first=True)
+        return copy
+
+    def answer(self, request: Request, status: int, reason: str | None = None) -> Response:
+        """A response of ours (not forwarded) to `request`."""
+        response = response_to(request, status, reason, to_tag=self.tag)
+        response.add_header("Server", self.core.config.server_name)
+        return response
+
+    # -- routes and addresses ------------------------------------------------------------------------
+
+    def _pop_our_route(self, request: Request) -> bool:
+        """Remove the topmost Route when it names us (§16.4); whether it did."""
+        for index, (name, value) in enumerate(request.headers):
+            if name == "Route":
+                items = split_list(value)
+                uri = parse_address(items[0]).uri
+                if not self._is_ours(uri.host, uri.port):
+                    return False
+                if len(items) > 1:
+                    request.headers[index] = ("Route", ", ".join(items[1:]))
+                else:
+                    del request.headers[index]
+                request._cache.clear()  # noqa: SLF001 - the parsed headers are stale now
+                return True
+        return False
+
+    def _is_ours(self, host: str, port: int | None) -> bool:
+        addresses = self.core.transports.addresses.values()
+        hosts = {address[0] for address in addresses} | {self.core.config.advertised_host}
+        return host.strip("[]") in hosts and (port or 5060) in {address[1] for address in addresses}
+
+    def _next_hop(self, request: Request) -> tuple[str, Peer]:
+        """The Request-URI to send with and where to send it: the next Route, else the Request-URI's address."""
+        routes = request.header_values("Route")
+        target = parse_address(routes[0]).uri if routes else request.request_uri
+        return request.uri, self._peer_of(target)
+
+    def _peer_of(self, uri: SipUri) -> Peer:
+        """Where a URI is reached: a registered contact through the address it registered from (NAT), else its own."""
+        if uri.user:
+            text = uri.encode()
+            for binding in self.core.location.bindings(uri.user, self.core.clock()):
+                if binding.contact == text or parse_uri(binding.contact) == uri:
+                    return Peer(binding.transport, binding.host, binding.port)
+        transport = uri.transport or ("tls" if uri.scheme == "sips" else "udp")
+        return Peer(transport, uri.host.strip("[]"), uri.port or (5061 if transport == "tls" else 5060))
+
+    # -- the call-rate guard -------------------------------------------------------------------------
+
+    def _note_call(self, call_id: str, username: str) -> None:
+        self.callers[call_id] = username
+        self.callers.move_to_end(call_id)
+        while len(self.callers) > MAX_CALLS:
+            self.callers.popitem(last=False)
+
+    def _call_ended(self, call_id: str) -> None:
+        username = self.callers.pop(call_id, None)
+        if username is not None:
+            self.core.call_rate.end(username, call_id)
+
+
+def _nothing() -> None:
+    """A call that needs no ending (not an INVITE)."""
+
+
+def pop_top_via(message: Request | Response) -> None:
+    """Remove the topmost Via (which may share a line with others)."""
+    for index, (name, value) in enumerate(message.headers):
+        if name == "Via":
+            rest = split_list(value)[1:]
+            if rest:
+                message.headers[index] = ("Via", ", ".join(rest))
+            else:
+                del message.headers[index]
+            message._cache.clear()  # noqa: SLF001 - the parsed Vias are stale now
+            return
+
+
+def via_peer(via: Via) -> Peer:
+    """Where a response goes back for this Via (§18.2.2, RFC 3581: received and rport first)."""
+    port = int(via.rport) if via.rport else via.port or (5061 if via.transport == "TLS" else 5060)
+    return Peer(via.transport.lower(), via.received or via.host, port)
+
+
+def bracketed(host: str) -> str:
+    """An IPv6 address in brackets, as URIs and Vias want it."""
+    return f"[{host}]" if ":" in host else host
