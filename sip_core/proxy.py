@@ -14,6 +14,7 @@ their client transaction ended reach `stray_response` and go on to the next Via.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from collections import OrderedDict
@@ -291,7 +292,8 @@ class Proxy:
                                f"{branch or new_branch()};rport", first=True)
         if record_route:
             transport = "" if peer.transport == "udp" else f";transport={peer.transport}"
-            copy.add_header("Record-Route", f"<sip:{bracketed(host)}:{port}{transport};lr>", first=True)
+            mark = dialog_mark(self.core.config.nonce_key, request.call_id or "")
+            copy.add_header("Record-Route", f"<sip:{bracketed(host)}:{port}{transport};lr;dlg={mark}>", first=True)
         return copy
 
     def answer(self, request: Request, status: int, reason: str | None = None) -> Response:
@@ -309,6 +311,10 @@ class Proxy:
                 items = split_list(value)
                 uri = parse_address(items[0]).uri
                 if not self._is_ours(uri.host, uri.port):
+                    return False
+                # Only a Route we gave out, for this dialog: a forged one would have us relay anywhere.
+                if not hmac.compare_digest(uri.params.get("dlg") or "",
+                                           dialog_mark(self.core.config.nonce_key, request.call_id or "")):
                     return False
                 if len(items) > 1:
                     request.headers[index] = ("Route", ", ".join(items[1:]))
@@ -379,3 +385,8 @@ def via_peer(via: Via) -> Peer:
 def bracketed(host: str) -> str:
     """An IPv6 address in brackets, as URIs and Vias want it."""
     return f"[{host}]" if ":" in host else host
+
+
+def dialog_mark(key: bytes, call_id: str) -> str:
+    """The mark our Record-Route carries for one dialog (HMAC of its Call-ID): in-dialog requests must bring it back."""
+    return hmac.new(key, f"dialog:{call_id}".encode(), hashlib.sha256).hexdigest()[:20]

@@ -129,3 +129,38 @@ def test_a_2xx_resent_after_its_transaction_ended_goes_on_to_the_next_via_and_ho
     forwarded, hops = asyncio.run(scenario())
     assert forwarded.startswith("SIP/2.0 200 OK") and "z9hG4bKours" not in forwarded and "z9hG4bKcaller" in forwarded
     assert hops.startswith("SIP/2.0 483")
+
+
+def test_an_in_dialog_request_with_a_forged_route_is_not_relayed():
+    """Raw UDP: our address in a Route is not enough; without the dialog's mark we refuse to relay (no open relay
+    to the trunk or anywhere else), with it the request goes on."""
+    from sip_core.proxy import dialog_mark
+
+    async def scenario():
+        core, _ = make_core([account(1001), account(1002)])
+        host, port = (await core.start("127.0.0.1", 0))["udp"]
+        loop = asyncio.get_running_loop()
+        peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        peer.bind(("127.0.0.1", 0))
+        peer.setblocking(False)
+        mine = peer.getsockname()[1]
+
+        def bye(route_params: str, branch: str) -> bytes:
+            return (f"BYE sip:victim@127.0.0.1:{mine} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{mine};branch={branch}\r\n"
+                    f"Route: <sip:{host}:{port};lr{route_params}>\r\nFrom: <sip:x@{REALM}>;tag=a\r\n"
+                    f"To: <sip:y@{REALM}>;tag=b\r\nCall-ID: forged\r\nCSeq: 5 BYE\r\nContent-Length: 0\r\n\r\n").encode()
+
+        try:
+            answers = []
+            for params, branch in (("", "z9hG4bKf1"), (";dlg=0123456789abcdef0123", "z9hG4bKf2"),
+                                   (f";dlg={dialog_mark(core.config.nonce_key, 'forged')}", "z9hG4bKf3")):
+                await loop.sock_sendto(peer, bye(params, branch), (host, port))
+                answers.append((await asyncio.wait_for(loop.sock_recv(peer, 65535), 2)).decode())
+            return answers
+        finally:
+            peer.close()
+            core.stop()
+
+    plain, wrong, marked = asyncio.run(scenario())
+    assert plain.startswith("SIP/2.0 403") and wrong.startswith("SIP/2.0 403")
+    assert marked.startswith("BYE sip:victim@")  # relayed, here to the peer itself (the Request-URI's address)
