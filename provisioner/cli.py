@@ -33,7 +33,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "http.port": getattr(args, "http_port", None),
         "https.port": getattr(args, "https_port", None),
         "tftp.port": getattr(args, "tftp_port", None),
-        "sip.port": getattr(args, "sip_port", None),
+        "sip.udp_port": getattr(args, "sip_port", None),  # --sip-port: the same port over UDP and TCP
+        "sip.tcp_port": getattr(args, "sip_port", None),
         "workers": getattr(args, "workers", None),
     }
     path = getattr(args, "config", None) or os.environ.get(ENV_CONFIG) or None

@@ -19,6 +19,10 @@ HTTP_SECONDS = Histogram(
 )
 DATABASE_UP = Gauge("provisioner_database_up", "1 when the last health check reached the database",
                     multiprocess_mode="max")
+SIP_REGISTRATIONS = Counter("provisioner_sip_registrations_total",
+                            "REGISTER requests that changed a line's bindings", ["result"])  # registered, unregistered
+SIP_AUTH_FAILURES = Counter("provisioner_sip_auth_failures_total", "Failed SIP digest authentications")
+SIP_FRAUD_SIGNS = Counter("provisioner_sip_fraud_signs_total", "Fraud signs the SIP core observed", ["kind"])
 START_SECONDS = Gauge("provisioner_start_seconds", "Seconds from process start to ready", multiprocess_mode="max")
 
 

@@ -25,6 +25,7 @@ from provisioner.metrics import START_SECONDS, forget_worker
 from provisioner.provisioning.tftp_files import TftpFront, check_port
 from provisioner.services import Services
 from provisioner.settings import Settings
+from provisioner.sip_service import SipService, check_ports
 from provisioner.storage import Storage
 from provisioner.workers import supervise
 
@@ -100,6 +101,8 @@ def _bind(settings: Settings) -> Listeners:
         log.info("listening: https on %s:%d", settings.https.address, settings.https.port)
     # tftpy binds its own UDP socket when TFTP starts (maybe in worker 0): a taken port must stop start-up here.
     check_port(settings.tftp.address, settings.tftp.port)
+    if settings.sip.enabled:  # the SIP core opens its own sockets in worker 0: a taken port stops start-up here
+        check_ports(settings.sip)
     return Listeners(http, https)
 
 
@@ -146,7 +149,7 @@ def run(settings: Settings, demo: bool = False) -> int:
 
 async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, started: float,
                  worker: int | None = None) -> int:
-    """Serve HTTP(S) on the bound sockets, and TFTP in one process, until SIGINT or SIGTERM."""
+    """Serve HTTP(S) on the bound sockets, and TFTP and SIP in one process, until SIGINT or SIGTERM."""
     app = make_app(Services(settings=settings, box=box, cookie_secret=cookie_secret(box)))
     servers = [tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)]
     servers[0].add_sockets(listeners.http)
@@ -154,10 +157,14 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         servers.append(tornado.httpserver.HTTPServer(app, ssl_options=_tls_context(settings), max_body_size=MAX_BODY_BYTES))
         servers[1].add_sockets(listeners.https)
     # UDP has no accept() to share: a second bind would fail or split transfers, so only worker 0 runs TFTP.
-    tftp = None
+    tftp = sip = None
     if worker in (None, 0):
         tftp = TftpFront(app.settings["provisioner"], settings.tftp.address, settings.tftp.port)
         tftp.start()
+        # The SIP core's transactions and TCP connections live in one process: the same one as TFTP.
+        if settings.sip.enabled:
+            sip = SipService(settings, box)
+            await sip.start()
     elapsed = time.monotonic() - started
     START_SECONDS.set(elapsed)
     if worker is None:
@@ -174,6 +181,8 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         log.warning("some connections were still open after %d s; closing anyway", CLOSE_CONNECTIONS_SECONDS)
     if tftp:
         tftp.stop()
+    if sip:
+        await sip.stop()  # writes the bindings and fraud signs still queued
     app.settings["provisioner"].close()  # writes the fetches still buffered
     if worker is None:
         log.info("stopped")

@@ -23,6 +23,7 @@ from provisioner.settings_schema import (
     redact,
     show,
 )
+from provisioner.sip_settings import SipSettings
 
 DEFAULT = "default"
 COMMAND_LINE = "command line"
@@ -84,14 +85,6 @@ class ProvisioningSettings:
 @dataclass(frozen=True)
 class TftpSettings:
     """TFTP front end for phones that only fetch over TFTP."""
-
-    address: str
-    port: int
-
-
-@dataclass(frozen=True)
-class SipSettings:
-    """Embedded SIP registrar and proxy."""
 
     address: str
     port: int

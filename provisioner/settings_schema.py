@@ -13,6 +13,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from inventory.catalogue import VENDORS as CATALOGUE_VENDORS
+from sip_core.digest import ALGORITHMS as DIGEST_ALGORITHMS
 
 ENV_PREFIX = "PROVISIONER_"
 # Our environment variables that are not settings; they are never reported as unknown.
@@ -211,8 +212,37 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest firmware image the store accepts, in MiB"),
     Setting("tftp.address", str, "0.0.0.0", IP, "Address the TFTP server listens on"),
     Setting("tftp.port", int, 6969, PORT, "TFTP port (UDP); 69 in production"),
+    Setting("sip.enabled", bool, True, BOOLEAN, "Run the embedded SIP registrar and proxy (in one server process)"),
     Setting("sip.address", str, "0.0.0.0", IP, "Address the SIP registrar and proxy listen on"),
-    Setting("sip.port", int, 5060, PORT, "SIP port (UDP and TCP)"),
+    Setting("sip.udp_port", int, 5060, PORT, "SIP port over UDP"),
+    Setting("sip.tcp_port", int, 5060, PORT, "SIP port over TCP"),
+    Setting("sip.tls_port", int, 5061, PORT, "SIP port over TLS; open only when sip.tls_certificate and sip.tls_key are set"),
+    Setting("sip.tls_certificate", str, "",
+            PemFile("empty, or the path of a PEM X.509 certificate file", holds="a PEM X.509 certificate",
+                    parse=x509.load_pem_x509_certificate),
+            "PEM certificate file of SIP over TLS; TLS is on only when set"),
+    Setting("sip.tls_key", str, "",
+            PemFile("empty, or the path of an unencrypted PEM private key file",
+                    holds="an unencrypted PEM private key", parse=_load_private_key),
+            "PEM private key of sip.tls_certificate; required when it is set"),
+    Setting("sip.domain", str, "",
+            Check("empty, or a host name or address", lambda v: v == "" or bool(_HOST.fullmatch(v))),
+            "SIP domain served, and the digest realm; empty means provider.sip_domain"),
+    Setting("sip.digest_algorithms", list, DIGEST_ALGORITHMS,
+            Check("a non-empty list of distinct algorithms among " + ", ".join(DIGEST_ALGORITHMS),
+                  lambda v: bool(v) and len(set(v)) == len(v) and set(v) <= set(DIGEST_ALGORITHMS)),
+            "Digest algorithms offered to phones, in order of preference (RFC 8760)",
+            normalize=lambda names: tuple(name.strip().upper() for name in names)),
+    Setting("sip.nonce_lifetime_seconds", int, 300, int_range(10, 86400), "How long a digest nonce stays good"),
+    Setting("sip.min_expires", int, 60, int_range(1, 86400), "Shortest registration accepted, in seconds (423 below)"),
+    Setting("sip.max_expires", int, 3600, int_range(1, 86400), "Longest registration granted, in seconds"),
+    Setting("sip.default_expires", int, 3600, int_range(1, 86400),
+            "Registration granted when the phone asks for none, in seconds"),
+    Setting("sip.max_contacts", int, 3, int_range(1, 32), "Devices registered at once on one line at most"),
+    Setting("sip.max_auth_failures", int, 10, int_range(1, 10000),
+            "Failed authentications from one address within sip.failure_window_seconds before it is banned"),
+    Setting("sip.failure_window_seconds", int, 60, int_range(1, 86400), "Window the failed authentications are counted in"),
+    Setting("sip.ban_seconds", int, 900, int_range(1, 604800), "How long a banned address gets no SIP answer at all"),
     Setting("storage.url", str, "",
             Check("empty (embedded server) or a URL starting with mongodb:// or mongodb+srv://",
                   lambda value: value == "" or value.startswith(("mongodb://", "mongodb+srv://"))),
@@ -285,18 +315,30 @@ def _key_matches(certificate_path: str, key_path: str) -> bool:
     return certificate.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
 
 
-def _https_files(values: Mapping[str, Any]) -> str | None:
-    certificate, key = values["https.certificate"], values["https.private_key"]
-    if certificate and not key:
-        return "https.private_key is required when https.certificate is set"
-    if key and not certificate:
-        return "https.private_key is set but https.certificate is empty, so HTTPS is off"
-    try:
-        if certificate and not _key_matches(certificate, key):
-            return "https.private_key is not the key of the certificate in https.certificate"
-    except (OSError, ValueError, TypeError, UnsupportedAlgorithm):
-        return "https.certificate or https.private_key changed while being checked"
-    return None
+def _certificate_and_key(certificate_name: str, key_name: str, listener: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """The check that a listener's certificate and key files are set together and belong together."""
+
+    def problem(values: Mapping[str, Any]) -> str | None:
+        certificate, key = values[certificate_name], values[key_name]
+        if certificate and not key:
+            return f"{key_name} is required when {certificate_name} is set"
+        if key and not certificate:
+            return f"{key_name} is set but {certificate_name} is empty, so {listener} is off"
+        try:
+            if certificate and not _key_matches(certificate, key):
+                return f"{key_name} is not the key of the certificate in {certificate_name}"
+        except (OSError, ValueError, TypeError, UnsupportedAlgorithm):
+            return f"{certificate_name} or {key_name} changed while being checked"
+        return None
+
+    return problem
+
+
+def _expires_in_order(values: Mapping[str, Any]) -> str | None:
+    low, default, high = (values[f"sip.{name}_expires"] for name in ("min", "default", "max"))
+    if low <= default <= high:
+        return None
+    return "sip.min_expires, sip.default_expires and sip.max_expires must be in that order (equal is allowed)"
 
 
 def _same_listener(values: Mapping[str, Any]) -> str | None:
@@ -315,7 +357,9 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     CrossCheck(("calendar.business_hours_start", "calendar.business_hours_end"),
                lambda v: None if v["calendar.business_hours_start"] < v["calendar.business_hours_end"]
                else "calendar.business_hours_start must be earlier than calendar.business_hours_end"),
-    CrossCheck(("https.certificate", "https.private_key"), _https_files),
+    CrossCheck(("https.certificate", "https.private_key"), _certificate_and_key("https.certificate", "https.private_key", "HTTPS")),
+    CrossCheck(("sip.tls_certificate", "sip.tls_key"), _certificate_and_key("sip.tls_certificate", "sip.tls_key", "SIP over TLS")),
+    CrossCheck(("sip.min_expires", "sip.default_expires", "sip.max_expires"), _expires_in_order),
     CrossCheck(("https.client_ca", "https.certificate"),
                lambda v: "https.client_ca is set but https.certificate is empty, so HTTPS is off"
                if v["https.client_ca"] and not v["https.certificate"] else None),

@@ -13,9 +13,11 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Event
 from inventory.firmware import FirmwareImage
+from inventory.fraud_signs import FraudSign
 from inventory.insurance import InsuranceCertificate
 from inventory.lines import Line
 from inventory.provisioning_log import FetchBatch, LastFetch, QuarantinedDevice
+from inventory.registrations import Registration
 from inventory.seizures import Seizure
 from inventory.staff import ApiToken, User
 from inventory.template_overrides import TemplateOverride
@@ -25,7 +27,8 @@ from provisioner.settings import Settings
 log = logging.getLogger("provisioner.storage")
 
 DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, FetchBatch, LastFetch, QuarantinedDevice,
-             TemplateOverride, FirmwareImage, ChargeLine, Seizure, AdminAccessException, InsuranceCertificate)
+             TemplateOverride, FirmwareImage, ChargeLine, Seizure, AdminAccessException, InsuranceCertificate,
+             Registration, FraudSign)
 
 
 def connect(uri: str, database: str) -> None:

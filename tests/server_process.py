@@ -39,10 +39,12 @@ class ServerProcess:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.tftp_port = free_udp_port()  # every server runs TFTP too; --tftp-port in extra_args wins
+        self.sip_udp_port, self.sip_tcp_port = free_udp_port(), free_port()  # and SIP, never on 5060
         self.extra_args = extra_args
         self.env = {**os.environ, "PROVISIONER_HTTP_ADDRESS": "127.0.0.1", "PROVISIONER_LOGGING_FORMAT": "json",
                     "PROVISIONER_TFTP_ADDRESS": "127.0.0.1", "PROVISIONER_TFTP_PORT": str(self.tftp_port),
-                    **(env or {})}
+                    "PROVISIONER_SIP_ADDRESS": "127.0.0.1", "PROVISIONER_SIP_UDP_PORT": str(self.sip_udp_port),
+                    "PROVISIONER_SIP_TCP_PORT": str(self.sip_tcp_port), **(env or {})}
         if admin_password:
             self.env["PROVISIONER_ADMIN_PASSWORD"] = admin_password
         self.process: subprocess.Popen | None = None

@@ -162,10 +162,10 @@ def test_precedence_is_flag_then_environment_then_file_then_default(
         tmp_path, in_file, in_env, on_command_line, expected, source):
     path = write(tmp_path, "http:\n  port: 1001\n") if in_file else None
     environ = {"PROVISIONER_HTTP_PORT": "1002"} if in_env else {}
-    settings = load_settings(path, environ, {"http.port": on_command_line, "sip.port": None})
+    settings = load_settings(path, environ, {"http.port": on_command_line, "sip.udp_port": None})
     assert settings.http.port == expected
     assert sources(settings)["http.port"] == (str(path) if source == "FILE" else source)
-    assert settings.sip.port == 5060
+    assert settings.sip.udp_port == 5060
 
 
 def yaml_case(text, *fragments):
@@ -253,14 +253,14 @@ def test_a_missing_config_file_is_a_problem(tmp_path):
 
 def test_several_problems_are_reported_at_once(tmp_path):
     path = write(tmp_path, "http:\n  port: 0\n  prot: 1\nlogging:\n  format: xml\n")
-    error = problems_of(path=path, environ={"PROVISIONER_SIP_PORT": "abc", "PROVISIONER_HTTPS_PROT": "1"},
+    error = problems_of(path=path, environ={"PROVISIONER_SIP_UDP_PORT": "abc", "PROVISIONER_HTTPS_PROT": "1"},
                         overrides={"api.page_size": 2000})
     assert len(error.problems) == 6
     lines = str(error).splitlines()
     assert lines[0] == "configuration has 6 problem(s):"
     assert all(line.startswith("  - ") for line in lines[1:]) and len(lines) == 7
     keys = [problem.split(":")[0] for problem in error.problems]
-    assert keys == ["http.port", "http.prot", "logging.format", "PROVISIONER_HTTPS_PROT", "sip.port",
+    assert keys == ["http.port", "http.prot", "logging.format", "PROVISIONER_HTTPS_PROT", "sip.udp_port",
                     "api.page_size"]
 
 
@@ -347,12 +347,12 @@ def test_http_and_https_may_share_a_port_on_different_addresses(tls_files):
 
 def test_describe_lists_every_setting_in_schema_order_without_credentials(tmp_path):
     path = write(tmp_path, "storage:\n  url: mongodb://app:hunter2@db1/\n")
-    rows = describe(load_settings(path, {"PROVISIONER_HTTP_PORT": "81"}, {"sip.port": 5070}))
+    rows = describe(load_settings(path, {"PROVISIONER_HTTP_PORT": "81"}, {"sip.udp_port": 5070}))
     assert [name for name, _, _ in rows] == [setting.name for setting in SETTINGS]
     by_name = {name: (value, source) for name, value, source in rows}
     assert by_name["storage.url"] == ("mongodb://app:***@db1/", str(path))
     assert by_name["http.port"] == (81, "PROVISIONER_HTTP_PORT")
-    assert by_name["sip.port"] == (5070, "command line")
+    assert by_name["sip.udp_port"] == (5070, "command line")
     assert by_name["tftp.port"] == (6969, "default")
 
 
@@ -365,8 +365,8 @@ def test_data_path_is_absolute_and_relative_to_the_current_directory(tmp_path, m
 
 
 def test_the_process_environment_is_read_when_none_is_given(monkeypatch):
-    monkeypatch.setenv("PROVISIONER_SIP_PORT", "5070")
-    assert load_settings().sip.port == 5070
+    monkeypatch.setenv("PROVISIONER_SIP_UDP_PORT", "5070")
+    assert load_settings().sip.udp_port == 5070
 
 
 def test_settings_are_immutable():

@@ -16,7 +16,7 @@ from typing import Any
 import mongoengine as me
 import pytest
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -354,6 +354,25 @@ def test_fetch_log_flush_bulk_writes(mongo_db: Database) -> None:
     assert {found["_id"]: (found["revision"], found["at"]) for found in latest.find({})} == {
         "a": ("a5", utc(2026, 5, 1, 8, 0, 5)), "b": ("b9", utc(2026, 5, 1, 8, 0, 9)),
         "c": ("c5", utc(2026, 5, 1, 8, 0, 5))}
+
+
+# --- SIP registrations (provisioner/sip_store.py) ------------------------------------------
+
+
+def test_sip_registrations_bulk_replace_and_delete(mongo_db: Database) -> None:
+    registrations = mongo_db.sip_registrations
+    registrations.create_index("expires_at", expireAfterSeconds=0)
+    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+    binding = {"contact": "sip:u1@192.0.2.7:5062", "expires_at": 1.5e9, "cseq": 2, "instance": None, "q": 0.5}
+    registrations.bulk_write([ReplaceOne({"_id": "u1"}, {"_id": "u1", "bindings": [binding], "expires_at": later},
+                                         upsert=True),
+                              ReplaceOne({"_id": "u2"}, {"_id": "u2", "bindings": [binding, binding], "expires_at": later},
+                                         upsert=True), DeleteOne({"_id": "u9"})], ordered=False)
+    moved = {**binding, "cseq": 3}
+    registrations.bulk_write([ReplaceOne({"_id": "u1"}, {"_id": "u1", "bindings": [moved], "expires_at": later},
+                                         upsert=True), DeleteOne({"_id": "u2"})], ordered=False)
+    (stored,) = registrations.find({})
+    assert stored == {"_id": "u1", "bindings": [moved], "expires_at": later}
 
 
 # --- the stock import (inventory/stock_import.py) --------------------------------------------
