@@ -1,0 +1,54 @@
+"""The SIP core alone, as the REGISTER storm's "ours" target: one process, the accounts of accounts.csv in memory.
+
+Started by bench/sip_register_bench.py through ``--ours-cmd``: the core (sip_core.core.SipCore) listens on
+UDP, with a MemoryDirectory of the bench's accounts (``username;password;realm;ha1``), each carried by a
+"bench" device that sipp's User-Agent (``sipp-register-bench``) names, so the managed-device check runs as
+it does for phones; bindings kept in memory (MemoryStore: no database). What the whole server adds (the
+MongoDB store's batched writes, the directory's refresh) is measured through the server itself. Runs until
+SIGTERM or SIGINT:
+
+    python bench/sip_register_bench.py --target kamailio-htable \
+        --ours-cmd "python bench/sip_core_alone.py {host} {port} {realm} {accounts_csv}"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sip_core.core import CoreConfig, SipCore  # noqa: E402
+from sip_core.directory import Account, Agent, Device, MemoryDirectory  # noqa: E402
+from sip_core.location import MemoryStore  # noqa: E402
+from sip_core.recorder import MemoryRecorder  # noqa: E402
+
+AGENTS = {"sipp-register-bench": Agent("bench", "sipp")}
+
+
+def accounts(path: Path) -> list[Account]:
+    """The accounts of the bench's accounts.csv, each carried by the bench device."""
+    with path.open() as handle:
+        return [Account(row[0], row[1], f"line-{row[0]}", "bench", devices=(Device("bench", "sipp"),))
+                for row in csv.reader(handle, delimiter=";") if row and not row[0].startswith("#")]
+
+
+async def serve(host: str, port: int, realm: str, accounts_csv: Path) -> None:
+    config = CoreConfig(realm, b"bench-nonce-key-0123456789abcdef", digest_algorithms=("MD5",))
+    core = SipCore(config, MemoryDirectory(accounts(accounts_csv), AGENTS), MemoryStore(), MemoryRecorder())
+    await core.start(host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"SIP core listening on udp {host}:{port}, {len(core.directory._accounts)} accounts", flush=True)
+    await stop.wait()
+    core.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])))
