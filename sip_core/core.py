@@ -35,7 +35,6 @@ from sip_core.recorder import FraudSign, Recorder
 from sip_core.registrar import Registrar
 from sip_core.transaction import ServerTransaction, TransactionLayer
 from sip_core.transport import Transports
-from sip_core.uri import split_list
 
 log = logging.getLogger("sip_core")
 
@@ -259,13 +258,4 @@ def stamp_via(request: Request, peer: Peer) -> None:
         via.params["rport"] = str(peer.port)
         changed = True
     if changed:
-        replace_top_via(request, via.encode())
-
-
-def replace_top_via(request: Request, value: str) -> None:
-    """Put `value` in place of the topmost Via (which may share a line with others)."""
-    for index, (name, line) in enumerate(request.headers):
-        if name == "Via":
-            request.headers[index] = ("Via", ", ".join([value] + split_list(line)[1:]))
-            request._cache.clear()  # noqa: SLF001 - the parsed Vias are stale now
-            return
+        request.replace_first("Via", via.encode())

@@ -126,6 +126,20 @@ class Message:
         self.headers[:] = [line for line in self.headers if line[0] != name]
         self._cache.clear()
 
+    def replace_first(self, name: str, value: str | None) -> None:
+        """Replace the first value of list header `name` (which may share its line with others) by `value`, or
+        remove it with None (a proxy pops its own Via or Route; a server notes received/rport in the top Via)."""
+        name = canonical_name(name)
+        for index, (header, line) in enumerate(self.headers):
+            if header == name:
+                rest = split_list(line)[1:]
+                if value is None and not rest:
+                    del self.headers[index]
+                else:
+                    self.headers[index] = (name, ", ".join(([] if value is None else [_checked(value)]) + rest))
+                self._cache.clear()
+                return
+
     @property
     def call_id(self) -> str | None:
         """The Call-ID, or None."""

@@ -27,7 +27,7 @@ from sip_core.peer import Peer
 from sip_core.recorder import FraudSign
 from sip_core.routing import best_final, dialled_user, route
 from sip_core.transaction import ClientTransaction, ServerTransaction, cancel_for, server_key
-from sip_core.uri import SipUri, parse_address, parse_uri, split_list
+from sip_core.uri import SipUri, parse_address, parse_uri
 
 if TYPE_CHECKING:
     from sip_core.core import SipCore
@@ -306,23 +306,18 @@ class Proxy:
 
     def _pop_our_route(self, request: Request) -> bool:
         """Remove the topmost Route when it names us (§16.4); whether it did."""
-        for index, (name, value) in enumerate(request.headers):
-            if name == "Route":
-                items = split_list(value)
-                uri = parse_address(items[0]).uri
-                if not self._is_ours(uri.host, uri.port):
-                    return False
-                # Only a Route we gave out, for this dialog: a forged one would have us relay anywhere.
-                if not hmac.compare_digest(uri.params.get("dlg") or "",
-                                           dialog_mark(self.core.config.nonce_key, request.call_id or "")):
-                    return False
-                if len(items) > 1:
-                    request.headers[index] = ("Route", ", ".join(items[1:]))
-                else:
-                    del request.headers[index]
-                request._cache.clear()  # noqa: SLF001 - the parsed headers are stale now
-                return True
-        return False
+        routes = request.header_values("Route")
+        if not routes:
+            return False
+        uri = parse_address(routes[0]).uri
+        if not self._is_ours(uri.host, uri.port):
+            return False
+        # Only a Route we gave out, for this dialog: a forged one would have us relay anywhere.
+        if not hmac.compare_digest(uri.params.get("dlg") or "",
+                                   dialog_mark(self.core.config.nonce_key, request.call_id or "")):
+            return False
+        request.replace_first("Route", None)
+        return True
 
     def _is_ours(self, host: str, port: int | None) -> bool:
         addresses = self.core.transports.addresses.values()
@@ -365,15 +360,7 @@ def _nothing() -> None:
 
 def pop_top_via(message: Request | Response) -> None:
     """Remove the topmost Via (which may share a line with others)."""
-    for index, (name, value) in enumerate(message.headers):
-        if name == "Via":
-            rest = split_list(value)[1:]
-            if rest:
-                message.headers[index] = ("Via", ", ".join(rest))
-            else:
-                del message.headers[index]
-            message._cache.clear()  # noqa: SLF001 - the parsed Vias are stale now
-            return
+    message.replace_first("Via", None)
 
 
 def via_peer(via: Via) -> Peer:

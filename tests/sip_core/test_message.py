@@ -577,3 +577,20 @@ def test_damaged_registers_only_raise_malformed(position, inserted, removed):
     for cut in range(0, len(data), 97):
         for item in framer.feed(data[cut:cut + 97]):
             _read_everything(item)
+
+
+def test_replace_first_changes_or_pops_only_the_first_value_of_a_list_header():
+    request = Request("BYE", "sip:a@b", [("Via", "SIP/2.0/UDP a:1;branch=z9hG4bK1, SIP/2.0/UDP b:2;branch=z9hG4bK2"),
+                                         ("Via", "SIP/2.0/UDP c:3;branch=z9hG4bK3"), ("Route", "<sip:p;lr>")])
+    assert request.vias[0].host == "a"
+    request.replace_first("Via", "SIP/2.0/UDP z:9;branch=z9hG4bK9")
+    assert [via.host for via in request.vias] == ["z", "b", "c"]
+    request.replace_first("Via", None)
+    assert [via.host for via in request.vias] == ["b", "c"]
+    request.replace_first("v", None)
+    assert [via.host for via in request.vias] == ["c"]
+    request.replace_first("Route", None)
+    assert request.header("Route") is None
+    request.replace_first("Route", None)  # none left: nothing happens
+    with pytest.raises(ValueError):
+        request.replace_first("Via", "x\r\nInjected: 1")
