@@ -39,13 +39,14 @@ def accounts(path: Path) -> list[Account]:
 
 async def serve(host: str, port: int, realm: str, accounts_csv: Path) -> None:
     config = CoreConfig(realm, b"bench-nonce-key-0123456789abcdef", digest_algorithms=("MD5",))
-    core = SipCore(config, MemoryDirectory(accounts(accounts_csv), AGENTS), MemoryStore(), MemoryRecorder())
+    known = accounts(accounts_csv)
+    core = SipCore(config, MemoryDirectory(known, AGENTS), MemoryStore(), MemoryRecorder())
     await core.start(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    print(f"SIP core listening on udp {host}:{port}, {len(core.directory._accounts)} accounts", flush=True)
+    print(f"SIP core listening on udp {host}:{port}, {len(known)} accounts", flush=True)
     await stop.wait()
     core.stop()
 
