@@ -4,8 +4,9 @@ Starts `provisioner serve` (default workers, embedded NX-27017, temporary data d
 tests/server_process.py, inserts a fleet of in-service Yealink T46U phones with one line each (in bulk,
 straight into the database, secrets encrypted with the server's key), then drives it with wrk: 256
 connections, each sending one `GET /<mac>.cfg` for a device picked at random with `Connection: close`
-and a Yealink User-Agent, as booting phones do: first from cold (every server process meets each device
-for the first time), then, after a warm-up asking for every device in turn, warm. The same files,
+and a Yealink User-Agent, as booting phones do: first each device's first fetch, once the server has
+rendered every file ahead (or, with --right-after-insert, right after the insertion, while it renders
+them), then, after a warm-up asking for every device in turn, warm. The same files,
 rendered by the pipeline beforehand, are then served by nginx (2 workers, no access log) under the same
 load. Prints the rates, the ratio to nginx, latency percentiles, errors, CPU, and the memory of the server
 and of its database. Targets (issue): at least 3,000 configurations/s, p99 under 100 ms, no error, and at
@@ -266,6 +267,26 @@ def handling_times(server: ServerProcess, token: str) -> dict[float, float]:
     return counts
 
 
+def metric_total(server: ServerProcess, token: str, name: str) -> float:
+    """The sum over the server's processes of a metric without labels, from /metrics."""
+    request = urllib.request.Request(server.base + "/metrics", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        lines = answer.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.split(" ", 1)[0] == name)
+
+
+def wait_rendered_ahead(server: ServerProcess, token: str, devices: int, timeout: float = 300) -> None:
+    """Wait until every worker rendered every device's file ahead (the server's counter)."""
+    workers = max(1, len(server_processes(server)[0]) - 1)  # the supervisor renders nothing
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        done = metric_total(server, token, "provisioner_files_rendered_ahead_total")
+        if done >= workers * devices and metric_total(server, token, "provisioner_render_ahead_waiting") == 0:
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"the server had not rendered the {devices} files ahead after {timeout:.0f} s")
+
+
 def storm_server(name: str, server: ServerProcess, token: str, macs_file: Path, args: argparse.Namespace) -> Storm:
     """A storm against the server, with the CPU used by its processes, its database and wrk."""
     ours, database = server_processes(server)
@@ -295,8 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=256, help="concurrent connections (256)")
     parser.add_argument("--seconds", type=int, default=15, help="duration of each measured storm (15)")
     parser.add_argument("--warm-up", type=int, default=30, metavar="SECONDS",
-                        help="after the storm from cold, an unmeasured one this long asking for every device in "
-                             "turn, then the warm storm (30; 0: only the storm from cold)")
+                        help="after the first storm, an unmeasured one this long asking for every device in "
+                             "turn, then the warm storm (30; 0: only the first storm)")
+    parser.add_argument("--right-after-insert", action="store_true",
+                        help="storm right after the fleet is inserted, while the server still renders it ahead "
+                             "(by default the first storm waits until every file is rendered ahead)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--no-nginx", action="store_true", help="skip the nginx comparison")
     parser.add_argument("--profile", type=Path, metavar="FILE",
@@ -331,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         moment = time.monotonic()
         fleet = make_fleet(args.devices, box)
         insert_fleet(database, fleet)
+        inserted = time.monotonic()
         print(f"fleet: {len(fleet.phones)} phones, {len(fleet.lines)} lines, {len(fleet.sites)} sites inserted "
               f"in {time.monotonic() - moment:.1f} s", flush=True)
         macs = [phone.mac for phone in fleet.phones]
@@ -342,7 +367,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rendered {len(macs)} files for nginx ({size / len(macs):.0f} bytes each on average) "
               f"in {time.monotonic() - moment:.1f} s", flush=True)
 
-        phases = ["from cold"] + (["warm"] if args.warm_up else [])
+        if args.right_after_insert:
+            phases = ["just inserted"]
+        else:
+            # As in production: a fleet in service for a while reboots (a power cut, a firmware push).
+            wait_rendered_ahead(server, token, len(macs))
+            print(f"every worker had rendered every file ahead {time.monotonic() - inserted:.1f} s after the fleet "
+                  "was inserted", flush=True)
+            phases = ["first fetch"]
+        phases += ["warm"] if args.warm_up else []
         profiler = None
         for phase in phases:
             if phase == "warm":

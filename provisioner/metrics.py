@@ -23,6 +23,11 @@ SIP_REGISTRATIONS = Counter("provisioner_sip_registrations_total",
                             "REGISTER requests that changed a line's bindings", ["result"])  # registered, unregistered
 SIP_AUTH_FAILURES = Counter("provisioner_sip_auth_failures_total", "Failed SIP digest authentications")
 SIP_FRAUD_SIGNS = Counter("provisioner_sip_fraud_signs_total", "Fraud signs the SIP core observed", ["kind"])
+FILES_RENDERED_AHEAD = Counter("provisioner_files_rendered_ahead_total",
+                               "Devices' own files rendered before the device asked")
+RENDER_AHEAD_WAITING = Gauge("provisioner_render_ahead_waiting",
+                             "Devices whose file waits to be rendered ahead, in the round under way",
+                             multiprocess_mode="livesum")
 START_SECONDS = Gauge("provisioner_start_seconds", "Seconds from process start to ready", multiprocess_mode="max")
 
 

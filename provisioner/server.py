@@ -22,6 +22,7 @@ from provisioner.app import MAX_BODY_BYTES, make_app
 from provisioner.bootstrap import ENV_ADMIN_PASSWORD, create_first_admin
 from provisioner.keys import cookie_secret, load_secret_box
 from provisioner.metrics import START_SECONDS, forget_worker
+from provisioner.provisioning.render_ahead import RenderAhead
 from provisioner.provisioning.tftp_files import TftpFront, check_port
 from provisioner.services import Services
 from provisioner.settings import Settings
@@ -156,6 +157,10 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
     if listeners.https:
         servers.append(tornado.httpserver.HTTPServer(app, ssl_options=_tls_context(settings), max_body_size=MAX_BODY_BYTES))
         servers[1].add_sockets(listeners.https)
+    ahead = None
+    if settings.provisioning.render_ahead:  # every process serves every device: each renders them all ahead
+        ahead = RenderAhead(app.settings["provisioner"])
+        ahead.start()
     # UDP has no accept() to share: a second bind would fail or split transfers, so only worker 0 runs TFTP.
     tftp = sip = None
     if worker in (None, 0):
@@ -179,6 +184,8 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         await asyncio.wait_for(asyncio.gather(*(s.close_all_connections() for s in servers)), CLOSE_CONNECTIONS_SECONDS)
     except asyncio.TimeoutError:
         log.warning("some connections were still open after %d s; closing anyway", CLOSE_CONNECTIONS_SECONDS)
+    if ahead:
+        await ahead.stop()
     if tftp:
         tftp.stop()
     if sip:

@@ -79,6 +79,7 @@ class ProvisioningSettings:
 
     plain_device_files: str
     device_credentials: str
+    render_ahead: bool
     firmware_max_mib: int
 
 

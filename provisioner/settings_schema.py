@@ -208,6 +208,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("provisioning.device_credentials", str, "optional", one_of("optional", "required"),
             "Per-device HTTP digest credentials (user name: the MAC): optional checks them when sent; required "
             "asks for them unless a client certificate already proved the device"),
+    Setting("provisioning.render_ahead", bool, True, BOOLEAN,
+            "Render each device's own file before it asks (at start, and when its records change), so that a "
+            "boot storm finds the files ready"),
     Setting("provisioning.firmware_max_mib", int, 512, int_range(1, 4096),
             "Largest firmware image the store accepts, in MiB"),
     Setting("tftp.address", str, "0.0.0.0", IP, "Address the TFTP server listens on"),

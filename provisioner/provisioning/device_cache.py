@@ -80,6 +80,8 @@ class DeviceCache:
         self._waiting: dict[str, asyncio.Future] = {}
         self._draining = False
         self._drainer: asyncio.Task | None = None
+        #: Told, from any thread, which MACs a change reached (None: every device), after they were let go.
+        self.reached: Callable[[frozenset[str] | None], None] = lambda macs: None
 
     @property
     def epoch(self) -> int:
@@ -99,6 +101,16 @@ class DeviceCache:
             if mac in self._absent:
                 return None
         return self.load([mac]).get(mac)
+
+    def peek(self, mac: str) -> CachedDevice | None:
+        """The device with this MAC if kept now: nothing is read, checked or reordered."""
+        with self._lock:
+            return self._devices.get(mac)
+
+    def room(self) -> int:
+        """Bytes of files the cache may still keep before it lets go of the devices asked about least recently."""
+        with self._lock:
+            return self.max_bytes - self._bytes
 
     def keep_file(self, device: CachedDevice, key: Any, served: Any, size: int) -> None:
         """Remember a file rendered for `device` under `key`, unless the cache let go of the device meanwhile."""
@@ -124,11 +136,15 @@ class DeviceCache:
 
     # -- loading ---------------------------------------------------------------------------------
 
+    async def refresh(self) -> None:
+        """Check for changes, off the IOLoop, if a check is due."""
+        if self._claim_check():
+            await asyncio.get_running_loop().run_in_executor(self._thread(), self.check)
+
     async def prefetch(self, macs: Collection[str]) -> None:
         """Have these devices loaded, off the IOLoop and in one query with those other requests asked for."""
         loop = asyncio.get_running_loop()
-        if self._claim_check():
-            await loop.run_in_executor(self._thread(), self.check)
+        await self.refresh()
         if not macs:
             return
         with self._lock:
@@ -271,8 +287,9 @@ class DeviceCache:
                 self.clear()
             elif changes.keys:
                 with self._lock:
-                    dropped = self._drop(changes.keys)
-                log.debug("device cache dropped %d devices on %d changes", dropped, len(changes.keys))
+                    reached = self._drop(changes.keys)
+                log.debug("device cache reached %d devices on %d changes", len(reached), len(changes.keys))
+                self.reached(reached)
 
     def clear(self) -> None:
         """Forget every device, file and record, and move the epoch."""
@@ -285,9 +302,11 @@ class DeviceCache:
             self._site_raws, self._customer_raws, self._sites, self._customers = {}, {}, {}, {}
             self._shared.clear()
             self._bytes = 0
+        self.reached(None)
 
-    def _drop(self, keys: Collection[str]) -> int:
-        """Forget the devices (and sites, customers, absent MACs) these change keys reach (the lock is held)."""
+    def _drop(self, keys: Collection[str]) -> frozenset[str]:
+        """Forget the devices (and sites, customers, absent MACs) these change keys reach (the lock is held);
+        the MACs reached, kept or not."""
         self._stamp += 1
         self._marks.append((self._stamp, frozenset(keys)))
         macs: set[str] = set()
@@ -302,11 +321,10 @@ class DeviceCache:
             elif kind == Customer._get_collection_name():
                 self._customer_raws.pop(record_id, None)
                 self._customers.pop(record_id, None)
-        dropped = 0
         for mac in macs:
             self._absent.pop(mac, None)
-            dropped += self._forget(mac)
-        return dropped
+            self._forget(mac)
+        return frozenset(macs)
 
     def _changed_since(self, stamp: int) -> frozenset[str] | None:
         """The keys dropped since `stamp` (lock held); None when too many changes came to tell."""

@@ -26,14 +26,14 @@ from inventory.provisioning_log import FetchLog, quarantine
 from provisioner.provisioning.answers import Challenge, DeviceRequest, Miss, Served, revision_of
 from provisioner.provisioning.client_certs import VendorAuthorities
 from provisioner.provisioning.context import common_context, device_context
-from provisioner.provisioning.device_cache import DeviceCache
+from provisioner.provisioning.device_cache import CachedDevice, DeviceCache
 from provisioner.provisioning.identify import Identified, identify
 from provisioner.provisioning.overrides import OverrideEnvironments
 from provisioner.provisioning.proofs import DeviceProofs
 from provisioner.provisioning.scan_guard import ScanGuard
 from provisioner.provisioning.templates import RenderError, forget_templates, make_environment, render
 from provisioner.services import Services
-from provisioner.vendors.base import Vendor
+from provisioner.vendors.base import FileMatch, Vendor
 
 __all__ = ["Challenge", "DeviceRequest", "Miss", "Provisioner", "Served", "revision_of", "SERVED_STATES"]
 
@@ -81,6 +81,7 @@ class Provisioner:
                  environment: jinja2.Environment | None = None, devices: DeviceCache | None = None):
         self.services = services
         self.vendors = list(vendors)
+        self._vendors = {vendor.name: vendor for vendor in self.vendors}
         self.guard = guard or ScanGuard()
         self.devices = devices if devices is not None else DeviceCache()
         self.devices.stale = self._templates_changed
@@ -183,23 +184,7 @@ class Provisioner:
         self.proofs.check_certificate(request, device, excused)
         if self.proofs.credentials_stale(request, device, excused):
             return self.proofs.challenge(stale=True)
-        # A plain transport gets the file encrypted (unless configured otherwise), HTTPS in clear: only the
-        # form sent is kept, so a device asking over one transport costs the cache one copy.
-        encrypt = self.proofs.encrypts(request)
-        key = (reading.file, "encrypted") if encrypt else reading.file
-        served = device.files.get(key)
-        if served is None:
-            scheme = self.proofs.scheme(device, request.transport) if encrypt else None
-            item = self.devices.records(device)
-            if item is None:
-                raise Miss("unknown device")  # deleted since it was looked up
-            context = device_context(item, self.services.box, self.services.settings, pinned=self._pinned)
-            served = self._render(reading.vendor.name, reading.file.template, item.model, context,
-                                  reading.file.content_type, self._environment_of(item))
-            if scheme is not None:
-                body = scheme.encrypt(served.body, self.proofs.secret(device, "config_key_enc"))
-                served = Served(body, "application/octet-stream", served.revision)  # the clear file's revision
-            self.devices.keep_file(device, key, served, len(served.body))
+        served = self._own_file(device, reading.file, self.proofs.encrypts(request), request.transport)
         # The latest fetch is rewritten when the file, its revision or where it went changed, else at most
         # every LATEST_REFRESH_SECONDS; every fetch goes to the log.
         now, key = time.monotonic(), (reading.file, served.revision, request.source, request.transport)
@@ -208,6 +193,48 @@ class Provisioner:
             device.latest, device.latest_at = key, now
         self._note_fetch(mac, device.equipment_id, request, served.revision, latest)
         return served
+
+    def _own_file(self, device: CachedDevice, file: FileMatch, encrypt: bool, transport: str) -> Served:
+        """The device's own file as sent: kept, or rendered now (and encrypted when `encrypt`) and kept.
+
+        A plain transport gets the file encrypted (unless configured otherwise), HTTPS in clear: only the form
+        sent is kept, so a device asking over one transport costs the cache one copy.
+        """
+        key = (file, "encrypted") if encrypt else file
+        served = device.files.get(key)
+        if served is not None:
+            return served
+        scheme = self.proofs.scheme(device, transport) if encrypt else None
+        item = self.devices.records(device)
+        if item is None:
+            raise Miss("unknown device")  # deleted since it was looked up
+        context = device_context(item, self.services.box, self.services.settings, pinned=self._pinned)
+        served = self._render(device.vendor, file.template, item.model, context, file.content_type,
+                              self._environment_of(item))
+        if scheme is not None:
+            body = scheme.encrypt(served.body, self.proofs.secret(device, "config_key_enc"))
+            served = Served(body, "application/octet-stream", served.revision)  # the clear file's revision
+        self.devices.keep_file(device, key, served, len(served.body))
+        return served
+
+    def render_ahead(self, device: CachedDevice) -> bool:
+        """Render the device's own file, in the form a plain transport gets, before it asks; whether it was rendered.
+
+        Devices that would not be served, and files kept already, cost nothing (render_ahead.py drives this).
+        """
+        vendor = self._vendors.get(device.vendor)
+        if vendor is None or device.problem or device.state not in SERVED_STATES:
+            return False
+        file = vendor.match_file(vendor.device_files(device.mac, device.model)[-1])
+        encrypt = self.proofs.encrypts_plain()
+        if file is None or not file.per_device or ((file, "encrypted") if encrypt else file) in device.files:
+            return False
+        try:
+            self._own_file(device, file, encrypt, "http")
+        except Miss as miss:
+            log.debug("not rendered ahead for %s: %s", device.mac, miss.reason)
+            return False
+        return True
 
     def preview(self, item: Equipment, name: str, masked: bool) -> Served:
         """The file `name` exactly as device `item` would receive it now (secrets masked if asked); Miss if not its file."""

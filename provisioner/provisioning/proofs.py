@@ -84,8 +84,11 @@ class DeviceProofs:
 
     def encrypts(self, request: DeviceRequest) -> bool:
         """Whether the device's own file goes out encrypted on this request's transport."""
-        return (request.transport in PLAIN_TRANSPORTS
-                and self.services.settings.provisioning.plain_device_files != "clear")
+        return request.transport in PLAIN_TRANSPORTS and self.encrypts_plain()
+
+    def encrypts_plain(self) -> bool:
+        """Whether a device's own file goes out encrypted on the plain transports (HTTP, TFTP)."""
+        return self.services.settings.provisioning.plain_device_files != "clear"
 
     def scheme(self, device: CachedDevice, transport: str) -> Scheme:
         """How the device's files are encrypted for a plain transport; Miss when they cannot be."""
