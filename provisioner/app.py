@@ -5,6 +5,7 @@ from __future__ import annotations
 import tornado.web
 
 from provisioner.api.base import NotFoundHandler
+from provisioner.api.call_records import CallRecordsHandler, FairUseHandler
 from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
 from provisioner.api.labels import LabelHandler, LabelSheetHandler
 from provisioner.api.lifecycle import LifecycleHandler, MovesHandler, ScanBatchHandler, TransitionHandler
@@ -23,6 +24,7 @@ from provisioner.api.reports import (
     WarrantiesHandler,
 )
 from provisioner.api.resources import RESOURCES
+from provisioner.api.resync import ResyncHandler, ResyncItemHandler
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
 from provisioner.api.stock_imports import StockImportHandler
 from provisioner.logs import log_request
@@ -71,6 +73,8 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
     table += [
         (r"/api/v1/equipment/([^/]+)/configuration", PreviewHandler, with_provisioner),
         (r"/api/v1/provisioning/outdated", OutdatedHandler, with_provisioner),
+        (r"/api/v1/resync", ResyncHandler, shared),
+        (r"/api/v1/resync/([^/]+)", ResyncItemHandler, shared),
         (r"/api/v1/quarantine", QuarantineHandler, shared),
         (r"/api/v1/quarantine/([^/]+)/claim", ClaimHandler, shared),
         (r"/api/v1/equipment/([^/]+)/label\.png", LabelHandler, shared),
@@ -85,6 +89,8 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/reports/warranties", WarrantiesHandler, shared),
         (r"/api/v1/reports/states", StatesHandler, shared),
         (r"/api/v1/reports/insurance", InsuranceHandler, shared),
+        (r"/api/v1/reports/fair-use", FairUseHandler, shared),
+        (r"/api/v1/call-records", CallRecordsHandler, shared),
         (r"/api/v1/history/equipment/([^/]+)", EquipmentHistoryHandler, shared),
         (r"/api/v1/history/customers/([^/]+)", CustomerHistoryHandler, shared),
         (r"/api/v1/history/users/([^/]+)", UserHistoryHandler, shared),

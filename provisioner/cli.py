@@ -1,4 +1,5 @@
-"""The `provisioner` command: serve, check-config, demo load, admin set-password, firmware, inventory import, report."""
+"""The `provisioner` command: serve, check-config, demo load, admin set-password, firmware, inventory import, report,
+resync."""
 
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print a report (overdue returns, insurance, histories...) or CSV")
     _common(report)
     report_arguments(report)
+
+    from provisioner.resync_command import add_arguments as resync_arguments
+
+    resync = commands.add_parser("resync", help="have the server tell a device, a site's devices or every device "
+                                                "out of date to fetch its configuration (SIP NOTIFY)")
+    _common(resync)
+    resync_arguments(resync)
     return parser
 
 
@@ -241,6 +249,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _with_storage(args, work)
 
 
+def cmd_resync(args: argparse.Namespace) -> int:
+    from provisioner.resync_command import ResyncCommandError, run
+    from provisioner.storage import Storage
+
+    settings = _settings(args)
+    setup_logging("WARNING")
+    storage = Storage(settings, reuse_running=True)
+    storage.open()
+    try:
+        if storage.embedded is not None:  # started for this command: no server runs to send the NOTIFYs
+            raise CommandError(f"no server is running on {settings.data_path}: start `provisioner serve` first; "
+                               "nothing queued")
+        return run(args, settings, sys.stdout)
+    except ResyncCommandError as exc:
+        raise CommandError(str(exc), exc.status) from None
+    finally:
+        storage.close()
+
+
 def cmd_inventory_import(args: argparse.Namespace) -> int:
     from provisioner.inventory_command import run_import
 
@@ -255,6 +282,7 @@ COMMANDS = {
     "firmware": cmd_firmware,
     "inventory": cmd_inventory_import,
     "report": cmd_report,
+    "resync": cmd_resync,
 }
 
 

@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 
 from inventory import report_queries, reports
 from inventory.reports import Report
+from provisioner.call_reports import fair_use_report
 from provisioner.report_output import as_csv, as_table
 from provisioner.settings import Settings
+from sip_core.fair_use import month_bounds
+from sip_core.fraud import FAIR_USE_LIMIT, month_key
 
 #: Report name: (what it builds from the arguments, the settings and now, whether it needs a SUBJECT).
 REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], Report], bool]] = {
@@ -22,6 +25,7 @@ REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], R
     "equipment-history": (lambda a, s, now: report_queries.equipment_history(a.subject, a.page, a.per_page), True),
     "customer-history": (lambda a, s, now: report_queries.customer_history(a.subject, a.page, a.per_page), True),
     "user-history": (lambda a, s, now: report_queries.user_history(a.subject, a.page, a.per_page), True),
+    "fair-use": (lambda a, s, now: fair_use_report(a.month or month_key(now), a.threshold), False),
 }
 
 
@@ -41,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="warranties and insurance: days ahead (default 30)")
     parser.add_argument("--at-risk-hours", type=int, default=reports.AT_RISK_HOURS, metavar="N",
                         help="replacements: hours left under which one is at risk (default 12)")
+    parser.add_argument("--month", metavar="YYYY-MM", help="fair-use: the Paris calendar month (default: this one)")
+    parser.add_argument("--threshold", type=int, default=FAIR_USE_LIMIT, metavar="N",
+                        help="fair-use: lines past this many distinct numbers (default 150, clause 7.2c)")
     parser.add_argument("--page", type=int, default=1, metavar="N", help="histories: page (default 1)")
     parser.add_argument("--per-page", type=int, default=500, metavar="N", help="histories: events a page (default 500)")
 
@@ -56,6 +63,13 @@ def problem(args: argparse.Namespace) -> str | None:
         return "--page must be at least 1 and --per-page from 1 to 100000"
     if not 1 <= args.within_days <= 366 or not 1 <= args.at_risk_hours <= 72:
         return "--within-days must be from 1 to 366 and --at-risk-hours from 1 to 72"
+    if not 0 <= args.threshold <= 10_000:
+        return "--threshold must be from 0 to 10000"
+    if args.month is not None:
+        try:
+            month_bounds(args.month)
+        except ValueError as exc:
+            return f"--month: {exc}"
     return None
 
 

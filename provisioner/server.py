@@ -168,7 +168,7 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         tftp.start()
         # The SIP core's transactions and TCP connections live in one process: the same one as TFTP.
         if settings.sip.enabled:
-            sip = SipService(settings, box)
+            sip = SipService(settings, box, app.settings["provisioner"])
             await sip.start()
     elapsed = time.monotonic() - started
     START_SECONDS.set(elapsed)

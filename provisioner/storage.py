@@ -7,6 +7,7 @@ import logging
 import mongoengine as me
 
 from inventory.admin_access import AdminAccessException
+from inventory.call_records import CallRecord
 from inventory.charges import ChargeLine
 from inventory.contracts import Contract
 from inventory.customers import Customer, Site
@@ -18,6 +19,7 @@ from inventory.insurance import InsuranceCertificate
 from inventory.lines import Line
 from inventory.provisioning_log import FetchBatch, LastFetch, QuarantinedDevice
 from inventory.registrations import Registration
+from inventory.resync_requests import ResyncRequest
 from inventory.seizures import Seizure
 from inventory.staff import ApiToken, User
 from inventory.template_overrides import TemplateOverride
@@ -28,7 +30,7 @@ log = logging.getLogger("provisioner.storage")
 
 DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, FetchBatch, LastFetch, QuarantinedDevice,
              TemplateOverride, FirmwareImage, ChargeLine, Seizure, AdminAccessException, InsuranceCertificate,
-             Registration, FraudSign)
+             Registration, FraudSign, ResyncRequest, CallRecord)
 
 
 def connect(uri: str, database: str) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sip_core.auth import Authenticator
+from sip_core.call_records import CallLog, NoCallLog
+from sip_core.calls import Calls
 from sip_core.directory import Directory
 from sip_core.fraud import DEFAULT_BLOCKED, CallRateGuard, FailureBans, OptionsSweepGuard, is_scanner
 from sip_core.location import BindingStore, Location, Policy
@@ -72,7 +74,10 @@ class SipCore:
     """Registrar, guards and (with a proxy attached) calls, over the transports it opens."""
 
     def __init__(self, config: CoreConfig, directory: Directory, store: BindingStore, recorder: Recorder,
-                 clock: Callable[[], float] = time.time, client_tls: ssl.SSLContext | None = None):
+                 clock: Callable[[], float] = time.time, client_tls: ssl.SSLContext | None = None,
+                 call_log: CallLog | None = None):
+        """`clock` gives seconds since the epoch (call records carry its times); `call_log` receives each call's
+        record once it is over (none kept without one)."""
         self.config, self.directory, self.recorder, self.clock = config, directory, recorder, clock
         self.transports = Transports(self.receive, client_tls)
         self.transactions: TransactionLayer | None = None
@@ -86,6 +91,7 @@ class SipCore:
         self.sweeps = OptionsSweepGuard(config.sweep_users, config.sweep_window, config.ban_seconds)
         self.sites: OrderedDict[str, float] = OrderedDict()  # host -> when its latest registration expires
         self.call_rate = CallRateGuard(config.max_calls_per_minute, config.max_concurrent_calls)
+        self.calls = Calls(call_log if call_log is not None else NoCallLog(), recorder)
         self.proxy = Proxy(self)
         self.handlers: dict[str, Handler] = {**self.proxy.handlers(), "REGISTER": self._register,
                                              "OPTIONS": self._options}
@@ -103,10 +109,11 @@ class SipCore:
         return addresses
 
     def stop(self) -> None:
-        """Close the sockets and stop the timers."""
+        """Close the sockets and stop the timers; the calls in progress are over."""
         if self._sweeper is not None:
             self._sweeper.cancel()
         self.transports.close()
+        self.calls.close(self.clock())
 
     def local_address(self, transport: str) -> tuple[str, int]:
         """Where peers reach us over `transport` (for Via and Contact in the requests we send)."""
@@ -239,6 +246,7 @@ class SipCore:
         now = self.clock()
         self.transactions.sweep()
         self.location.expire(now)
+        self.calls.sweep(now)
         self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
 
 

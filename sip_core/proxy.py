@@ -4,7 +4,8 @@ An initial request (no To tag) from one of our lines is authenticated (407, then
 it fails), routed by routing.py, held to the line's call rate (INVITE), then forked to every live binding of
 the called line, each through its own client transaction, with our Via and Record-Route. A `Fork` collects the
 branches' responses: provisionals go upstream, every 2xx goes upstream and the first CANCELs the other branches,
-and when every branch failed the best failure goes (487 after the caller's CANCEL).
+and when every branch failed the best failure goes (487 after the caller's CANCEL). What happens to each INVITE
+is told to the core's `calls` (sip_core/calls.py), which reports its call record once it is over.
 
 In-dialog requests come back through us by the Record-Route: our Route is popped and the request goes to the
 next Route or the Request-URI, statelessly for ACK, through a client transaction otherwise. 2xx resent after
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sip_core.proxy")
 
+
+def _nothing(status: int) -> None:
+    """What a fork that is not a call does on its answer or failure (a request other than INVITE)."""
+
 #: Methods the proxy handles (REGISTER and OPTIONS stay the core's).
 METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REFER", "MESSAGE", "NOTIFY", "SUBSCRIBE")
 #: Seconds an INVITE's fork is remembered after its last branch ended (absorbs a retransmitted INVITE).
@@ -56,8 +61,9 @@ class Branch:
 class Fork:
     """A request forwarded to one or more targets (§16.6-16.7), answered upstream through its server transaction."""
 
-    def __init__(self, proxy: "Proxy", server: ServerTransaction, on_failure: Callable[[], None] = lambda: None):
-        self.proxy, self.server, self.on_failure = proxy, server, on_failure
+    def __init__(self, proxy: "Proxy", server: ServerTransaction, on_failure: Callable[[int], None] = _nothing,
+                 on_answer: Callable[[int], None] = _nothing):
+        self.proxy, self.server, self.on_failure, self.on_answer = proxy, server, on_failure, on_answer
         self.branches: list[Branch] = []
         self.answered = False
         self.cancelled = False
@@ -98,6 +104,7 @@ class Fork:
             self.proxy.upstream(response, self.server)  # every 2xx (§16.7 step 5); later ones go statelessly
             if not self.answered:
                 self.answered = True
+                self.on_answer(response.status)
                 if self.server.request.method == "INVITE":
                     self.cancel()
         elif all(other.final is not None for other in self.branches) and not self.answered:
@@ -106,16 +113,17 @@ class Fork:
             self.proxy.ended(self)
 
     def _give_up(self) -> None:
-        self.on_failure()
         if self.cancelled:
+            self.on_failure(487)
             self.server.respond(self.proxy.answer(self.server.request, 487))
             return
         finals = [branch.final for branch in self.branches if branch.final is not None]
         best = finals[best_final([final.status for final in finals])]
         if best.status == 503:  # a 503 of the next hop is not ours to pass on (§16.7 step 6)
-            best = self.proxy.answer(self.server.request, 500, "Next hop unavailable")
-            self.server.respond(best)
+            self.on_failure(500)
+            self.server.respond(self.proxy.answer(self.server.request, 500, "Next hop unavailable"))
             return
+        self.on_failure(best.status)
         self.proxy.upstream(best, self.server)
 
 
@@ -146,7 +154,7 @@ class Proxy:
             return
         ours = self._pop_our_route(request)
         if request.to.tag is not None:
-            self._in_dialog(request, server, ours)
+            self._in_dialog(request, server, ours, now)
         else:
             self._initial(request, server, now)
 
@@ -166,6 +174,7 @@ class Proxy:
             server.respond(self.answer(request, 481))
             return
         server.respond(self.answer(request, 200))
+        self.core.calls.cancelling(request.call_id or "", now)
         fork.cancel()
 
     def _initial(self, request: Request, server: ServerTransaction, now: float) -> None:
@@ -173,7 +182,8 @@ class Proxy:
         if caller is None:
             return
         request.remove_header("Route")  # we choose the target: a pre-loaded Route to elsewhere is not followed
-        destination = route(dialled_user(request.request_uri.user), caller, self.core.directory,
+        dialled, call_id, calls = dialled_user(request.request_uri.user), request.call_id or "", self.core.calls
+        destination = route(dialled, caller, self.core.directory,
                             trunk_configured=bool(self.core.config.trunk),
                             included_countries=self.core.config.included_countries,
                             blocked=self.core.config.blocked_destinations)
@@ -181,25 +191,30 @@ class Proxy:
             if destination.blocked:
                 self.core.recorder.fraud(FraudSign("blocked destination", server.peer, caller.username,
                                                    f"{request.request_uri.user} ({destination.destination_class.value})"))
+            if request.method == "INVITE":
+                calls.ended_here(call_id, caller, dialled, destination, server.peer, destination.status, now)
             server.respond(self.answer(request, destination.status, destination.reason))
             return
-        on_failure: Callable[[], None] = _nothing
+        on_failure: Callable[[int], None] = _nothing
+        on_answer: Callable[[int], None] = _nothing
         if request.method == "INVITE":
-            call_id = request.call_id or ""
             decision = self.core.call_rate.try_start(caller.username, call_id, now)
             if not decision.allowed:
                 kind = "concurrent calls" if "simultaneous" in decision.reason else "call rate"
                 self.core.recorder.fraud(FraudSign(kind, server.peer, caller.username, decision.reason))
+                calls.ended_here(call_id, caller, dialled, destination, server.peer, decision.status or 403, now)
                 server.respond(self.answer(request, decision.status or 403, decision.reason))
                 return
             self._note_call(call_id, caller.username)
-            on_failure = lambda: self._call_ended(call_id)  # noqa: E731
+            calls.started(call_id, caller, dialled, destination, server.peer, now)
+            on_failure = lambda status: self._call_failed(call_id, status)  # noqa: E731
+            on_answer = lambda status: calls.answered(call_id, status, self.core.clock())  # noqa: E731
         targets = self._targets(destination.account, destination.number, now)
         if not targets:
-            on_failure()
+            on_failure(480)
             server.respond(self.answer(request, 480))
             return
-        fork = Fork(self, server, on_failure)
+        fork = Fork(self, server, on_failure, on_answer)
         if request.method == "INVITE":
             server.respond(response_to(request, 100))  # the caller stops resending; branches may take long
             if server.key is not None:
@@ -243,12 +258,13 @@ class Proxy:
         host, _, port = self.core.config.trunk.rpartition(":")
         return [(f"sip:{number}@{self.core.config.trunk}", Peer("udp", host.strip("[]"), int(port)))]
 
-    def _in_dialog(self, request: Request, server: ServerTransaction, ours: bool) -> None:
+    def _in_dialog(self, request: Request, server: ServerTransaction, ours: bool, now: float) -> None:
         if not ours:  # we relay only what our Record-Route brought back: no open relay
             server.respond(self.answer(request, 403, "Not routed through this proxy"))
             return
         if request.method == "BYE":
             self._call_ended(request.call_id or "")
+            self.core.calls.hung_up(request.call_id or "", now)
         uri, peer = self._next_hop(request)
         Fork(self, server).start([(uri, peer)], record_route=False)
 
@@ -353,9 +369,10 @@ class Proxy:
         if username is not None:
             self.core.call_rate.end(username, call_id)
 
-
-def _nothing() -> None:
-    """A call that needs no ending (not an INVITE)."""
+    def _call_failed(self, call_id: str, status: int) -> None:
+        """The INVITE's final failure `status` went to the caller: the call is over, for the guard and its record."""
+        self._call_ended(call_id)
+        self.core.calls.failed(call_id, status, self.core.clock())
 
 
 def pop_top_via(message: Request | Response) -> None:

@@ -32,7 +32,7 @@ class Destination:
 
     kind: Kind
     account: Account | None = None
-    number: str = ""  # for the trunk: E.164 when known, else as dialled
+    number: str = ""  # E.164 when the numbering plan gives one; for the trunk, else as dialled
     status: int = 0
     reason: str = ""
     destination_class: DestinationClass | None = None
@@ -65,15 +65,16 @@ def route(dialled: str, caller: Account, directory: Directory, *, trunk_configur
                            destination_class=destination_class)
     decision = call_allowed(destination_class, blocked)
     if not decision.allowed:
-        return Destination(Kind.REFUSED, status=decision.status or 403, reason=decision.reason,
-                           destination_class=destination_class,
+        return Destination(Kind.REFUSED, number=classification.e164 or "", status=decision.status or 403,
+                           reason=decision.reason, destination_class=destination_class,
                            blocked=destination_class is not DestinationClass.INVALID)
     if classification.e164:
         line = directory.by_number(classification.e164)
         if line is not None:
-            return Destination(Kind.LINE, line, destination_class=destination_class)
+            return Destination(Kind.LINE, line, number=classification.e164, destination_class=destination_class)
     if not trunk_configured:
-        return Destination(Kind.REFUSED, status=503, reason="No trunk configured", destination_class=destination_class)
+        return Destination(Kind.REFUSED, number=classification.e164 or "", status=503, reason="No trunk configured",
+                           destination_class=destination_class)
     return Destination(Kind.TRUNK, number=classification.e164 or dialled, destination_class=destination_class)
 
 

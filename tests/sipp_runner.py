@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sip_core.call_records import MemoryCallLog
 from sip_core.core import CoreConfig, SipCore
 from sip_core.directory import Account, Agent, Device, MemoryDirectory
 from sip_core.location import MemoryStore, Policy
@@ -30,10 +31,12 @@ def account(number: int, password: str = "secret-pass", model: str = "T46U") -> 
 
 
 def make_core(accounts: list[Account], **config) -> tuple[SipCore, MemoryRecorder]:
+    """A core over these accounts, its call records kept in memory (`core.calls.log.records`)."""
     recorder = MemoryRecorder()
     config.setdefault("digest_algorithms", ("MD5",))  # sipp answers only the first challenge, and knows only MD5
     settings = CoreConfig(REALM, b"k" * 32, policy=Policy(min_expires=60, max_expires=3600, max_contacts=3), **config)
-    return SipCore(settings, MemoryDirectory(accounts, AGENTS), MemoryStore(), recorder), recorder
+    return SipCore(settings, MemoryDirectory(accounts, AGENTS), MemoryStore(), recorder,
+                   call_log=MemoryCallLog()), recorder
 
 
 def free_udp_port() -> int:

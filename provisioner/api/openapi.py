@@ -119,13 +119,14 @@ def build_openapi() -> dict[str, Any]:
     """The whole description, as a plain dict."""
     from provisioner.api.firmware import FIRMWARE
     from provisioner.api.openapi_extra import OTHER_PATHS, OTHER_SCHEMAS
+    from provisioner.api.openapi_resync import RESYNC_PATHS, RESYNC_SCHEMAS
 
     schemas: dict[str, Any] = {"Error": {
         "type": "object", "required": ["status", "error", "message"],
         "properties": {"status": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"},
                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                       "request_id": {"type": "string"}}}, **OTHER_SCHEMAS}
-    paths: dict[str, Any] = dict(OTHER_PATHS)
+                       "request_id": {"type": "string"}}}, **OTHER_SCHEMAS, **RESYNC_SCHEMAS}
+    paths: dict[str, Any] = {**OTHER_PATHS, **RESYNC_PATHS}
     for resource in RESOURCES.values():
         schemas.update(_record_schemas(resource))
         paths.update(_resource_paths(resource))

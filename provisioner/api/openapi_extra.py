@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.lifecycle import INPUTS
+from sip_core.call_records import Outcome
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -366,4 +367,28 @@ OTHER_PATHS.update({
         "record_id"),
     "/api/v1/history/users/{username}": _history(
         "history_user", "Every change one member of staff made (admin only)", "username"),
+})
+
+# -- call records and fair use (provisioner/api/call_records.py) ---------------------------------------
+
+_RECORD_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+_DAY = {"type": "string", "format": "date"}
+OTHER_PATHS.update({
+    "/api/v1/call-records": _report(
+        "list_call_records", "Call records, newest first, by calling line, site or customer, outcome and days",
+        [{"name": "line", "in": "query", "schema": _RECORD_ID, "description": "The calling line"},
+         {"name": "site", "in": "query", "schema": _RECORD_ID, "description": "The calling line's site"},
+         {"name": "customer", "in": "query", "schema": _RECORD_ID, "description": "The calling line's customer"},
+         {"name": "outcome", "in": "query", "schema": {"type": "string", "enum": [outcome.value for outcome in Outcome]}},
+         {"name": "from", "in": "query", "schema": _DAY, "description": "First day (calendar.timezone), included"},
+         {"name": "to", "in": "query", "schema": _DAY, "description": "Last day (calendar.timezone), included"},
+         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000,
+                                                          "default": 100}}]),
+    "/api/v1/reports/fair-use": _report(
+        "report_fair_use", "Lines that called more than the threshold of distinct numbers in a month (clause 7.2c)",
+        [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+          "description": "A Paris calendar month, the current one by default"},
+         {"name": "threshold", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 10000,
+                                                           "default": 150}}]),
 })

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from inventory.counts import count
 from inventory.equipment import Equipment
-from inventory.provisioning_log import LastFetch, QuarantinedDevice
+from inventory.provisioning_log import QuarantinedDevice
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
+from provisioner.outdated import outdated_devices
 from provisioner.provisioning.answers import Miss
 from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import Provisioner
@@ -55,23 +56,11 @@ class OutdatedHandler(ProvisioningHandler):
     route = "/api/v1/provisioning/outdated"
 
     def get(self) -> None:
-        latest = {entry.mac: entry for entry in LastFetch.objects}
-        items = []
-        for item in Equipment.objects(state__in=["staged", "shipped", "delivered", "installed", "in_service"]):
-            vendor = VENDORS.get(item.vendor)
-            if vendor is None:
-                continue
-            name = vendor.device_files(item.mac, item.model)[-1]
-            try:
-                current = self.provisioner.preview(item, name, masked=False).revision
-            except Miss:
-                continue
-            fetched = latest.get(item.mac)
-            if fetched is None or fetched.revision != current:
-                items.append({"equipment": str(item.pk), "mac": item.mac, "vendor": item.vendor, "model": item.model,
-                              "file": name, "current_revision": current,
-                              "fetched_revision": fetched.revision if fetched else None,
-                              "fetched_at": _TIME(fetched.at) if fetched else None})
+        items = [{"equipment": str(found.item.pk), "mac": found.item.mac, "vendor": found.item.vendor,
+                  "model": found.item.model, "file": found.file, "current_revision": found.current_revision,
+                  "fetched_revision": found.fetched.revision if found.fetched else None,
+                  "fetched_at": _TIME(found.fetched.at) if found.fetched else None}
+                 for found in outdated_devices(self.provisioner)]
         self.send({"items": items, "total": len(items)})
 
 

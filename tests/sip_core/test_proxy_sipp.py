@@ -7,7 +7,9 @@ import socket
 
 from sipp_runner import REALM, account, free_udp_port, make_core, needs_sipp, run_sipp
 
+from sip_core.call_records import EndedBy, Outcome
 from sip_core.location import Binding
+from sip_core.numbering import DestinationClass
 
 pytestmark = needs_sipp
 
@@ -164,3 +166,40 @@ def test_an_in_dialog_request_with_a_forged_route_is_not_relayed():
     plain, wrong, marked = asyncio.run(scenario())
     assert plain.startswith("SIP/2.0 403") and wrong.startswith("SIP/2.0 403")
     assert marked.startswith("BYE sip:victim@")  # relayed, here to the peer itself (the Request-URI's address)
+
+
+# --- call records ----------------------------------------------------------------------------------
+
+
+def test_an_answered_call_leaves_one_answered_record(tmp_path):
+    core, _, caller, callee = call_through_sipp(tmp_path, "uac_call.xml", "uas_answer.xml", "1002")
+    assert caller.returncode == 0 and callee.returncode == 0, caller.output + callee.output
+    [record] = core.calls.log.records
+    assert (record.caller, record.caller_line, record.caller_site, record.caller_number) == (
+        "u1001", "line1001", "site1", "+33190001001")
+    assert (record.dialled, record.destination_class, record.callee_line, record.callee_site) == (
+        "1002", DestinationClass.INTERNAL, "line1002", "site1")
+    assert (record.outcome, record.status, record.ended_by) == (Outcome.ANSWERED, 200, EndedBy.BYE)
+    assert record.start <= record.answer <= record.end
+    assert len(core.calls) == 0
+
+
+def test_a_cancelled_call_leaves_one_cancelled_record(tmp_path):
+    core, _, caller, callee = call_through_sipp(tmp_path, "uac_cancel.xml", "uas_ring.xml", "1002")
+    assert caller.returncode == 0 and callee.returncode == 0, caller.output + callee.output
+    [record] = core.calls.log.records
+    assert (record.caller, record.callee_line, record.answer) == ("u1001", "line1002", None)
+    assert (record.outcome, record.status, record.ended_by) == (Outcome.CANCELLED, 487, EndedBy.CANCEL)
+    assert record.start <= record.end
+    assert len(core.calls) == 0
+
+
+def test_a_refused_call_leaves_one_refused_record(tmp_path):
+    core, _, caller, _ = call_through_sipp(tmp_path, "uac_refused.xml", None, "0899123456", final="403")
+    assert caller.returncode == 0, caller.output
+    [record] = core.calls.log.records  # the INVITE answered 407 first is no call
+    assert (record.caller, record.dialled, record.number, record.destination_class, record.callee_line) == (
+        "u1001", "0899123456", "+33899123456", DestinationClass.PREMIUM, "")
+    assert (record.outcome, record.status, record.ended_by, record.answer) == (
+        Outcome.REFUSED, 403, EndedBy.FINAL, None)
+    assert record.start == record.end and len(core.calls) == 0

@@ -16,7 +16,7 @@ from typing import Any
 import mongoengine as me
 import pytest
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, DeleteOne, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, ReplaceOne, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -280,6 +280,33 @@ def test_generation_counter_inc_upsert(mongo_db: Database) -> None:
         coll.update_one({"_id": "records"}, {"$inc": {"value": 1}}, upsert=True)
     assert coll.find_one({"_id": "records"}, {"value": 1}) == {"_id": "records", "value": 3}
     assert coll.count_documents({}) == 1
+
+
+def test_claim_by_find_one_and_update_on_state_then_write_scalar_lists(mongo_db: Database) -> None:
+    # inventory/resync_requests.py: ids found through the `state` index, each taken by one conditional
+    # find_one_and_update by _id (state, then the claim token read), results $set as lists of scalars.
+    coll = mongo_db.resync_requests
+    coll.create_index("state")
+    oid = coll.insert_one({"state": "queued", "claim": "", "attempts": 0, "requested_at": utc(2026, 11, 26)}).inserted_id
+    assert [found["_id"] for found in coll.find({"state": "queued"}, {"_id": 1}).sort("_id", 1)] == [oid]
+    take = {"$set": {"state": "taken", "claim": "c1"}, "$inc": {"attempts": 1},
+            "$currentDate": {"taken_at": True, "heartbeat_at": True}}
+    taken = coll.find_one_and_update({"_id": oid, "state": "queued"}, take, return_document=ReturnDocument.AFTER)
+    assert (taken["state"], taken["claim"], taken["attempts"]) == ("taken", "c1", 1)
+    assert isinstance(taken["taken_at"], datetime) and isinstance(taken["requested_at"], datetime)
+    assert coll.find_one_and_update({"_id": oid, "state": "queued"}, take) is None
+    again = {"$set": {"claim": "c2"}, "$inc": {"attempts": 1}, "$currentDate": {"heartbeat_at": True}}
+    assert coll.find_one_and_update({"_id": oid, "state": "taken", "claim": "c1"}, again)["claim"] == "c1"
+    assert coll.find_one_and_update({"_id": oid, "state": "taken", "claim": "c1"}, again) is None
+    results = {"$set": {"result_macs": ["805ec0000001", "805ec0000002"], "result_statuses": [200, 0],
+                        "result_reasons": ["OK", ""], "state": "done"}, "$currentDate": {"done_at": True}}
+    assert coll.update_one({"_id": oid, "state": "taken", "claim": "c1"}, results).matched_count == 0
+    assert coll.update_one({"_id": oid, "state": "taken", "claim": "c2"}, results).matched_count == 1
+    stored = coll.find_one({"_id": oid})
+    assert stored["result_macs"] == ["805ec0000001", "805ec0000002"] and stored["result_statuses"] == [200, 0]
+    assert stored["result_reasons"] == ["OK", ""] and stored["attempts"] == 2
+    assert isinstance(stored["done_at"], datetime) and isinstance(stored["heartbeat_at"], datetime)
+    assert list(coll.find({"state": "queued"}, {"_id": 1})) == [] and list(coll.find({"state": "taken"})) == []
 
 
 # --- lifecycle moves and their outbox (inventory/transitions.py) --------------------------------
@@ -639,3 +666,20 @@ def test_aborted_transaction_writes_nothing(mongo_db: Database) -> None:
             raise RuntimeError("request failed half-way")
     assert mongo_db.devices.count_documents({}) == 0
     assert mongo_db.events.count_documents({}) == 0
+
+
+def test_range_filter_with_whole_second_bounds_is_exact(mongo_db: Database) -> None:
+    # inventory/call_records.py: the days and months of call records, bounded at midnights (whole seconds),
+    # where NX-27017's truncation of both sides to the second changes nothing. Newest first, paged on _id.
+    coll = mongo_db.call_records
+    coll.create_index([("caller_line", ASCENDING), ("start", DESCENDING)])
+    first, after = utc(2026, 10, 31, 23), utc(2026, 11, 30, 23)
+    starts = [first - timedelta(milliseconds=1), first, first + timedelta(milliseconds=500),
+              after - timedelta(milliseconds=1), after, after + timedelta(milliseconds=999)]
+    coll.insert_many([{"caller_line": "L1", "start": start, "n": n} for n, start in enumerate(starts)])
+    found = coll.find({"caller_line": "L1", "start": {"$gte": first, "$lt": after}})
+    assert [d["n"] for d in found.sort([("start", -1), ("_id", -1)])] == [3, 2, 1]
+    assert [d["n"] for d in coll.find({"start": {"$gte": after}}).sort([("start", 1), ("_id", 1)])] == [4, 5]
+    assert [d["n"] for d in coll.find({"start": {"$lt": first}})] == [0]
+    page = coll.find({"caller_line": "L1"}).sort([("start", -1), ("_id", -1)]).skip(2).limit(2)
+    assert [d["n"] for d in page] == [3, 2]

@@ -1,0 +1,56 @@
+"""Devices behind on their configuration: the revision they would get now differs from the one they last fetched.
+
+Shared by the list of them (GET /api/v1/provisioning/outdated) and the re-sync of them all (resync_targets.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from inventory.equipment import Equipment
+from inventory.provisioning_log import LastFetch
+from provisioner.provisioning.answers import Miss
+from provisioner.provisioning.pipeline import Provisioner
+from provisioner.vendors import VENDORS
+
+#: Lifecycle states in which a device may be behind: it has been given a configuration to fetch.
+OUTDATED_STATES = ("staged", "shipped", "delivered", "installed", "in_service")
+
+
+def is_outdated(current_revision: str, fetched_revision: str | None) -> bool:
+    """Whether a device fetching now would get another file than it last did (never fetched: it would)."""
+    return fetched_revision is None or fetched_revision != current_revision
+
+
+@dataclass(frozen=True)
+class Outdated:
+    """A device behind on its own file: which file, the revision it would get now, and its latest fetch."""
+
+    item: Equipment
+    file: str
+    current_revision: str
+    fetched: LastFetch | None
+
+
+def outdated_devices(provisioner: Provisioner, items: Iterable[Equipment] | None = None) -> list[Outdated]:
+    """Devices (in OUTDATED_STATES, or of `items`) whose own file's revision now differs from their latest fetch's.
+
+    Each file is rendered as the device would get it (Provisioner.preview): a device whose file cannot be
+    rendered, or whose vendor has no module, is left out.
+    """
+    latest = {entry.mac: entry for entry in LastFetch.objects}
+    found = []
+    for item in Equipment.objects(state__in=OUTDATED_STATES) if items is None else items:
+        vendor = VENDORS.get(item.vendor)
+        if vendor is None:
+            continue
+        name = vendor.device_files(item.mac, item.model)[-1]
+        try:
+            current = provisioner.preview(item, name, masked=False).revision
+        except Miss:
+            continue
+        fetched = latest.get(item.mac)
+        if is_outdated(current, fetched.revision if fetched else None):
+            found.append(Outdated(item, name, current, fetched))
+    return found
