@@ -65,15 +65,20 @@ def parse_authorization(header: str | None) -> Answer | None:
     params: dict[str, str] = {}
     position = 0
     rest = rest.strip()
-    while position < len(rest):
-        match = _PARAMETER.match(rest, position)
-        if match is None or match.end() == position:
-            return None
-        name, quoted, token = match.group(1).lower(), match.group(2), match.group(3)
+    for match in _PARAMETER.finditer(rest):
+        if match.start() != position or match.end() == position:
+            return None  # something between two parameters that is not one
+        name, quoted, token = match.groups()
+        name = name.lower()
         if name in params:
             return None  # a repeated parameter is an attack or a bug: neither is answered
-        params[name] = _QUOTED_ESCAPE.sub(r"\1", quoted) if quoted is not None else token
+        if quoted is None:
+            params[name] = token
+        else:
+            params[name] = _QUOTED_ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
         position = match.end()
+    if position != len(rest):
+        return None
     try:
         return Answer(username=params["username"], realm=params["realm"], nonce=params["nonce"], uri=params["uri"],
                       response=params["response"].lower(), algorithm=params.get("algorithm", "MD5").upper(),

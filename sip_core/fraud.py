@@ -9,6 +9,7 @@ The classes keep their own bounded state in memory; evicting the least recently 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -186,6 +187,7 @@ SCANNER_USER_AGENTS = (
 _SCANNER = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, SCANNER_USER_AGENTS)) + r")(?![\w-])", re.I)
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet sends a few dozen distinct User-Agents, once per request each
 def is_scanner(user_agent: str | None) -> bool:
     """Does this User-Agent (or Server) header name a known SIP scanning tool?"""
     return bool(user_agent) and _SCANNER.search(user_agent or "") is not None

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
+from collections import deque
 from typing import Callable
 
 from sip_core.framing import PING, StreamFramer
@@ -28,26 +30,99 @@ MAX_QUEUED = 1024 * 1024
 IDLE_SECONDS = 3600.0
 #: A request larger than this goes over TCP rather than UDP (RFC 3261 §18.1.1: 200 bytes under a 1,500 MTU).
 UDP_LIMIT = 1300
+#: Datagrams read at most each time the UDP socket is found readable, before the loop turns again.
+READ_BATCH = 64
+#: Largest datagram read (the most UDP carries).
+MAX_DATAGRAM = 65535
+#: Bytes of the UDP socket's receive buffer asked for (the kernel caps it at net.core.rmem_max).
+RECEIVE_BUFFER = 4 * 1024 * 1024
+#: Datagrams waiting for room in the socket's send buffer at most.
+MAX_WAITING_DATAGRAMS = 4096
 
 Receive = Callable[[Request | Response | MalformedMessage, Peer], None]
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, transports: "Transports"):
-        self.transports = transports
+class _Datagrams:
+    """The UDP socket, read in batches: up to READ_BATCH datagrams each time the event loop finds it readable.
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
-        peer = Peer("udp", addr[0], addr[1])
-        try:
-            message = parse(data)
-        except MalformedMessage as error:
-            self.transports.receive(error, peer)
-            return
-        if message is not None:
-            self.transports.receive(message, peer)
+    asyncio's datagram transport reads one datagram per turn of the loop, and in a REGISTER storm a turn (a
+    poll, a callback) cost a fifth of handling the message (docs/benchmarks.rst, "REGISTER storm"). Sends go
+    straight to the socket; when its buffer is full they wait, at most MAX_WAITING_DATAGRAMS of them, until
+    it drains (beyond, they are dropped: UDP's senders retransmit).
+    """
 
-    def error_received(self, exc: Exception) -> None:  # ICMP unreachable and the like: nothing to do
-        log.debug("UDP error: %s", exc)
+    def __init__(self, sock: socket.socket, transports: "Transports"):
+        self.sock, self.transports = sock, transports
+        self.loop = asyncio.get_running_loop()
+        self.waiting: deque[tuple[bytes, tuple]] = deque()
+        sock.setblocking(False)
+        self.loop.add_reader(sock.fileno(), self._read)
+
+    def _read(self) -> None:
+        for _ in range(READ_BATCH):
+            try:
+                data, addr = self.sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an ICMP error about an earlier send (port unreachable): nothing to do
+                log.debug("UDP error: %s", exc)
+                continue
+            peer = Peer("udp", addr[0], addr[1])
+            try:
+                message = parse(data)
+            except MalformedMessage as error:
+                self.transports.receive(error, peer)
+                continue
+            if message is not None:
+                self.transports.receive(message, peer)
+
+    def sendto(self, data: bytes, addr: tuple) -> None:
+        if not self.waiting:
+            try:
+                self.sock.sendto(data, addr)
+                return
+            except (BlockingIOError, InterruptedError):
+                self.loop.add_writer(self.sock.fileno(), self._write)
+            except OSError as exc:  # unreachable, or an address of the wrong family: as a lost datagram
+                log.debug("UDP send to %s failed: %s", addr, exc)
+                return
+        if len(self.waiting) < MAX_WAITING_DATAGRAMS:
+            self.waiting.append((data, addr))
+        else:
+            log.debug("UDP send buffer full: datagram to %s dropped", addr)
+
+    def _write(self) -> None:
+        while self.waiting:
+            data, addr = self.waiting[0]
+            try:
+                self.sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.debug("UDP send to %s failed: %s", addr, exc)
+            self.waiting.popleft()
+        self.loop.remove_writer(self.sock.fileno())
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.sock.fileno())
+        self.loop.remove_writer(self.sock.fileno())
+        self.waiting.clear()
+        self.sock.close()
+
+
+def _bound_udp(host: str, port: int) -> socket.socket:
+    """A UDP socket bound to (host, port), with a receive buffer for bursts."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # A burst the loop is slow to read waits here rather than being dropped by the kernel (which caps the
+        # size at net.core.rmem_max).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class _Stream(asyncio.Protocol):
@@ -107,7 +182,7 @@ class Transports:
         self.receive = receive
         self.client_tls = client_tls
         self.streams: dict[Peer, _Stream] = {}
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: _Datagrams | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self._connecting: dict[Peer, list[bytes]] = {}
         self.addresses: dict[str, tuple[str, int]] = {}
@@ -117,8 +192,8 @@ class Transports:
         """Open the listening sockets asked for (port 0: any free one); their addresses by transport."""
         loop = asyncio.get_running_loop()
         if udp_port is not None:
-            self._udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), local_addr=(host, udp_port))
-            self.addresses["udp"] = self._udp.get_extra_info("sockname")[:2]
+            self._udp = _Datagrams(_bound_udp(host, udp_port), self)
+            self.addresses["udp"] = self._udp.sock.getsockname()[:2]
         if tcp_port is not None:
             server = await loop.create_server(lambda: _Stream(self, "tcp"), host, tcp_port, reuse_address=True)
             self._servers.append(server)
