@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from inventory.catalogue import VENDORS as CATALOGUE_VENDORS
 from sip_core.digest import ALGORITHMS as DIGEST_ALGORITHMS
+from sip_core.trunk import host_and_port
 
 ENV_PREFIX = "PROVISIONER_"
 # Our environment variables that are not settings; they are never reported as unknown.
@@ -96,6 +97,12 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_endpoint(text: str, port_required: bool) -> bool:
+    """An IP address literal with a port ("192.0.2.1:5060", "[2001:db8::1]:5060"), or without when allowed."""
+    host, port = host_and_port(text.strip())
+    return _is_ip(host) and (0 < port < 65536 if port is not None else not port_required)
 
 
 def _is_timezone(name: str) -> bool:
@@ -246,6 +253,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed authentications from one address within sip.failure_window_seconds before it is banned"),
     Setting("sip.failure_window_seconds", int, 60, int_range(1, 86400), "Window the failed authentications are counted in"),
     Setting("sip.ban_seconds", int, 900, int_range(1, 604800), "How long a banned address gets no SIP answer at all"),
+    Setting("sip.trunk", str, "",
+            Check('empty, or an IP address and port such as "192.0.2.10:5060" or "[2001:db8::1]:5060"',
+                  lambda v: v == "" or _is_endpoint(v, port_required=True)),
+            "The carrier trunk (UDP) external numbers are sent to; empty: calls out get 503"),
+    Setting("sip.trunk_sources", list, (),
+            Check('a list of IP addresses, each with or without a port ("192.0.2.10", "192.0.2.10:5060")',
+                  lambda items: all(_is_endpoint(item, port_required=False) for item in items)),
+            "Where the trunk's calls in come from, taken without credentials; empty: the trunk's own address"),
     Setting("storage.url", str, "",
             Check("empty (embedded server) or a URL starting with mongodb:// or mongodb+srv://",
                   lambda value: value == "" or value.startswith(("mongodb://", "mongodb+srv://"))),

@@ -38,6 +38,8 @@ class SipSettings:
     max_auth_failures: int
     failure_window_seconds: int
     ban_seconds: int
+    trunk: str
+    trunk_sources: tuple[str, ...]
 
     @property
     def tls_enabled(self) -> bool:
@@ -65,6 +67,8 @@ def core_config(settings: Settings, box: SecretBox) -> CoreConfig:
         # What our Via and Record-Route say: the address listened on, or the name phones register to when
         # listening on every address (0.0.0.0 in a Via would send the answers nowhere).
         advertised_host=settings.provider.sip_domain if sip.address in ("0.0.0.0", "::") else "",
+        trunk=sip.trunk,
+        trunk_sources=tuple(sip.trunk_sources),
     )
 
 

@@ -64,6 +64,9 @@ class CoreConfig:
     server_name: str = "centrex-provisioner"
     advertised_host: str = ""  # the address phones reach us at, when listening on all of them ("" = listened on)
     trunk: str = ""  # "host:port" of the carrier trunk (UDP) for external numbers; "" = none yet (503)
+    #: Where the trunk's inbound calls come from, "host" or "host:port" each, taken without authentication;
+    #: () = the trunk's own address.
+    trunk_sources: tuple[str, ...] = ()
     included_countries: frozenset[str] = CONTRACT_COUNTRIES  # whose fixed lines the plans include
     blocked_destinations: frozenset[DestinationClass] = DEFAULT_BLOCKED  # refused with 403 (emergency never)
     max_calls_per_minute: int = 10  # per calling line (fraud.CallRateGuard)

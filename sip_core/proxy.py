@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Callable
 
 from sip_core.auth import Outcome
 from sip_core.directory import Account
-from sip_core.message import MAGIC_COOKIE, Request, Response, Via, new_branch, response_to
+from sip_core.hops import bracketed, dialog_mark, pop_top_via, via_peer
+from sip_core.message import MAGIC_COOKIE, Request, Response, new_branch, response_to
 from sip_core.peer import Peer
 from sip_core.recorder import FraudSign
-from sip_core.routing import best_final, dialled_user, route
+from sip_core.routing import best_final, dialled_user, route, route_inbound
 from sip_core.transaction import ClientTransaction, ServerTransaction, cancel_for, server_key
+from sip_core.trunk import from_trunk, trunk_caller, trunk_sources
 from sip_core.uri import SipUri, parse_address, parse_uri
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ class Proxy:
         self.tag = secrets.token_hex(6)
         self.forks: dict[tuple, Fork] = {}  # INVITE forks by their server transaction's key
         self.callers: OrderedDict[str, str] = OrderedDict()  # Call-ID -> calling line, for the call-rate guard
+        self.trunk_sources = trunk_sources(core.config.trunk, core.config.trunk_sources)
 
     def handlers(self) -> dict[str, Callable[[Request, ServerTransaction, float], None]]:
         """The core's handler of each method the proxy takes."""
@@ -178,15 +181,19 @@ class Proxy:
         fork.cancel()
 
     def _initial(self, request: Request, server: ServerTransaction, now: float) -> None:
-        caller = self._authenticate(request, server, now)
+        config, peer = self.core.config, server.peer
+        inbound = from_trunk(peer.host, peer.port, self.trunk_sources)
+        caller = (trunk_caller(request.from_.uri.user, request.from_.display_name or "") if inbound
+                  else self._authenticate(request, server, now))
         if caller is None:
             return
         request.remove_header("Route")  # we choose the target: a pre-loaded Route to elsewhere is not followed
         dialled, call_id, calls = dialled_user(request.request_uri.user), request.call_id or "", self.core.calls
-        destination = route(dialled, caller, self.core.directory,
-                            trunk_configured=bool(self.core.config.trunk),
-                            included_countries=self.core.config.included_countries,
-                            blocked=self.core.config.blocked_destinations)
+        if inbound:
+            destination = route_inbound(dialled, self.core.directory, included_countries=config.included_countries)
+        else:
+            destination = route(dialled, caller, self.core.directory, trunk_configured=bool(config.trunk),
+                                included_countries=config.included_countries, blocked=config.blocked_destinations)
         if destination.refused:
             if destination.blocked:
                 self.core.recorder.fraud(FraudSign("blocked destination", server.peer, caller.username,
@@ -198,14 +205,15 @@ class Proxy:
         on_failure: Callable[[int], None] = _nothing
         on_answer: Callable[[int], None] = _nothing
         if request.method == "INVITE":
-            decision = self.core.call_rate.try_start(caller.username, call_id, now)
-            if not decision.allowed:
+            decision = self.core.call_rate.try_start(caller.username, call_id, now) if not inbound else None
+            if decision is not None and not decision.allowed:  # the guards are our lines'; the trunk carries all
                 kind = "concurrent calls" if "simultaneous" in decision.reason else "call rate"
                 self.core.recorder.fraud(FraudSign(kind, server.peer, caller.username, decision.reason))
                 calls.ended_here(call_id, caller, dialled, destination, server.peer, decision.status or 403, now)
                 server.respond(self.answer(request, decision.status or 403, decision.reason))
                 return
-            self._note_call(call_id, caller.username)
+            if decision is not None:
+                self._note_call(call_id, caller.username)
             calls.started(call_id, caller, dialled, destination, server.peer, now)
             on_failure = lambda status: self._call_failed(call_id, status)  # noqa: E731
             on_answer = lambda status: calls.answered(call_id, status, self.core.clock())  # noqa: E731
@@ -373,24 +381,3 @@ class Proxy:
         """The INVITE's final failure `status` went to the caller: the call is over, for the guard and its record."""
         self._call_ended(call_id)
         self.core.calls.failed(call_id, status, self.core.clock())
-
-
-def pop_top_via(message: Request | Response) -> None:
-    """Remove the topmost Via (which may share a line with others)."""
-    message.replace_first("Via", None)
-
-
-def via_peer(via: Via) -> Peer:
-    """Where a response goes back for this Via (§18.2.2, RFC 3581: received and rport first)."""
-    port = int(via.rport) if via.rport else via.port or (5061 if via.transport == "TLS" else 5060)
-    return Peer(via.transport.lower(), via.received or via.host, port)
-
-
-def bracketed(host: str) -> str:
-    """An IPv6 address in brackets, as URIs and Vias want it."""
-    return f"[{host}]" if ":" in host else host
-
-
-def dialog_mark(key: bytes, call_id: str) -> str:
-    """The mark our Record-Route carries for one dialog (HMAC of its Call-ID): in-dialog requests must bring it back."""
-    return hmac.new(key, f"dialog:{call_id}".encode(), hashlib.sha256).hexdigest()[:20]

@@ -48,6 +48,21 @@ def dialled_user(user: str | None) -> str:
     return (user or "").split(";", 1)[0].strip()
 
 
+def route_inbound(dialled: str, directory: Directory, *,
+                  included_countries: frozenset[str] = CONTRACT_COUNTRIES) -> Destination:
+    """Where a call from the carrier trunk to `dialled` goes: the line holding that number, or 404.
+
+    Never back to the trunk (a call in is not relayed out) and never by extension (extensions are a customer's).
+    """
+    classification = classify(dialled, included_countries=included_countries)
+    line = directory.by_number(classification.e164) if classification.e164 else None
+    if line is None:
+        return Destination(Kind.REFUSED, number=classification.e164 or "", status=404,
+                           reason="No line holds this number", destination_class=classification.destination_class)
+    return Destination(Kind.LINE, line, number=classification.e164 or "",
+                       destination_class=classification.destination_class)
+
+
 def route(dialled: str, caller: Account, directory: Directory, *, trunk_configured: bool,
           included_countries: frozenset[str] = CONTRACT_COUNTRIES,
           blocked: frozenset[DestinationClass] = DEFAULT_BLOCKED) -> Destination:

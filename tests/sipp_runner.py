@@ -13,7 +13,7 @@ import pytest
 from sip_core.call_records import MemoryCallLog
 from sip_core.core import CoreConfig, SipCore
 from sip_core.directory import Account, Agent, Device, MemoryDirectory
-from sip_core.location import MemoryStore, Policy
+from sip_core.location import Binding, MemoryStore, Policy
 from sip_core.recorder import MemoryRecorder
 
 SCENARIOS = Path(__file__).with_name("sipp")  # the scenario files
@@ -83,3 +83,13 @@ async def run_sipp(scenario: str, target: tuple[str, int], work: Path, rows: lis
 def register_row(user: str, password: str, agent: str = YEALINK_AGENT, expires: int = 300) -> list[str]:
     """One injection line for register.xml."""
     return [user, f"[authentication username={user} password={password}]", REALM, agent, str(expires)]
+
+
+def call_row(user: str, dialled: str, password: str = "secret-pass") -> list[str]:
+    """One injection line for the uac_*.xml scenarios."""
+    return [user, f"[authentication username={user} password={password}]", REALM, dialled]
+
+
+def phone_at(username: str, port: int, now: float) -> Binding:
+    """A binding of `username` to a phone (sipp) listening on 127.0.0.1:`port` over UDP."""
+    return Binding(f"sip:{username}@127.0.0.1:{port}", now + 300, f"reg-{username}", 2, "udp", "127.0.0.1", port, now)

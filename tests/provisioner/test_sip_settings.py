@@ -22,6 +22,11 @@ def test_environment_overrides_the_sip_section():
     ({"PROVISIONER_SIP_DIGEST_ALGORITHMS": "SHA-512"}, "sip.digest_algorithms: expected a non-empty list"),
     ({"PROVISIONER_SIP_MIN_EXPIRES": "600", "PROVISIONER_SIP_DEFAULT_EXPIRES": "300"}, "must be in that order"),
     ({"PROVISIONER_SIP_TLS_PORT": "0"}, "sip.tls_port: expected an integer from 1 to 65535"),
+    ({"PROVISIONER_SIP_TRUNK": "192.0.2.10"}, "sip.trunk: expected empty, or an IP address and port"),
+    ({"PROVISIONER_SIP_TRUNK": "carrier.example.net:5060"}, "sip.trunk: expected"),
+    ({"PROVISIONER_SIP_TRUNK": "192.0.2.10:abc"}, "sip.trunk: expected"),
+    ({"PROVISIONER_SIP_TRUNK": "192.0.2.10:70000"}, "sip.trunk: expected"),
+    ({"PROVISIONER_SIP_TRUNK_SOURCES": "192.0.2.10,carrier.example.net"}, "sip.trunk_sources: expected a list"),
 ])
 def test_wrong_sip_settings_are_refused(environ, fragment):
     with pytest.raises(ConfigError) as error:
@@ -37,3 +42,11 @@ def test_the_core_configuration_follows_the_settings_and_every_process_derives_o
     assert (config.policy.max_contacts, config.policy.min_expires, config.ban_seconds) == (5, 60, 60.0)
     assert config.nonce_key == core_config(settings, SecretBox([key])).nonce_key
     assert config.nonce_key != SecretBox([key]).derive("provisioning digest nonces").encode()
+
+
+def test_the_trunk_and_where_its_calls_come_from_reach_the_core():
+    settings = load_settings(None, {"PROVISIONER_SIP_TRUNK": "[2001:db8::1]:5060",
+                                    "PROVISIONER_SIP_TRUNK_SOURCES": "198.51.100.7, 198.51.100.8:5060"}, {})
+    config = core_config(settings, SecretBox([SecretBox.generate_key()]))
+    assert (config.trunk, config.trunk_sources) == ("[2001:db8::1]:5060", ("198.51.100.7", "198.51.100.8:5060"))
+    assert core_config(load_settings(None, {}, {}), SecretBox([SecretBox.generate_key()])).trunk == ""

@@ -5,22 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from sipp_runner import REALM, account, free_udp_port, make_core, needs_sipp, run_sipp
+from sipp_runner import REALM, account, call_row, free_udp_port, make_core, needs_sipp, phone_at, run_sipp
 
 from sip_core.call_records import EndedBy, Outcome
-from sip_core.location import Binding
 from sip_core.numbering import DestinationClass
 
 pytestmark = needs_sipp
-
-
-def call_row(user: str, dialled: str, password: str = "secret-pass") -> list[str]:
-    """One injection line for the uac_*.xml scenarios."""
-    return [user, f"[authentication username={user} password={password}]", REALM, dialled]
-
-
-def phone_at(username: str, port: int, now: float) -> Binding:
-    return Binding(f"sip:{username}@127.0.0.1:{port}", now + 300, f"reg-{username}", 2, "udp", "127.0.0.1", port, now)
 
 
 def call_through_sipp(tmp_path, caller_scenario: str, callee_scenario: str | None, dialled: str,
@@ -136,7 +126,7 @@ def test_a_2xx_resent_after_its_transaction_ended_goes_on_to_the_next_via_and_ho
 def test_an_in_dialog_request_with_a_forged_route_is_not_relayed():
     """Raw UDP: our address in a Route is not enough; without the dialog's mark we refuse to relay (no open relay
     to the trunk or anywhere else), with it the request goes on."""
-    from sip_core.proxy import dialog_mark
+    from sip_core.hops import dialog_mark
 
     async def scenario():
         core, _ = make_core([account(1001), account(1002)])
