@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 
 from sipp_runner import REALM, account, call_row, free_udp_port, make_core, needs_sipp, phone_at, run_sipp
 
@@ -193,3 +194,35 @@ def test_a_refused_call_leaves_one_refused_record(tmp_path):
     assert (record.outcome, record.status, record.ended_by, record.answer) == (
         Outcome.REFUSED, 403, EndedBy.FINAL, None)
     assert record.start == record.end and len(core.calls) == 0
+
+
+def test_a_line_with_two_phones_rings_both_and_the_one_not_answering_is_cancelled(tmp_path):
+    async def scenario():
+        core, recorder = make_core([account(1001), account(1002)])
+        address = (await core.start("127.0.0.1", 0))["udp"]
+        answering, ringing = free_udp_port(), free_udp_port()
+        now = core.clock()
+        first, second = phone_at("u1002", answering, now), phone_at("u1002", ringing, now)
+        core.location.replace("u1002", (first, replace(second, call_id="reg-u1002-desk")), now)
+        try:
+            phones = []
+            for name, port, scenario_file in (("answering", answering, "uas_answer.xml"),
+                                              ("ringing", ringing, "uas_ring.xml")):
+                (tmp_path / name).mkdir()
+                phones.append(asyncio.create_task(run_sipp(scenario_file, ("127.0.0.1", 9), tmp_path / name,
+                                                           timeout=15, port=port)))
+            await asyncio.sleep(0.5)  # both sipp listening
+            (tmp_path / "caller").mkdir()
+            caller = await run_sipp("uac_call.xml", address, tmp_path / "caller", timeout=15,
+                                    rows=[call_row("u1001", "1002")])
+            return core, recorder, caller, [await asyncio.wait_for(phone, 30) for phone in phones]
+        finally:
+            core.stop()
+
+    core, recorder, caller, (answered, cancelled) = asyncio.run(scenario())
+    assert caller.returncode == 0, caller.output
+    assert answered.returncode == 0, answered.output
+    assert cancelled.returncode == 0, cancelled.output  # got the CANCEL, answered 487, got the ACK
+    [record] = core.calls.log.records
+    assert (record.outcome, record.callee_line, record.ended_by) == (Outcome.ANSWERED, "line1002", EndedBy.BYE)
+    assert recorder.signs == []
