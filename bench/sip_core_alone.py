@@ -1,11 +1,13 @@
-"""The SIP core alone, as the REGISTER storm's "ours" target: one process, the accounts of accounts.csv in memory.
+"""The SIP core alone, as the "ours" target of the SIP benchmarks: one process, the accounts of accounts.csv in memory.
 
-Started by bench/sip_register_bench.py through ``--ours-cmd``: the core (sip_core.core.SipCore) listens on
-UDP, with a MemoryDirectory of the bench's accounts (``username;password;realm;ha1``), each carried by a
-"bench" device that sipp's User-Agent (``sipp-register-bench``) names, so the managed-device check runs as
-it does for phones; bindings kept in memory (MemoryStore: no database). What the whole server adds (the
-MongoDB store's batched writes, the directory's refresh) is measured through the server itself. Runs until
-SIGTERM or SIGINT:
+Started by bench/sip_register_bench.py (through ``--ours-cmd``) and bench/sip_call_bench.py: the core
+(sip_core.core.SipCore) listens on UDP, with a MemoryDirectory of the bench's accounts
+(``username;password;realm;ha1[;extension;number]``), each carried by a "bench" device that sipp's
+User-Agent (``sipp-register-bench``) names, so the managed-device check runs as it does for phones;
+bindings kept in memory (MemoryStore: no database). The lines given an extension and a number are the ones
+the call benchmark calls through the proxy, whose fraud guards keep their defaults. What the whole server
+adds (the MongoDB store's batched writes, the directory's refresh, the call records written behind) is
+measured through the server itself. Runs until SIGTERM or SIGINT:
 
     python bench/sip_register_bench.py --target kamailio-htable \
         --ours-cmd "python bench/sip_core_alone.py {host} {port} {realm} {accounts_csv}"
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from provisioner.server import tune_garbage_collector  # noqa: E402
 from sip_core.core import CoreConfig, SipCore  # noqa: E402
 from sip_core.directory import Account, Agent, Device, MemoryDirectory  # noqa: E402
 from sip_core.location import MemoryStore  # noqa: E402
@@ -31,10 +34,14 @@ AGENTS = {"sipp-register-bench": Agent("bench", "sipp")}
 
 
 def accounts(path: Path) -> list[Account]:
-    """The accounts of the bench's accounts.csv, each carried by the bench device."""
+    """The accounts of the bench's accounts.csv (``username;password;realm;ha1[;extension;number]``, header
+    first), all of one customer and each carried by the bench device; extension and number make a line callable."""
     with path.open() as handle:
-        return [Account(row[0], row[1], f"line-{row[0]}", "bench", devices=(Device("bench", "sipp"),))
-                for row in csv.reader(handle, delimiter=";") if row and not row[0].startswith("#")]
+        rows = [row for row in csv.reader(handle, delimiter=";")
+                if row and not row[0].startswith("#") and row[0] != "username"]
+    return [Account(row[0], row[1], f"line-{row[0]}", "bench", extension=row[4] if len(row) > 4 else "",
+                    number=(row[5] if len(row) > 5 else "") or None, devices=(Device("bench", "sipp"),))
+            for row in rows]
 
 
 async def serve(host: str, port: int, realm: str, accounts_csv: Path) -> None:
@@ -52,4 +59,5 @@ async def serve(host: str, port: int, realm: str, accounts_csv: Path) -> None:
 
 
 if __name__ == "__main__":
+    tune_garbage_collector()  # as in the server's workers, where the core runs
     asyncio.run(serve(sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])))

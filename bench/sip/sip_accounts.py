@@ -3,8 +3,9 @@
 Account ``i`` (0-based) is username ``u%05d`` with password ``pw-%05d`` (``u00000``/``pw-00000`` ..
 ``u09999``/``pw-09999`` for 10,000 accounts), in one realm (``--realm``, default ``bench.sip``). Written as:
 
-* ``accounts.csv``: ``username;password;realm;ha1`` with a header line, for a registrar of ours to load
-  (ha1 is ``MD5(username:realm:password)``, RFC 7616's H(A1) for MD5);
+* ``accounts.csv``: ``username;password;realm;ha1;extension;number`` with a header line, for a registrar of
+  ours to load (ha1 is ``MD5(username:realm:password)``, RFC 7616's H(A1) for MD5; extension and number are
+  empty but for the lines the call benchmark calls, see `make_callees`);
 * sipp injection files (``SEQUENTIAL`` then ``username;[authentication username=... password=...];realm``
   per line), optionally split into N slices (account i goes to slice ``i % N``) for N sipp processes.
   The ``[authentication ...]`` keyword is a field of its own because sipp substitutes ``[fieldN]`` inside
@@ -36,6 +37,8 @@ class Account:
     username: str
     password: str
     realm: str
+    extension: str = ""  # what a caller of the same customer dials to reach the line ("" = none)
+    number: str = ""  # E.164 ("" = none)
 
     @property
     def ha1(self) -> str:
@@ -53,10 +56,17 @@ def make_accounts(count: int, realm: str = DEFAULT_REALM) -> list[Account]:
     return [Account(f"u{i:05d}", f"pw-{i:05d}", realm) for i in range(count)]
 
 
+def make_callees(count: int, realm: str = DEFAULT_REALM) -> list[Account]:
+    """The lines called by the call benchmark: ``c00000``/``pw-c00000``..., extension ``2xxxx``, number ``+33190xxxxxx``."""
+    if count > 80_000:
+        raise ValueError(f"at most 80,000 callees (five-digit extensions from 20000), got {count}")
+    return [Account(f"c{i:05d}", f"pw-c{i:05d}", realm, str(20_000 + i), f"+33190{i:06d}") for i in range(count)]
+
+
 def write_accounts_csv(accounts: list[Account], path: Path) -> Path:
-    """Write the plain list (username;password;realm;ha1, header first) that a registrar of ours loads."""
-    lines = ["username;password;realm;ha1"]
-    lines += [f"{a.username};{a.password};{a.realm};{a.ha1}" for a in accounts]
+    """Write the plain list (username;password;realm;ha1;extension;number, header first) that a registrar of ours loads."""
+    lines = ["username;password;realm;ha1;extension;number"]
+    lines += [f"{a.username};{a.password};{a.realm};{a.ha1};{a.extension};{a.number}" for a in accounts]
     path.write_text("\n".join(lines) + "\n")
     return path
 
