@@ -1,4 +1,5 @@
-"""Charge lines: what a customer is billed for equipment that came back short or broken (clause 3.5).
+"""Charge lines: what a customer is billed for equipment that came back short or broken (clause 3.5), and
+for an installation appointment cancelled late (inventory/appointment_booking.py).
 
 The lifecycle table computes them (inventory/lifecycle.py, `check_in_charges`); inventory/transitions.py
 writes them after the move that caused them, each with an id derived from that move's event, so a retry
@@ -30,9 +31,11 @@ def charge_id(event_id: str, position: int) -> ObjectId:
 
 
 class ChargeLine(VersionedDocument):
-    """One amount to bill a customer, with the move and the event that caused it."""
+    """One amount to bill a customer, with the move (or the appointment) and the event that caused it."""
 
-    item = Reference(Equipment, required=True)
+    #: The item a lifecycle move charged for; None for a late-cancelled appointment.
+    item = Reference(Equipment)
+    appointment = Reference("Appointment")
     customer = Reference(Customer)
     site = Reference(Site)
     reason = me.StringField(required=True, max_length=200)
@@ -43,4 +46,4 @@ class ChargeLine(VersionedDocument):
     #: "<move>:<key>" when the move ran under an idempotency key, to answer a repeated request alike.
     transition_key = me.StringField(max_length=250)
 
-    meta = {"collection": "charge_lines", "indexes": ["item", "customer", "event"]}
+    meta = {"collection": "charge_lines", "indexes": ["item", "customer", "event", "appointment"]}

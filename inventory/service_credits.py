@@ -103,13 +103,17 @@ def ticket_credit(
     restored_at: datetime,
     monthly_rent_cents: int,
     excused: bool = False,
+    duration: timedelta | None = None,
 ) -> TicketCredit:
     """Return the credit of one ticket: its band's percentage of the failed service's monthly rent.
 
     `excused` is true when the failure had an excusable cause (clause 4); the rate is still reported.
+    `duration` is the restoration time when it is counted otherwise than in real time (in business hours,
+    as the restoration target is by default: inventory/credit_report.py); by default the real time elapsed.
     """
     _check_cents(monthly_rent_cents, "Monthly rent")
-    duration = restoration_duration(notified_at, restored_at)
+    real = restoration_duration(notified_at, restored_at)  # checks both times and their order
+    duration = real if duration is None else duration
     rate = credit_rate(duration)
     credit = 0 if excused else _percent_up(monthly_rent_cents, rate)
     return TicketCredit(ticket, restored_at, duration, rate, monthly_rent_cents, bool(excused), credit)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import tornado.web
 
+from provisioner.api.appointment_changes import CancelHandler, ChecklistHandler, RescheduleHandler
+from provisioner.api.appointment_reports import AppointmentsReportHandler, LateCancellationsHandler
+from provisioner.api.appointments import AppointmentHandler, AppointmentsHandler, FreeSlotsHandler
 from provisioner.api.base import NotFoundHandler
 from provisioner.api.call_records import CallRecordsHandler, FairUseHandler
 from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
@@ -27,6 +30,19 @@ from provisioner.api.resources import RESOURCES
 from provisioner.api.resync import ResyncHandler, ResyncItemHandler
 from provisioner.api.sessions import MeHandler, PasswordHandler, SessionHandler, TokenHandler, TokensHandler
 from provisioner.api.stock_imports import StockImportHandler
+from provisioner.api.technicians import (
+    CalendarFeedHandler,
+    FeedTokenHandler,
+    TechnicianHandler,
+    TechniciansHandler,
+)
+from provisioner.api.tickets import (
+    CreditsDueHandler,
+    TicketHandler,
+    TicketsAtRiskHandler,
+    TicketsHandler,
+    TicketTransitionHandler,
+)
 from provisioner.logs import log_request
 from provisioner.metrics import observe_request
 from provisioner.provisioning.firmware_files import FirmwareFileHandler
@@ -90,10 +106,27 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/reports/states", StatesHandler, shared),
         (r"/api/v1/reports/insurance", InsuranceHandler, shared),
         (r"/api/v1/reports/fair-use", FairUseHandler, shared),
+        (r"/api/v1/reports/tickets-at-risk", TicketsAtRiskHandler, shared),
+        (r"/api/v1/reports/credits-due", CreditsDueHandler, shared),
+        (r"/api/v1/tickets", TicketsHandler, shared),
+        (r"/api/v1/tickets/([^/]+)", TicketHandler, shared),
+        (r"/api/v1/tickets/([^/]+)/transitions/([^/]+)", TicketTransitionHandler, shared),
         (r"/api/v1/call-records", CallRecordsHandler, shared),
         (r"/api/v1/history/equipment/([^/]+)", EquipmentHistoryHandler, shared),
         (r"/api/v1/history/customers/([^/]+)", CustomerHistoryHandler, shared),
         (r"/api/v1/history/users/([^/]+)", UserHistoryHandler, shared),
+        (r"/api/v1/technicians", TechniciansHandler, shared),
+        (r"/api/v1/technicians/([^/]+)", TechnicianHandler, shared),
+        (r"/api/v1/technicians/([^/]+)/feed-token", FeedTokenHandler, shared),
+        (r"/api/v1/technicians/([^/]+)/calendar\.ics", CalendarFeedHandler, shared),
+        (r"/api/v1/appointments", AppointmentsHandler, shared),
+        (r"/api/v1/appointments/free-slots", FreeSlotsHandler, shared),
+        (r"/api/v1/appointments/([^/]+)", AppointmentHandler, shared),
+        (r"/api/v1/appointments/([^/]+)/reschedule", RescheduleHandler, shared),
+        (r"/api/v1/appointments/([^/]+)/cancel", CancelHandler, shared),
+        (r"/api/v1/appointments/([^/]+)/checklist", ChecklistHandler, shared),
+        (r"/api/v1/reports/appointments", AppointmentsReportHandler, shared),
+        (r"/api/v1/reports/late-cancellations", LateCancellationsHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
     ]

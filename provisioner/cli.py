@@ -1,5 +1,5 @@
 """The `provisioner` command: serve, check-config, demo load, admin set-password, firmware, inventory import, report,
-resync."""
+resync, tickets."""
 
 from __future__ import annotations
 
@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "out of date to fetch its configuration (SIP NOTIFY)")
     _common(resync)
     resync_arguments(resync)
+
+    from provisioner.ticket_command import add_arguments as ticket_arguments
+
+    tickets = commands.add_parser("tickets", help="failure tickets")
+    ticket_commands = tickets.add_subparsers(dest="tickets_command", required=True)
+    at_risk = ticket_commands.add_parser("at-risk", help="tickets at risk of or past their 4-hour restoration target")
+    _common(at_risk)
+    ticket_arguments(at_risk)
     return parser
 
 
@@ -268,6 +276,23 @@ def cmd_resync(args: argparse.Namespace) -> int:
         storage.close()
 
 
+def cmd_tickets(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from provisioner.ticket_command import problem, render
+
+    why = problem(args)
+    if why:
+        raise CommandError(why, USAGE_ERROR)
+    settings = _settings(args)
+
+    def work(box) -> int:  # type: ignore[no-untyped-def]
+        sys.stdout.write(render(args, settings, dt.datetime.now(dt.UTC)))
+        return 0
+
+    return _with_storage(args, work)
+
+
 def cmd_inventory_import(args: argparse.Namespace) -> int:
     from provisioner.inventory_command import run_import
 
@@ -283,6 +308,7 @@ COMMANDS = {
     "inventory": cmd_inventory_import,
     "report": cmd_report,
     "resync": cmd_resync,
+    "tickets": cmd_tickets,
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from inventory import report_queries, reports
+from inventory.appointment_reports import appointments_report, late_cancellations_report, parse_period
 from inventory.reports import Report
 from provisioner.call_reports import fair_use_report
 from provisioner.report_output import as_csv, as_table
@@ -26,7 +27,17 @@ REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], R
     "customer-history": (lambda a, s, now: report_queries.customer_history(a.subject, a.page, a.per_page), True),
     "user-history": (lambda a, s, now: report_queries.user_history(a.subject, a.page, a.per_page), True),
     "fair-use": (lambda a, s, now: fair_use_report(a.month or month_key(now), a.threshold), False),
+    "appointments": (lambda a, s, now: appointments_report(
+        *parse_period(a.day or (None if a.week else _today(s, now).isoformat()), a.week), a.technician), False),
+    "late-cancellations": (lambda a, s, now: late_cancellations_report(
+        *_cancellation_days(a.since, a.until, _today(s, now))), False),
 }
+
+
+def _cancellation_days(since: str | None, until: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of the late-cancellations report: --since (the 1st of this month) to --until (today)."""
+    return (dt.date.fromisoformat(since) if since else today.replace(day=1),
+            dt.date.fromisoformat(until) if until else today)
 
 
 def _today(settings: Settings, now: dt.datetime) -> dt.date:
@@ -48,6 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--month", metavar="YYYY-MM", help="fair-use: the Paris calendar month (default: this one)")
     parser.add_argument("--threshold", type=int, default=FAIR_USE_LIMIT, metavar="N",
                         help="fair-use: lines past this many distinct numbers (default 150, clause 7.2c)")
+    parser.add_argument("--day", metavar="YYYY-MM-DD", help="appointments: one day (default: today)")
+    parser.add_argument("--week", metavar="YYYY-Www", help="appointments: an ISO week, such as 2026-W48")
+    parser.add_argument("--technician", metavar="ID", help="appointments: one technician's (default: everyone's)")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="late-cancellations: first day (default: the 1st)")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="late-cancellations: last day (default: today)")
     parser.add_argument("--page", type=int, default=1, metavar="N", help="histories: page (default 1)")
     parser.add_argument("--per-page", type=int, default=500, metavar="N", help="histories: events a page (default 500)")
 
@@ -65,6 +81,16 @@ def problem(args: argparse.Namespace) -> str | None:
         return "--within-days must be from 1 to 366 and --at-risk-hours from 1 to 72"
     if not 0 <= args.threshold <= 10_000:
         return "--threshold must be from 0 to 10000"
+    if args.day is not None or args.week is not None:
+        try:
+            parse_period(args.day, args.week)
+        except ValueError as exc:
+            return f"--day/--week: {exc}"
+    for name in ("since", "until"):
+        try:
+            dt.date.fromisoformat(getattr(args, name) or "2000-01-01")
+        except ValueError:
+            return f"--{name} must be a date as YYYY-MM-DD"
     if args.month is not None:
         try:
             month_bounds(args.month)

@@ -16,6 +16,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from inventory.appointment_booking import deliver_pending_charges
 from inventory.secret_box import SecretBox
 from inventory.transitions import flush_outboxes
 from provisioner.app import MAX_BODY_BYTES, make_app
@@ -28,6 +29,8 @@ from provisioner.services import Services
 from provisioner.settings import Settings
 from provisioner.sip_service import SipService, check_ports
 from provisioner.storage import Storage
+from provisioner.ticket_calendar import ticket_calendar
+from provisioner.ticket_closer import TicketCloser
 from provisioner.workers import supervise
 
 #: The garbage collector's thresholds in the workers (generation 0 allocations, then collections of 0 and 1).
@@ -122,6 +125,9 @@ def run(settings: Settings, demo: bool = False) -> int:
         delivered = flush_outboxes()
         if delivered:
             log.warning("lifecycle: %d event(s) a crash left in items' outboxes delivered", delivered)
+        charged = deliver_pending_charges()
+        if charged:
+            log.warning("installations: %d late-cancellation charge(s) a crash left owed written", charged)
         if demo:
             from provisioner.demo import load_demo
 
@@ -162,10 +168,13 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         ahead = RenderAhead(app.settings["provisioner"])
         ahead.start()
     # UDP has no accept() to share: a second bind would fail or split transfers, so only worker 0 runs TFTP.
-    tftp = sip = None
+    tftp = sip = closer = None
     if worker in (None, 0):
         tftp = TftpFront(app.settings["provisioner"], settings.tftp.address, settings.tftp.port)
         tftp.start()
+        # One process is enough to close tickets left without an answer; each is closed once by a conditional write.
+        closer = TicketCloser(ticket_calendar(settings))
+        closer.start()
         # The SIP core's transactions and TCP connections live in one process: the same one as TFTP.
         if settings.sip.enabled:
             sip = SipService(settings, box, app.settings["provisioner"])
@@ -188,6 +197,8 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         await ahead.stop()
     if tftp:
         tftp.stop()
+    if closer:
+        await closer.stop()
     if sip:
         await sip.stop()  # writes the bindings and fraud signs still queued
     app.settings["provisioner"].close()  # writes the fetches still buffered

@@ -129,6 +129,8 @@ class CalendarSettings:
     business_hours_start: str
     business_hours_end: str
     replacement_hours: str
+    restoration_hours: str
+    no_answer_hours: str
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,14 @@ class LifecycleSettings:
     accessory_charge_cents: int
     damage_charge_cents: int
     not_working_charge_cents: int
+
+
+@dataclass(frozen=True)
+class InstallationSettings:
+    """Installation appointments: the late-cancellation charge and the calendar feeds' UID domain."""
+
+    late_cancellation_fee_cents: int
+    calendar_domain: str
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,7 @@ class Settings:
     api: ApiSettings
     calendar: CalendarSettings
     lifecycle: LifecycleSettings
+    installation: InstallationSettings
     provider: ProviderSettings
     logging: LoggingSettings
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)

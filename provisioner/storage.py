@@ -7,6 +7,8 @@ import logging
 import mongoengine as me
 
 from inventory.admin_access import AdminAccessException
+from inventory.appointments import Appointment
+from inventory.booking_locks import BookingLock
 from inventory.call_records import CallRecord
 from inventory.charges import ChargeLine
 from inventory.contracts import Contract
@@ -22,7 +24,9 @@ from inventory.registrations import Registration
 from inventory.resync_requests import ResyncRequest
 from inventory.seizures import Seizure
 from inventory.staff import ApiToken, User
+from inventory.technicians import Technician
 from inventory.template_overrides import TemplateOverride
+from inventory.tickets import FailureTicket, TicketNumber
 from provisioner.embedded_db import EmbeddedDatabase
 from provisioner.settings import Settings
 
@@ -30,7 +34,8 @@ log = logging.getLogger("provisioner.storage")
 
 DOCUMENTS = (Customer, Site, Contract, Line, Equipment, User, ApiToken, Event, FetchBatch, LastFetch, QuarantinedDevice,
              TemplateOverride, FirmwareImage, ChargeLine, Seizure, AdminAccessException, InsuranceCertificate,
-             Registration, FraudSign, ResyncRequest, CallRecord)
+             Registration, FraudSign, ResyncRequest, CallRecord, FailureTicket, TicketNumber,
+             Technician, Appointment, BookingLock)
 
 
 def connect(uri: str, database: str) -> None:

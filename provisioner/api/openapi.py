@@ -118,15 +118,18 @@ def _query_schema(field: Field) -> dict[str, Any]:
 def build_openapi() -> dict[str, Any]:
     """The whole description, as a plain dict."""
     from provisioner.api.firmware import FIRMWARE
+    from provisioner.api.openapi_appointments import APPOINTMENT_PATHS, APPOINTMENT_SCHEMAS
     from provisioner.api.openapi_extra import OTHER_PATHS, OTHER_SCHEMAS
     from provisioner.api.openapi_resync import RESYNC_PATHS, RESYNC_SCHEMAS
+    from provisioner.api.openapi_tickets import TICKET_PATHS, TICKET_SCHEMAS
 
     schemas: dict[str, Any] = {"Error": {
         "type": "object", "required": ["status", "error", "message"],
         "properties": {"status": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"},
                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                       "request_id": {"type": "string"}}}, **OTHER_SCHEMAS, **RESYNC_SCHEMAS}
-    paths: dict[str, Any] = {**OTHER_PATHS, **RESYNC_PATHS}
+                       "request_id": {"type": "string"}}}, **OTHER_SCHEMAS, **RESYNC_SCHEMAS, **TICKET_SCHEMAS}
+    paths: dict[str, Any] = {**OTHER_PATHS, **RESYNC_PATHS, **TICKET_PATHS, **APPOINTMENT_PATHS}
+    schemas.update(APPOINTMENT_SCHEMAS)
     for resource in RESOURCES.values():
         schemas.update(_record_schemas(resource))
         paths.update(_resource_paths(resource))

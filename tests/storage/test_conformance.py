@@ -309,6 +309,36 @@ def test_claim_by_find_one_and_update_on_state_then_write_scalar_lists(mongo_db:
     assert list(coll.find({"state": "queued"}, {"_id": 1})) == [] and list(coll.find({"state": "taken"})) == []
 
 
+def test_lock_taken_by_conditional_write_or_insert_under_a_chosen_id(mongo_db: Database) -> None:
+    # inventory/booking_locks.py: taken on its empty holder or by inserting it, released on the holder's token,
+    # a stale one taken over on the exact holder and integer expiry read.
+    coll = mongo_db.booking_locks
+    key = "technician:0123456789abcdef01234567"
+    assert coll.update_one({"_id": key, "holder": ""}, {"$set": {"holder": "a", "expires_ms": 10}}).matched_count == 0
+    coll.insert_one({"_id": key, "holder": "a", "expires_ms": 1_790_000_000_000})
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"_id": key, "holder": "b", "expires_ms": 1_790_000_000_001})
+    assert coll.update_one({"_id": key, "holder": ""}, {"$set": {"holder": "b"}}).matched_count == 0
+    assert coll.update_one({"_id": key, "holder": "b"}, {"$set": {"holder": ""}}).matched_count == 0
+    stale = {"_id": key, "holder": "a", "expires_ms": 1_790_000_000_000}
+    assert coll.update_one(stale, {"$set": {"holder": "c", "expires_ms": 1_790_000_030_000}}).matched_count == 1
+    assert coll.update_one(stale, {"$set": {"holder": "d"}}).matched_count == 0
+    assert coll.find_one({"_id": key}) == {"_id": key, "holder": "c", "expires_ms": 1_790_000_030_000}
+    assert coll.update_one({"_id": key, "holder": "c"}, {"$set": {"holder": "", "expires_ms": 0}}).matched_count == 1
+    assert coll.update_one({"_id": key, "holder": ""}, {"$set": {"holder": "e", "expires_ms": 5}}).matched_count == 1
+
+
+def test_range_of_text_dates_through_a_compound_index(mongo_db: Database) -> None:
+    # inventory/appointments.py: a technician's visits by equality on the technician and a range of "YYYY-MM-DD".
+    coll = mongo_db.appointments
+    coll.create_index([("technician", ASCENDING), ("day", ASCENDING)])
+    for technician, day in (("t1", "2026-03-28"), ("t1", "2026-03-29"), ("t1", "2026-03-31"), ("t1", "2026-04-01"),
+                            ("t2", "2026-03-30"), ("t1", "2026-12-31")):
+        coll.insert_one({"technician": technician, "day": day, "start": utc(2026, 3, 1)})
+    found = coll.find({"technician": "t1", "day": {"$gte": "2026-03-29", "$lte": "2026-03-31"}}, {"day": 1, "_id": 0})
+    assert sorted(raw["day"] for raw in found) == ["2026-03-29", "2026-03-31"]
+
+
 # --- lifecycle moves and their outbox (inventory/transitions.py) --------------------------------
 
 
@@ -683,3 +713,22 @@ def test_range_filter_with_whole_second_bounds_is_exact(mongo_db: Database) -> N
     assert [d["n"] for d in coll.find({"start": {"$lt": first}})] == [0]
     page = coll.find({"caller_line": "L1"}).sort([("start", -1), ("_id", -1)]).skip(2).limit(2)
     assert [d["n"] for d in page] == [3, 2]
+
+
+def test_counter_by_find_one_and_update_inc_upsert_returns_each_value_once(mongo_db: Database) -> None:
+    # inventory/tickets.py allocate_number: a yearly counter created by the first $inc, read back in the same
+    # write; processes allocating at once never get the same value.
+    from concurrent.futures import ThreadPoolExecutor
+
+    coll = mongo_db.ticket_numbers
+
+    def allocate(_: int) -> int:
+        return coll.find_one_and_update({"_id": "INC-2026"}, {"$inc": {"value": 1}}, upsert=True,
+                                        return_document=ReturnDocument.AFTER)["value"]
+
+    assert allocate(0) == 1
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        values = list(pool.map(allocate, range(40)))
+    assert sorted(values) == list(range(2, 42))
+    assert coll.find_one({"_id": "INC-2026"}) == {"_id": "INC-2026", "value": 41}
+    assert allocate(0) == 42 and coll.count_documents({}) == 1

@@ -1,0 +1,218 @@
+"""Opening failure tickets and running their transitions on the stored tickets, each change one conditional write.
+
+* **Opening** checks everything first (the values, the customer, its site and device, the deadline's
+  département), then notes the device's failure through the lifecycle (inventory/transitions.py: the move that
+  sets its 72-hour replacement deadline), then allocates the number and inserts the ticket. A device already
+  failed is only linked. Nothing is written when a check fails.
+* **A transition** is planned by the table (inventory/ticket_rules.py) and written with one ``replace_one``
+  conditional on the version and the state read, then logged as an event ``transition:<name>``. Of two
+  conflicting transitions one wins; the other is refused (409) naming the state the ticket is in now. When
+  only the version moved (a record such as an excuse), the transition is planned again, as equipment moves are.
+* **The no-answer closing** (`close_expired`) runs the ``auto_close`` transition on every ticket waiting on
+  the customer past its ``auto_close_at``; the conditional write closes each once, whoever runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bson import DBRef, ObjectId
+from bson.errors import InvalidId
+
+from inventory import generation, lifecycle, ticket_rules, transitions
+from inventory.customers import Customer, Site
+from inventory.equipment import Equipment
+from inventory.errors import InvalidRecord
+from inventory.events import Actor, record_event
+from inventory.ticket_deadlines import Calendar
+from inventory.tickets import FailureTicket, allocate_number
+
+#: Plans made again when only the version moved under us.
+ATTEMPTS = 3
+#: Equipment states in which opening a ticket notes the failure (the lifecycle's note_failure sources).
+NOTE_FAILURE_FROM = lifecycle.MOVES["note_failure"].sources
+
+
+class TicketRefused(Exception):
+    """A ticket not opened or not moved: `status` (400, 403, 404, 409), why, its `state` now, `allowed` moves."""
+
+    def __init__(self, status: int, message: str, state: str | None = None, allowed: tuple[str, ...] = (),
+                 fields: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.state, self.allowed = status, message, state, tuple(allowed)
+        self.fields = dict(fields or {})
+
+
+def ref_id(record: Any, name: str) -> str | None:
+    """The id (text) a reference field holds, without loading the record it points to."""
+    value = record._data.get(name)
+    if isinstance(value, DBRef):
+        value = value.id
+    return None if value is None else str(getattr(value, "pk", value))
+
+
+def find(document: type, record_id: Any) -> Any:
+    """The record of `document` with this id, or None (also for an id that is not one)."""
+    try:
+        return document.objects(pk=ObjectId(str(record_id))).first()
+    except (InvalidId, TypeError):
+        return None
+
+
+def departement_of(site: Site | None) -> str:
+    """The département a ticket's deadlines are counted in: its site's; 400 when the site has none."""
+    if site is None or not site.departement:
+        raise TicketRefused(400, "the ticket's site has no département to count its deadlines in",
+                            fields={"site": "the site needs a département"})
+    return site.departement
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], now: dt.datetime,
+                calendar: Calendar, equipment_rules: transitions.RulesFor) -> FailureTicket:
+    """Open a ticket with the values `given` (Python values: ids as text, `notified_at` an aware datetime)."""
+    now = _to_ms(now)
+    problems = ticket_rules.opening_problems(given, now)
+    customer = find(Customer, given["customer"]) if "customer" not in problems else None
+    site = find(Site, given["site"]) if "site" not in problems else None
+    if "customer" not in problems and customer is None:
+        problems["customer"] = "no such customer"
+    if "site" not in problems and site is None:
+        problems["site"] = "no such site"
+    elif site is not None and customer is not None and ref_id(site, "customer") != str(customer.pk):
+        problems["site"] = "the site belongs to another customer"
+    item = None
+    if given.get("equipment") not in (None, "") and "equipment" not in problems:
+        item = find(Equipment, given["equipment"])
+        if item is None:
+            problems["equipment"] = "no such equipment"
+        elif site is not None and ref_id(item, "site") != str(site.pk):
+            problems["equipment"] = f"equipment {item.serial} is not at this site"
+    if problems:
+        raise TicketRefused(400, "the ticket cannot be opened: some fields are not valid", fields=problems)
+    due = calendar.restoration_deadline(given["notified_at"], departement_of(site))
+    if item is not None and item.state != "failed" and item.state not in NOTE_FAILURE_FROM:
+        raise TicketRefused(409, f"equipment {item.serial} is {item.state}: a failure can be noted only on equipment "
+                                 f"at the customer's ({', '.join(sorted(NOTE_FAILURE_FROM))}), or linked once failed",
+                            fields={"equipment": f"is {item.state}"})
+    if item is not None and item.state != "failed":
+        _note_failure(item, given["description"], actor, roles, now, equipment_rules)
+    ticket = FailureTicket(number=allocate_number(now), customer=customer, site=site, equipment=item,
+                           service=given["service"], channel=given["channel"], notified_at=_to_ms(given["notified_at"]),
+                           description=given["description"], opened_by=actor.username, state="open",
+                           restoration_due_at=_to_ms(due))
+    return ticket.insert(actor)
+
+
+def _note_failure(item: Equipment, description: str, actor: Actor, roles: tuple[str, ...], now: dt.datetime,
+                  rules: transitions.RulesFor) -> None:
+    """The lifecycle's note_failure on the device: its replacement deadline is set there, and only there."""
+    try:
+        transitions.run(item, "note_failure", {"description": description[:2000]}, actor, roles, now, rules)
+    except transitions.TransitionRefused as refused:
+        status = 400 if refused.status == 422 else refused.status
+        raise TicketRefused(status, f"the failure of equipment {item.serial} could not be noted: {refused.message}",
+                            fields={"equipment": refused.message}) from None
+
+
+# -- transitions -----------------------------------------------------------------------------------
+
+
+def run(ticket_id: Any, name: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
+        now: dt.datetime, calendar: Calendar, expected_version: int | None = None) -> FailureTicket:
+    """Run transition `name` on the ticket with inputs `given`; the ticket as stored after it, or TicketRefused."""
+    now = _to_ms(now)
+    for _ in range(ATTEMPTS):
+        ticket = _read(ticket_id)
+        if expected_version is not None and ticket.version != expected_version:
+            raise _conflict(ticket, roles, now, f"it is at version {ticket.version}, not {expected_version}")
+        if _write(ticket, name, given, actor, roles, now, calendar):
+            return ticket
+        current = _read(ticket_id)
+        if expected_version is not None or current.state != ticket.state:
+            raise _conflict(current, roles, now, "it changed meanwhile")
+    raise _conflict(_read(ticket_id), roles, now, "it keeps changing")
+
+
+def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
+           now: dt.datetime, calendar: Calendar) -> bool:
+    """Plan and write the transition; False when the ticket changed since it was read (nothing written)."""
+    read_version, read_state = ticket.version, ticket.state
+    rules = ticket_rules.Rules(no_answer_deadline=lambda since: calendar.no_answer_deadline(
+        since, departement_of(find(Site, ref_id(ticket, "site")))))
+    try:
+        plan = ticket_rules.plan(ticket.facts(), name, given, roles, now, rules)
+    except ticket_rules.Refused as refused:
+        raise TicketRefused(refused.status, refused.message, read_state, refused.allowed, refused.fields) from None
+    before = ticket.snapshot()
+    for field_name, value in plan.changes.items():
+        setattr(ticket, field_name, _to_ms(value) if isinstance(value, dt.datetime) else value)
+    ticket.state, ticket.updated_at, ticket.version = plan.state, now, read_version + 1
+    try:
+        ticket.check()
+    except InvalidRecord as invalid:
+        raise TicketRefused(400, f"{name} would leave the ticket invalid", read_state, fields=invalid.fields) from None
+    written = FailureTicket._get_collection().replace_one(
+        {"_id": ticket.pk, "version": read_version, "state": read_state}, ticket.to_mongo().to_dict())
+    if written.matched_count != 1:
+        return False
+    ticket._clear_changed_fields()
+    generation.bump()
+    record_event(actor, f"transition:{name}", FailureTicket._get_collection_name(), ticket.pk, before,
+                 ticket.snapshot())
+    return True
+
+
+def _conflict(ticket: FailureTicket, roles: tuple[str, ...], now: dt.datetime, why: str) -> TicketRefused:
+    allowed = ticket_rules.allowed_moves(ticket.facts(), roles, now)
+    return TicketRefused(409, f"ticket {ticket.number} was not changed: {why}; it is {ticket.state} now "
+                              f"(version {ticket.version}), allowed: {', '.join(allowed) if allowed else 'none'}",
+                         ticket.state, allowed)
+
+
+def _read(ticket_id: Any) -> FailureTicket:
+    ticket = find(FailureTicket, ticket_id)
+    if ticket is None:
+        raise TicketRefused(404, f"no failure ticket with id {str(ticket_id)[:40]!r}")
+    return ticket
+
+
+# -- the no-answer closing -------------------------------------------------------------------------
+
+
+def close_expired(now: dt.datetime, actor: Actor, calendar: Calendar,
+                  on_conflict: Callable[[str, TicketRefused], None] | None = None) -> list[str]:
+    """Close every ticket waiting on the customer whose 48 hours are over at `now`; the numbers closed here.
+
+    A ticket changed meanwhile (the customer answered, another process closed it first) is left as it is now:
+    that is a 409 of the transition, reported to `on_conflict` when given; any other refusal is raised.
+    """
+    waiting = FailureTicket._get_collection().find({"state": "waiting_customer"},
+                                                    {"auto_close_at": 1, "number": 1})
+    # Compared here, not in the filter: NX-27017 compares datetimes in filters to the second (docs/storage.rst).
+    due = [raw for raw in waiting if raw.get("auto_close_at") is not None and _utc(raw["auto_close_at"]) <= now]
+    closed = []
+    for raw in due:
+        try:
+            run(raw["_id"], "auto_close", {}, actor, (ticket_rules.SYSTEM,), now, calendar)
+        except TicketRefused as refused:
+            if refused.status != 409:
+                raise
+            if on_conflict is not None:
+                on_conflict(raw["number"], refused)
+            continue
+        closed.append(raw["number"])
+    return closed
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _to_ms(moment: dt.datetime) -> dt.datetime:
+    """To the millisecond, as the database keeps it, so an answer equals a later read."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,0 +1,154 @@
+"""The OpenAPI description of the failure tickets' endpoints (provisioner/api/tickets.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import ticket_rules
+from inventory.ticket_deadlines import TARGET_STATUSES
+from provisioner.api.tickets import LIST_TARGETS
+
+_STRING = {"type": "string"}
+_TEXT = {"type": "string", "nullable": True}
+_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {**_TIME, "nullable": True}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+def _json(schema: str, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+_ETAG = {"ETag": {"schema": _STRING, "description": "The ticket's version, for If-Match"}}
+_MOVES = [*ticket_rules.MOVES, *ticket_rules.RECORDS]
+
+TICKET_SCHEMAS: dict[str, Any] = {
+    "TicketCreate": {
+        "type": "object", "additionalProperties": False, "required": list(ticket_rules.OPENING_REQUIRED),
+        "properties": {
+            "customer": _ID, "site": {**_ID, "description": "A site of the customer: its département counts the "
+                                                            "deadlines"},
+            "equipment": {**_ID, "nullable": True,
+                          "description": "The failed device, at the site: its failure is noted through the lifecycle "
+                                         "(72-hour replacement) unless it is failed already; required for the "
+                                         "service equipment"},
+            "service": {"type": "string", "enum": list(ticket_rules.SERVICES)},
+            "channel": {"type": "string", "enum": list(ticket_rules.CHANNELS)},
+            "notified_at": {**_TIME, "description": "When the notification was received (or the failure detected); "
+                                                    "may be past, never future"},
+            "description": {"type": "string", "minLength": 1, "maxLength": ticket_rules.TEXT_LIMIT}}},
+    "TicketInputs": {
+        "type": "object", "additionalProperties": False,
+        "description": "The transition's inputs: " + "; ".join(
+            f"{move.name} needs {', '.join(move.requires) or 'nothing'}"
+            + (f" and may take {', '.join(move.optional)}" if move.optional else "")
+            for move in [*ticket_rules.MOVES.values(), *ticket_rules.RECORDS.values()]),
+        "properties": {name: ({**_TIME, "description": spec.description} if spec.kind == "datetime" else
+                              {"type": "string", "maxLength": ticket_rules.TEXT_LIMIT, "description": spec.description,
+                               **({"enum": list(spec.choices)} if spec.choices else {})})
+                       for name, spec in ticket_rules.INPUTS.items()}},
+    "Ticket": {
+        "type": "object", "required": ["id", "number", "version", "state", "target", "restoration_due_at"],
+        "properties": {
+            "id": _ID, "number": {"type": "string", "description": "The notification number, INC-<year>-<nnnnnn>"},
+            "version": {"type": "integer"}, "state": {"type": "string", "enum": list(ticket_rules.STATES)},
+            "customer": _ID, "site": _ID, "equipment": {**_ID, "nullable": True},
+            "service": {"type": "string", "enum": list(ticket_rules.SERVICES)},
+            "channel": {"type": "string", "enum": list(ticket_rules.CHANNELS)},
+            "notified_at": _TIME, "description": _STRING, "opened_by": _STRING,
+            "restoration_due_at": {**_TIME, "description": "The 4-hour restoration target"},
+            "minutes_left": {"type": "integer", "nullable": True,
+                             "description": "Before the target, counted as it is (business hours by default); "
+                                            "negative once past; null once restored or closed"},
+            "target": {"type": "string", "enum": list(TARGET_STATUSES)},
+            "gives_credit": {"type": "boolean", "description": "False when excused or closed for want of an answer"},
+            "taken_at": _NULLABLE_TIME, "waiting_since": _NULLABLE_TIME, "waiting_for": _TEXT,
+            "auto_close_at": {**_NULLABLE_TIME, "description": "When a ticket waiting on the customer closes itself"},
+            "restored_at": {**_NULLABLE_TIME, "description": "The confirmed restoration"},
+            "restoration_confirmation": _TEXT, "reopen_reason": _TEXT, "closed_at": _NULLABLE_TIME,
+            "closing_reason": _TEXT, "excuse": {"type": "string", "enum": list(ticket_rules.EXCUSES), "nullable": True},
+            "excuse_note": _TEXT, "created_at": _NULLABLE_TIME, "updated_at": _NULLABLE_TIME,
+            "equipment_replacement": {
+                "type": "object", "nullable": True,
+                "description": "The failed device's replacement, as the device records it (not copied on the ticket)",
+                "properties": {"serial": _STRING, "state": _STRING, "ownership": _STRING,
+                               "replacement": {"type": "string", "enum": ["due", "quote"], "nullable": True},
+                               "replacement_due_at": _NULLABLE_TIME}},
+            "allowed": {"type": "array", "items": {"type": "string", "enum": _MOVES},
+                        "description": "The transitions the caller may run now"}}},
+    "TicketList": {
+        "type": "object", "required": ["items", "total", "page", "per_page"],
+        "properties": {"items": {"type": "array", "items": _ref("Ticket")}, "total": {"type": "integer"},
+                       "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+}
+
+_TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": _STRING}
+_QUERY = [
+    {"name": "state", "in": "query", "schema": {"type": "string", "enum": list(ticket_rules.STATES)}},
+    {"name": "customer", "in": "query", "schema": _ID},
+    {"name": "site", "in": "query", "schema": _ID},
+    {"name": "target", "in": "query", "schema": {"type": "string", "enum": list(LIST_TARGETS)},
+     "description": "Tickets not restored yet: on track, at risk (less than an hour left) or past the target"},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+]
+
+def _ticket_report(operation: str, summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"get": {
+        "tags": ["reports"], "summary": summary, "operationId": operation,
+        "parameters": parameters + [
+            {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
+            {"name": "excel", "in": "query", "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}}],
+        "responses": {"200": {"description": "The report, as JSON or CSV",
+                              "content": {"application/json": {"schema": _ref("Report")},
+                                          "text/csv": {"schema": _STRING}}},
+                      **_errors("400", "401", "403")}}}
+
+
+TICKET_PATHS: dict[str, Any] = {
+    "/api/v1/tickets": {
+        "get": {"tags": ["tickets"], "summary": "Failure tickets, newest notification first", "operationId":
+                "list_tickets", "parameters": _QUERY,
+                "responses": {"200": _json("TicketList", "One page of tickets"), **_errors("400", "401", "403")}},
+        "post": {"tags": ["tickets"], "summary": "Open a failure ticket (support)", "operationId": "open_ticket",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TicketCreate")}}},
+                 "responses": {"201": _json("Ticket", "Opened, with its notification number",
+                                            {"Location": {"schema": _STRING}, **_ETAG}),
+                               **_errors("400", "401", "403", "409", "415")}}},
+    "/api/v1/tickets/{ticket_id}": {
+        "parameters": [_TICKET_ID],
+        "get": {"tags": ["tickets"], "summary": "One failure ticket", "operationId": "get_ticket",
+                "responses": {"200": _json("Ticket", "The ticket", _ETAG), **_errors("401", "403", "404")}}},
+    "/api/v1/tickets/{ticket_id}/transitions/{name}": {
+        "parameters": [_TICKET_ID, {"name": "name", "in": "path", "required": True,
+                                    "schema": {"type": "string", "enum": _MOVES}}],
+        "post": {"tags": ["tickets"], "summary": "Run one transition of the ticket's table", "operationId":
+                 "run_ticket_transition",
+                 "parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": _STRING,
+                                 "description": "The version read, such as \"3\"; 409 if the ticket moved on"}],
+                 "requestBody": {"required": False,
+                                 "content": {"application/json": {"schema": _ref("TicketInputs")}}},
+                 "responses": {"200": _json("Ticket", "The ticket after the transition", _ETAG),
+                               **_errors("400", "401", "403", "404", "409", "415")}}},
+    "/api/v1/reports/tickets-at-risk": _ticket_report(
+        "report_tickets_at_risk", "Tickets not restored at risk of or past their 4-hour target",
+        [{"name": "at_risk_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1440,
+                                                               "default": 60}}]),
+    "/api/v1/reports/credits-due": _ticket_report(
+        "report_credits_due", "Service credits due for a month (clause 4), per customer or per ticket",
+        [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+          "description": "A Paris calendar month, the current one by default"},
+         {"name": "per", "in": "query", "schema": {"type": "string", "enum": ["customer", "ticket"],
+                                                   "default": "customer"}}]),
+}
