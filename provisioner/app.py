@@ -9,6 +9,7 @@ from provisioner.api.appointment_reports import AppointmentsReportHandler, LateC
 from provisioner.api.appointments import AppointmentHandler, AppointmentsHandler, FreeSlotsHandler
 from provisioner.api.base import NotFoundHandler
 from provisioner.api.call_records import CallRecordsHandler, FairUseHandler
+from provisioner.api.contract_terms import ContractTermsHandler
 from provisioner.api.firmware import FIRMWARE, FirmwareItemHandler, FirmwareListHandler, FirmwareUploadHandler
 from provisioner.api.labels import LabelHandler, LabelSheetHandler
 from provisioner.api.lifecycle import LifecycleHandler, MovesHandler, ScanBatchHandler, TransitionHandler
@@ -108,6 +109,7 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/reports/fair-use", FairUseHandler, shared),
         (r"/api/v1/reports/tickets-at-risk", TicketsAtRiskHandler, shared),
         (r"/api/v1/reports/credits-due", CreditsDueHandler, shared),
+        (r"/api/v1/contracts/([^/]+)/terms", ContractTermsHandler, shared),
         (r"/api/v1/tickets", TicketsHandler, shared),
         (r"/api/v1/tickets/([^/]+)", TicketHandler, shared),
         (r"/api/v1/tickets/([^/]+)/transitions/([^/]+)", TicketTransitionHandler, shared),

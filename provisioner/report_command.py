@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from inventory import report_queries, reports
 from inventory.appointment_reports import appointments_report, late_cancellations_report, parse_period
+from inventory.credit_report import credits_due
 from inventory.reports import Report
 from provisioner.call_reports import fair_use_report
 from provisioner.report_output import as_csv, as_table
 from provisioner.settings import Settings
+from provisioner.ticket_calendar import ticket_calendar
 from sip_core.fair_use import month_bounds
 from sip_core.fraud import FAIR_USE_LIMIT, month_key
 
@@ -31,6 +33,7 @@ REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], R
         *parse_period(a.day or (None if a.week else _today(s, now).isoformat()), a.week), a.technician), False),
     "late-cancellations": (lambda a, s, now: late_cancellations_report(
         *_cancellation_days(a.since, a.until, _today(s, now))), False),
+    "credits-due": (lambda a, s, now: credits_due(a.month or month_key(now), ticket_calendar(s), a.per), False),
 }
 
 
@@ -56,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="warranties and insurance: days ahead (default 30)")
     parser.add_argument("--at-risk-hours", type=int, default=reports.AT_RISK_HOURS, metavar="N",
                         help="replacements: hours left under which one is at risk (default 12)")
-    parser.add_argument("--month", metavar="YYYY-MM", help="fair-use: the Paris calendar month (default: this one)")
+    parser.add_argument("--month", metavar="YYYY-MM",
+                        help="fair-use and credits-due: the Paris calendar month (default: this one)")
+    parser.add_argument("--per", choices=("customer", "ticket"), default="customer",
+                        help="credits-due: one row per customer (default) or per ticket")
     parser.add_argument("--threshold", type=int, default=FAIR_USE_LIMIT, metavar="N",
                         help="fair-use: lines past this many distinct numbers (default 150, clause 7.2c)")
     parser.add_argument("--day", metavar="YYYY-MM-DD", help="appointments: one day (default: today)")

@@ -1,4 +1,5 @@
-"""The OpenAPI description of the failure tickets' endpoints (provisioner/api/tickets.py)."""
+"""The OpenAPI description of the failure tickets' endpoints (provisioner/api/tickets.py), and of what clause 4
+and 5 cost: the credits due and a contract's terms (provisioner/api/contract_terms.py)."""
 
 from __future__ import annotations
 
@@ -145,6 +146,23 @@ TICKET_PATHS: dict[str, Any] = {
         "report_tickets_at_risk", "Tickets not restored at risk of or past their 4-hour target",
         [{"name": "at_risk_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1440,
                                                                "default": 60}}]),
+    "/api/v1/contracts/{id}/terms": {
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": _ID}],
+        "get": {"tags": ["contracts"], "operationId": "contract_terms",
+                "summary": "The contract's current period (clause 5) and the fee of an early termination, broken down",
+                "parameters": [
+                    {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"},
+                     "description": "The day whose period is asked (today by default)"},
+                    {"name": "terminate_on", "in": "query", "schema": {"type": "string", "format": "date"},
+                     "description": "The last day of service of the termination priced (`on` by default)"},
+                    {"name": "penalty_cents", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0},
+                     "description": "The procedure penalty of the case, in cents"}],
+                "responses": {"200": {"description": "The period and the fee", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {
+                        "contract": _ID, "reference": _STRING, "on": {"type": "string", "format": "date"},
+                        "period": {"type": "object"}, "early_termination": {"type": "object"}}}}}},
+                              **_errors("400", "401", "403", "404", "409")}}},
     "/api/v1/reports/credits-due": _ticket_report(
         "report_credits_due", "Service credits due for a month (clause 4), per customer or per ticket",
         [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},

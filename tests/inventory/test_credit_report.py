@@ -110,3 +110,20 @@ def test_a_month_that_is_not_one_is_refused(mongo_db):
         credits_due("2026-13", Calendar())
     with pytest.raises(ValueError, match="customer or ticket"):
         credits_due("2026-11", Calendar(), per="site")
+
+
+def test_the_cli_prints_the_credits_due(customer):
+    from provisioner.cli import build_parser
+    from provisioner.report_command import problem, render
+    from provisioner.settings import load_settings
+
+    customer, site = customer
+    stored(customer, site, "INC-2026-000007", dt.datetime(2026, 11, 5, 9, tzinfo=PARIS),
+           dt.datetime(2026, 11, 5, 14, tzinfo=PARIS))
+    args = build_parser().parse_args(["report", "credits-due", "--month", "2026-11", "--per", "ticket", "--csv"])
+    assert problem(args) is None
+    lines = render(args, load_settings(None, {}, {})).splitlines()
+    assert lines[0].startswith("customer,customer_name,number") and "INC-2026-000007" in lines[1]
+    assert ",500,0,500," in lines[1]  # 5 % of 100 EUR, nothing capped off
+    table = render(build_parser().parse_args(["report", "credits-due", "--month", "2026-11"]), load_settings(None, {}, {}))
+    assert "Acme" in table and "(1 of 1 row(s))" in table

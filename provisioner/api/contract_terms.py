@@ -1,0 +1,74 @@
+"""``GET /api/v1/contracts/{id}/terms``: where a contract stands (clause 5) and what ending it early would cost.
+
+The period running on ``?on=`` (today by default, in calendar.timezone): the initial one from the go-live
+date, then the tacit renewals; and the early-termination fee of ``?terminate_on=`` (the last day of service,
+``on`` by default) with its breakdown, ``?penalty_cents=`` being the procedure penalty of the case (0 by
+default). The rules are inventory/contract_terms.py's; this only reads the query and the contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+
+from inventory.contract_terms import ContractTerms, current_period, early_termination_fee
+from inventory.contracts import Contract
+from provisioner.api.base import ApiError, BaseHandler
+from provisioner.api.fields import bounded_int
+
+ARGUMENTS = ("on", "terminate_on", "penalty_cents")
+#: The largest procedure penalty taken, in cents (10 million euros: anything more is a typing error).
+MAX_PENALTY_CENTS = 1_000_000_000
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text, dataclasses as objects: what the JSON answer holds."""
+    if dataclasses.is_dataclass(value):
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+class ContractTermsHandler(BaseHandler):
+    """GET: the contract's current period and the fee of an early termination, with its breakdown."""
+
+    roles = ("support",)  # and admin
+    route = "/api/v1/contracts/{id}/terms"
+
+    def get(self, contract_id: str) -> None:
+        problems = {name: f"unknown argument: expected one of {', '.join(ARGUMENTS)}"
+                    for name in self.request.query_arguments if name not in ARGUMENTS}
+        today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo(self.services.settings.calendar.timezone)).date()
+        on = self._day("on", today, problems)
+        terminate_on = self._day("terminate_on", on, problems)
+        penalty = bounded_int(self.get_query_argument("penalty_cents", "0"), 0, MAX_PENALTY_CENTS,
+                              "penalty_cents", problems)
+        if problems:
+            raise ApiError(400, "the query is not valid", problems)
+        contract = Contract.objects(pk=contract_id).first() if ObjectId.is_valid(contract_id) else None
+        if contract is None:
+            raise ApiError(404, "no such contract")
+        if contract.go_live_date is None:
+            raise ApiError(409, "the contract has no go-live date yet (Date de Mise en Service): it has no period")
+        terms = ContractTerms.from_record(contract)
+        try:
+            period = current_period(terms.go_live_date, terms.initial_period_months, terms.renewal_period_months, on)
+            fee = early_termination_fee(terms, terminate_on, penalty)
+        except ValueError as error:  # a day before the go-live date
+            raise ApiError(400, str(error), {"on": str(error)}) from None
+        self.send({"contract": str(contract.pk), "reference": contract.reference, "on": on.isoformat(),
+                   "period": {**_plain(period), "initial": period.is_initial},
+                   "early_termination": _plain(fee)})
+
+    def _day(self, name: str, default: dt.date, problems: dict[str, str]) -> dt.date:
+        text = self.get_query_argument(name, None)
+        if text is None:
+            return default
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            problems[name] = "expected a date as YYYY-MM-DD"
+            return default
