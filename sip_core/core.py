@@ -269,4 +269,4 @@ def stamp_via(request: Request, peer: Peer) -> None:
         via.params["rport"] = str(peer.port)
         changed = True
     if changed:
-        request.replace_first("Via", via.encode())
+        request.rewrite_top_via(via)

@@ -6,16 +6,8 @@ Keep-alives: each ``\\r\\n\\r\\n`` ping between messages is reported as `PING`, 
 
 from __future__ import annotations
 
-from sip_core.message import (
-    MAX_MESSAGE,
-    MalformedMessage,
-    Request,
-    Response,
-    _answerable,
-    _complete,
-    _declared_length,
-    _read_head,
-)
+from sip_core.message import MAX_MESSAGE, MalformedMessage, Request, Response, answerable
+from sip_core.parsing import complete, declared_length, read_head
 
 __all__ = ["PING", "Ping", "StreamFramer"]
 
@@ -84,20 +76,20 @@ class StreamFramer:
                 return None
             self._searched = 0
             try:
-                message, problem = _read_head(bytes(buffer[:end]))
+                message, problem = read_head(bytes(buffer[:end]))
             except MalformedMessage as error:
                 return self._break(error)
             try:
-                length = _declared_length(message.headers)
+                length = declared_length(message.headers)
             except MalformedMessage as error:
-                return self._break(MalformedMessage(error.reason, 400, _answerable(message)))
+                return self._break(MalformedMessage(error.reason, 400, answerable(message)))
             if length is None:
                 return self._break(MalformedMessage("missing Content-Length header (required on TCP and TLS)",
-                                                    400, _answerable(message)))
+                                                    400, answerable(message)))
             total = end + 4 + length
             if total > self.max_message:
                 return self._break(MalformedMessage(f"message of {total} bytes is larger than {self.max_message}",
-                                                    413, _answerable(message)))
+                                                    413, answerable(message)))
             self._pending = (message, problem, end + 4, total)
         message, problem, start, total = self._pending
         if len(buffer) < total:
@@ -106,7 +98,7 @@ class StreamFramer:
         del buffer[:total]
         self._pending = None
         try:
-            return _complete(message, problem, body, datagram=False)
+            return complete(message, problem, body, datagram=False)
         except MalformedMessage as error:
             return error
 

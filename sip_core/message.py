@@ -1,13 +1,10 @@
-"""SIP messages (RFC 3261 sections 7, 18 and 20): parsed from datagrams and streams, built, and written back.
+"""SIP messages (RFC 3261 sections 7 and 20): built, read header by header, and written back.
 
-Parsing is lazy because the registrar takes thousands of REGISTERs a second in one process: `parse` only
-splits the start line and the header lines into ``(canonical name, raw value)`` pairs and checks what every
-message needs (the mandatory headers, CSeq, Content-Length, the SIP version, the Request-URI scheme). Via,
-From, To, Contact and the Request-URI are parsed when first read and cached until a header is changed.
-Every problem, at parse time or on a later read, is a `MalformedMessage` carrying the status to answer with.
-
-Keep-alives: `parse` returns None for an empty datagram or one made only of CRLFs (nothing to answer).
-Streams are cut into messages by framing.py, with the same head parsing; Via lives in via.py.
+Reading them from bytes is parsing.py's, and it is lazy because the registrar takes thousands of REGISTERs a
+second in one process: only the start line and the header lines are split at first. Via, From, To, Contact
+and the Request-URI are parsed here when first read and cached until a header is changed; a problem on a read
+is a `MalformedMessage` carrying the status to answer with. Streams are cut into messages by framing.py; Via
+lives in via.py.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ from typing import Literal
 
 from sip_core.header_names import _CANONICAL, _LIST_HEADERS, REASONS, canonical_name
 from sip_core.uri import (
-    SCHEMES,
     Address,
     MalformedMessage,
     SipUri,
@@ -30,21 +26,17 @@ from sip_core.uri import (
 from sip_core.via import Via, parse_via
 
 __all__ = ["MAX_MESSAGE", "REASONS", "MalformedMessage", "Message", "Request", "Response", "Via", "canonical_name",
-           "new_branch", "new_tag", "parse", "parse_via", "response_to"]
+           "answerable", "new_branch", "new_tag", "parse_via", "response_to"]
 
 #: Longest message accepted, in bytes (head and body); a longer one is answered 413 when it can be.
 MAX_MESSAGE = 65_535
 #: Branch parameters of RFC 3261 transactions start with this (section 8.1.1.7).
 MAGIC_COOKIE = "z9hG4bK"
 
-_MANDATORY = ("Via", "Call-ID", "CSeq", "From", "To")
 # Copied from a request into its response, in this order (section 8.2.6.2); Timestamp also into a 100 (8.2.6.1).
 _COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
 
 _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
-_VERSION = re.compile(r"SIP/[0-9]{1,3}\.[0-9]{1,3}", re.I)
-_SCHEME_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_CONTROLS = bytes(byte for byte in range(32) if byte not in b"\t\r\n") + b"\x7f"  # refused in headers
 _UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
 
 
@@ -140,6 +132,15 @@ class Message:
                 self._cache.clear()
                 return
 
+    def rewrite_top_via(self, via: Via) -> None:
+        """Write back the topmost Via, parsed from this message and then changed (a server noting where the request
+        came from), keeping the Vias parsed: the transaction layer reads them next."""
+        vias = self.vias
+        if not vias or via is not vias[0]:
+            raise ValueError("only the message's own topmost Via, as parsed, can be written back")
+        self.replace_first("Via", via.encode())
+        self._cache["vias"] = vias
+
     @property
     def call_id(self) -> str | None:
         """The Call-ID, or None."""
@@ -200,7 +201,7 @@ class Message:
                 else:
                     contacts = [address for value in values for address in parse_contacts(value)]
             except MalformedMessage as error:
-                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+                raise MalformedMessage(error.reason, error.status, answerable(self)) from None
             self._cache["contacts"] = contacts
         return contacts  # type: ignore[return-value]
 
@@ -223,7 +224,7 @@ class Message:
         try:
             return _number(value, what)
         except MalformedMessage as error:
-            raise MalformedMessage(error.reason, 400, _answerable(self)) from None
+            raise MalformedMessage(error.reason, 400, answerable(self)) from None
 
     def _address(self, name: str) -> Address:
         address = self._cache.get(name)
@@ -234,7 +235,7 @@ class Message:
                     raise MalformedMessage(f"missing {name} header")
                 address = self._cache[name] = parse_address(value)
             except MalformedMessage as error:
-                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+                raise MalformedMessage(error.reason, error.status, answerable(self)) from None
         return address  # type: ignore[return-value]
 
 
@@ -260,7 +261,7 @@ class Request(Message):
             try:
                 uri = self._cache["request_uri"] = parse_uri(self.uri)
             except MalformedMessage as error:
-                raise MalformedMessage(error.reason, error.status, _answerable(self)) from None
+                raise MalformedMessage(error.reason, error.status, answerable(self)) from None
         return uri  # type: ignore[return-value]
 
     def _start_line(self) -> str:
@@ -292,7 +293,7 @@ def _checked(value: str) -> str:
     return value
 
 
-def _answerable(message: Message) -> Request | None:
+def answerable(message: Message) -> Request | None:
     """`message` when a response can be built from it: a request with a Via, a Call-ID and a readable CSeq."""
     if not isinstance(message, Request) or message.header("Via") is None or message.header("Call-ID") is None:
         return None
@@ -300,160 +301,6 @@ def _answerable(message: Message) -> Request | None:
         return message if message.cseq else None
     except MalformedMessage:
         return None
-
-
-def _start(line: str) -> Request | Response:
-    """The message a start line begins; garbage cannot be answered."""
-    if line[:4].upper() == "SIP/":
-        parts = line.split(None, 2)
-        status = parts[1] if len(parts) > 1 else ""
-        if not _VERSION.fullmatch(parts[0]) or not (len(status) == 3 and status.isascii() and status.isdigit()
-                                                     and "1" <= status[0] <= "6"):
-            raise MalformedMessage(f"bad status line {line[:64]!r}")
-        return Response(int(status), parts[2].strip() if len(parts) > 2 else "", version=parts[0])
-    parts = line.split()
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _VERSION.fullmatch(parts[2]):
-        raise MalformedMessage(f"bad request line {line[:64]!r}")
-    return Request(parts[0], parts[1], version=parts[2])
-
-
-def _read_head(head: bytes) -> tuple[Request | Response, tuple[str, int] | None]:
-    """The message of a start line and header lines, and the first problem found in the header lines."""
-    problem = None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:  # read on, so a response can still be built; surrogates keep the bytes
-        text = head.decode("utf-8", "surrogateescape")
-        problem = ("headers are not UTF-8", 400)
-    if problem is None and len(head.translate(None, _CONTROLS)) != len(head):
-        problem = (f"control character {next(byte for byte in head if byte in _CONTROLS):#04x} in headers", 400)
-    lines = text.split("\r\n")
-    breaks = len(lines) - 1
-    if text.count("\n") != breaks or text.count("\r") != breaks:  # bare LF line ends are tolerated, bare CR not
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            problem = problem or ("bare CR in headers", 400)
-        lines = text.split("\n")
-    message = _start(lines[0])
-    try:  # the usual case: known header names, no folding; a KeyError falls back to reading line by line
-        canonical = _CANONICAL
-        headers = [(canonical[name], value.strip(" \t"))
-                   for name, colon, value in [line.partition(":") for line in lines[1:]] if colon]
-        if len(headers) != breaks:
-            raise KeyError
-        message.headers = headers
-    except KeyError:
-        problem = _read_lines(lines, message.headers) or problem
-    return message, problem
-
-
-def _read_lines(lines: list[str], headers: list[tuple[str, str]]) -> tuple[str, int] | None:
-    """Fill `headers` from the header `lines` (unknown names, folding), and return the first problem found."""
-    problem = None
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t"):  # folded (section 7.3.1): continues the previous line
-            if headers:
-                name, value = headers[-1]
-                headers[-1] = (name, (value + " " + line.strip(" \t")).strip(" \t"))
-            else:
-                problem = problem or ("folded line before any header", 400)
-            continue
-        name, colon, value = line.partition(":")
-        known = _CANONICAL.get(name)
-        if known is None:
-            name = name.rstrip(" \t")
-            known = _CANONICAL.get(name)
-            if known is None:
-                if not _TOKEN.fullmatch(name):
-                    problem = problem or (f"bad header line {line[:40]!r}", 400)
-                    continue
-                known = canonical_name(name)
-        if not colon:
-            problem = problem or (f"bad header line {line[:40]!r}", 400)
-            continue
-        headers.append((known, value.strip(" \t")))
-    return problem
-
-
-def _declared_length(headers: list[tuple[str, str]]) -> int | None:
-    """The Content-Length of `headers`, None without one."""
-    values = [value for name, value in headers if name == "Content-Length"]
-    if not values:
-        return None
-    if any(value != values[0] for value in values):
-        raise MalformedMessage("conflicting Content-Length headers")
-    return _number(values[0], "Content-Length")
-
-
-def _complete(message: Request | Response, problem: tuple[str, int] | None, body: bytes,
-              datagram: bool) -> Request | Response:
-    """`message` with its body, once every check that needs no structured header has passed."""
-    if problem is None:
-        problem = _problem(message)
-    try:
-        declared = _declared_length(message.headers)
-    except MalformedMessage as error:
-        problem = problem or (error.reason, 400)
-    else:
-        if declared is not None and declared < len(body):
-            body = body[:declared]
-        elif declared is not None and declared > len(body):
-            problem = problem or (f"Content-Length {declared} larger than body {len(body)}", 400)
-        elif declared is None and not datagram:
-            problem = problem or ("missing Content-Length header (required on TCP and TLS)", 400)
-    message.body = body
-    if problem is not None:
-        raise MalformedMessage(problem[0], problem[1], _answerable(message))
-    return message
-
-
-def _problem(message: Request | Response) -> tuple[str, int] | None:
-    """The first thing wrong with an otherwise well-formed message's version, headers or Request-URI."""
-    if message.version != "SIP/2.0" and message.version.upper() != "SIP/2.0":
-        return f"SIP version {message.version} not supported", 505
-    present = {name for name, _ in message.headers}
-    for name in _MANDATORY:
-        if name not in present:
-            return f"missing {name} header", 400
-    try:
-        _, method = message.cseq
-    except MalformedMessage as error:
-        return error.reason, 400
-    if isinstance(message, Request):
-        if method != message.method:
-            return f"CSeq method {method} does not match the request method {message.method}", 400
-        scheme, colon, _ = message.uri.partition(":")
-        if not colon or not _SCHEME_NAME.fullmatch(scheme):
-            return f"Request-URI {message.uri[:64]!r} is not a URI", 400
-        if scheme.lower() not in SCHEMES:
-            return f"unsupported URI scheme {scheme.lower()!r}", 416
-    return None
-
-
-def parse(data: bytes) -> Request | Response | None:
-    """The message in one datagram (UDP), or None for a keep-alive (empty, or only CRLFs).
-
-    The body is what follows the blank line, cut to the Content-Length when that is shorter; a longer
-    Content-Length is an error. A head without a blank line is read as a message without a body.
-    """
-    if data[:1] in b"\r\n":  # also true for b"": leading CRLFs are ignored (section 7.5)
-        data = data.lstrip(b"\r\n")
-        if not data:
-            return None
-    end, skip = data.find(b"\r\n\r\n"), 4
-    if end < 0:
-        end, skip = data.find(b"\n\n"), 2
-        if end < 0:
-            end, skip = len(data), 0
-    if len(data) > MAX_MESSAGE:
-        reason = f"message of {len(data)} bytes is larger than {MAX_MESSAGE}"
-        try:
-            message, _ = _read_head(data[:min(end, MAX_MESSAGE)])
-        except MalformedMessage:
-            raise MalformedMessage(reason, 413) from None
-        raise MalformedMessage(reason, 413, _answerable(message))
-    message, problem = _read_head(data[:end])
-    return _complete(message, problem, data[end + skip:], datagram=True)
 
 
 def response_to(request: Request, status: int, reason: str | None = None, *,

@@ -17,7 +17,8 @@ from collections import deque
 from typing import Callable
 
 from sip_core.framing import PING, StreamFramer
-from sip_core.message import MalformedMessage, Request, Response, parse
+from sip_core.message import MalformedMessage, Request, Response
+from sip_core.parsing import parse
 from sip_core.peer import Peer
 
 log = logging.getLogger("sip_core.transport")

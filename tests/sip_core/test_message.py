@@ -17,10 +17,10 @@ from sip_core.message import (
     canonical_name,
     new_branch,
     new_tag,
-    parse,
     parse_via,
     response_to,
 )
+from sip_core.parsing import parse
 
 REGISTER = (
     "REGISTER sip:pbx.example.com SIP/2.0\r\n"
