@@ -29,6 +29,7 @@ MAX_HEADER = 4096
 # The quoted value as an unrolled loop (runs of plain characters between escapes): twice as fast as an
 # alternation tried character by character, for the same matches.
 _PARAMETER = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s,"]*))\s*(?:,|$)')
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _QUOTED_ESCAPE = re.compile(r"\\(.)")
 _NONCE = re.compile(r"[0-9a-f]{56}")
 
@@ -64,9 +65,53 @@ def parse_authorization(header: str | None) -> Answer | None:
     scheme, _, rest = header.strip().partition(" ")
     if scheme.lower() != "digest":
         return None
+    rest = rest.strip()
+    params = _plain_parameters(rest)
+    if params is None:
+        params = _parameters(rest)
+        if params is None:
+            return None
+    try:
+        return Answer(username=params["username"], realm=params["realm"], nonce=params["nonce"], uri=params["uri"],
+                      response=params["response"].lower(), algorithm=params.get("algorithm", "MD5").upper(),
+                      qop=params.get("qop"), nc=params.get("nc"), cnonce=params.get("cnonce"),
+                      opaque=params.get("opaque"))
+    except KeyError:
+        return None
+
+
+def _plain_parameters(rest: str) -> dict[str, str] | None:
+    """The parameters of an answer with no comma, quote or backslash inside a value (every phone's, every time),
+    read by splitting; None for anything else, which `_parameters` then reads (or refuses).
+
+    A third of a registration's time went to the regular expression; this reads the same answers, and nothing
+    it takes is refused by `_parameters` (tests/sip_core/test_digest.py checks that on random input).
+    """
+    if "\\" in rest:
+        return None
+    params: dict[str, str] = {}
+    for part in rest.split(","):
+        name, equals, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not _NAME.fullmatch(name):
+            return None
+        if value[:1] == '"':
+            if len(value) < 2 or value[-1] != '"' or '"' in value[1:-1]:
+                return None
+            value = value[1:-1]
+        elif '"' in value or not (value.isprintable() and " " not in value):
+            return None
+        name = name.lower()
+        if name in params:
+            return None
+        params[name] = value
+    return params
+
+
+def _parameters(rest: str) -> dict[str, str] | None:
+    """The parameters of an answer, quoted values unescaped; None when malformed or a parameter is repeated."""
     params: dict[str, str] = {}
     position = 0
-    rest = rest.strip()
     for match in _PARAMETER.finditer(rest):
         if match.start() != position or match.end() == position:
             return None  # something between two parameters that is not one
@@ -79,15 +124,7 @@ def parse_authorization(header: str | None) -> Answer | None:
         else:
             params[name] = _QUOTED_ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
         position = match.end()
-    if position != len(rest):
-        return None
-    try:
-        return Answer(username=params["username"], realm=params["realm"], nonce=params["nonce"], uri=params["uri"],
-                      response=params["response"].lower(), algorithm=params.get("algorithm", "MD5").upper(),
-                      qop=params.get("qop"), nc=params.get("nc"), cnonce=params.get("cnonce"),
-                      opaque=params.get("opaque"))
-    except KeyError:
-        return None
+    return params if position == len(rest) else None
 
 
 def parse_challenge(header: str | None) -> dict[str, str] | None:

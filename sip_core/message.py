@@ -309,18 +309,21 @@ def response_to(request: Request, status: int, reason: str | None = None, *,
     if not 100 <= status <= 699:
         raise ValueError(f"status {status} is not between 100 and 699")
     copied = _COPIED + ("Timestamp",) if status == 100 else _COPIED
-    headers = [(name, value) for copy in copied for name, value in request.headers if name == copy]
+    # Names as parsed are canonical; values are checked still: a malformed request answered 400 may hold a bare CR.
+    headers = [(name, _checked(value)) for copy in copied for name, value in request.headers if name == copy]
     if to_tag is not None:
         for index, (name, value) in enumerate(headers):
             if name == "To":
                 try:
-                    tagged = parse_address(value).tag is not None
+                    tagged = request.to.tag is not None  # parsed once, and usually read already by the handler
                 except MalformedMessage:
                     tagged = False
                 if not tagged:
                     headers[index] = (name, f"{value};tag={to_tag}")
                 break
-    return Response(status, reason, headers)
+    response = Response(status, reason)
+    response.headers = headers
+    return response
 
 
 def new_branch() -> str:

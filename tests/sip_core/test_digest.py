@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sip_core import digest
 from sip_core.digest import (
     Answer,
     Verdict,
@@ -100,3 +103,33 @@ def test_challenges_offer_sha256_first_then_md5_with_one_nonce():
     sha, md5 = challenges(KEY, REALM, 1_000_000, stale=True)
     assert "algorithm=SHA-256" in sha and "algorithm=MD5" in md5 and "stale=true" in md5
     assert sha.split('nonce="')[1][:40] == md5.split('nonce="')[1][:40]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.sampled_from(["username", "realm", "nonce", "uri", "response", "qop", "nc", "Realm", "x-y",
+                                           "1bad", "", " nc "]),
+                          st.sampled_from(["", " ", "="]),
+                          st.text(alphabet='ab,"\\ =\t\x01é', max_size=6)), max_size=6),
+       st.sampled_from([",", ", ", " ,", ",,"]))
+def test_the_quick_reading_of_an_answer_takes_only_what_the_full_one_reads_alike(parts, separator):
+    text = separator.join(f"{name}{equals}{value}" for name, equals, value in parts)
+    quick = digest._plain_parameters(text)
+    assert quick is None or quick == digest._parameters(text)
+
+
+@pytest.mark.parametrize("text", [
+    'username="u1", realm="sip.test", nonce="abc", uri="sip:sip.test", response="0a", qop=auth, nc=00000001',
+    'username="u1",realm="sip.test",cnonce="6b8b4567",nc=00000001,qop=auth,uri="sip:sip.test",nonce="n",response="r"',
+    'username = "u1" , realm="a b"',
+])
+def test_the_answers_phones_send_are_read_quickly_and_alike(text):
+    quick = digest._plain_parameters(text)
+    assert quick is not None and quick == digest._parameters(text)
+
+
+@pytest.mark.parametrize("text", [
+    'username="a"b"', 'username="a,b"', 'username="a\\"b"', 'username=a b', 'username="a', 'username=a"',
+    'username=a,,realm=b', '1bad=x', 'username=x,username=y', 'username=\x01',
+])
+def test_odd_answers_are_left_to_the_full_reading(text):
+    assert digest._plain_parameters(text) is None
