@@ -421,3 +421,22 @@ def test_admin_set_password_command_changes_a_running_servers_password(tmp_path:
         assert server.stop() == 0
     finally:
         server.kill()
+
+
+def test_tornado_still_takes_its_accept_batch_from_the_module_setting() -> None:
+    """share_connections_fairly() sets tornado.netutil._DEFAULT_BACKLOG, which Tornado's accept loop reads at each
+    call: a Tornado that stops doing so would quietly bring back the boot storm's long tail."""
+    import inspect
+
+    import tornado.netutil
+
+    from provisioner.server import ACCEPT_BATCH, share_connections_fairly
+
+    source = inspect.getsource(tornado.netutil.add_accept_handler)
+    assert "for i in range(_DEFAULT_BACKLOG)" in source
+    before = tornado.netutil._DEFAULT_BACKLOG
+    try:
+        share_connections_fairly()
+        assert tornado.netutil._DEFAULT_BACKLOG == ACCEPT_BATCH
+    finally:
+        tornado.netutil._DEFAULT_BACKLOG = before
