@@ -172,6 +172,9 @@ def run(settings: Settings, demo: bool = False) -> int:
 async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, started: float,
                  worker: int | None = None) -> int:
     """Serve HTTP(S) on the bound sockets, and TFTP and SIP in one process, until SIGINT or SIGTERM."""
+    # Signals are taken from the first moment: HTTP answers while the SIP core starts, and a SIGTERM then must
+    # still stop the server cleanly once it is up, not kill it half-way.
+    stop = _stop_on_signals()
     app = make_app(Services(settings=settings, box=box, cookie_secret=cookie_secret(box)))
     servers = [tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES)]
     servers[0].add_sockets(listeners.http)
@@ -200,7 +203,7 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
         log.info("ready in %.2f s (pid %d)", elapsed, os.getpid())
     else:
         log.info("worker %d ready (pid %d)", worker, os.getpid())
-    await _until_signalled()
+    await stop.wait()
     log.info("stopping")
     for server in servers:
         server.stop()
@@ -222,9 +225,10 @@ async def _serve(settings: Settings, box: SecretBox, listeners: Listeners, start
     return 0
 
 
-async def _until_signalled() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, from now on."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
-    await stop.wait()
+    return stop

@@ -192,7 +192,10 @@ def test_starts_without_a_configuration_file_and_logs_json_lines(tmp_path: Path)
 
 def staff_endpoints() -> list[tuple[str, str]]:
     """(method, path) of every route a signed-in member of staff may call, with a made-up record id."""
-    expected_open = {"/healthz", "/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/api/.*"}
+    # The technicians' calendar feeds: calendar clients send no credentials, the feed's secret token in the
+    # URL is the proof (provisioner/api/technicians.py; a wrong one gets the unknown-technician 404).
+    expected_open = {"/healthz", "/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/api/.*",
+                     r"/api/v1/technicians/([^/]+)/calendar\.ics"}
     calls, open_paths = [], set()
     for pattern, handler, _ in routes(None):  # type: ignore[arg-type]
         if handler in (DeviceFileHandler, FirmwareFileHandler):
