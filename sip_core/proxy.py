@@ -90,7 +90,9 @@ class Fork:
                     self._send_cancel(branch)
 
     def _send_cancel(self, branch: Branch) -> None:
-        self.proxy.core.transactions.send_request(cancel_for(branch.request), branch.peer, lambda response: None)
+        # Where the request went: over TCP when it was too large for UDP (transaction.UDP_LIMIT), as its Via says.
+        peer = Peer(branch.request.vias[0].transport.lower(), branch.peer.host, branch.peer.port)
+        self.proxy.core.transactions.send_request(cancel_for(branch.request), peer, lambda response: None)
 
     def _received(self, branch: Branch, response: Response) -> None:
         if response.status < 200:

@@ -9,7 +9,9 @@ the 2xx retransmissions and the ACK end to end).
 
 Client side: a request sent over UDP is resent (Timer A or E) until a response, and times out (Timer B or F)
 with a 408 handed to its owner. An INVITE's failure is acknowledged here (§17.1.1.3), and its retransmissions
-acknowledged again for Timer D.
+acknowledged again for Timer D. A request larger than UDP_LIMIT for a UDP destination goes over TCP to the
+same address (§18.1.1: a congestion-controlled transport), its top Via saying so; when no TCP connection can
+be made it goes over UDP after all, as §18.1.1 asks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ T1, T2, T4 = 0.5, 4.0, 5.0
 #: Completed server transactions kept at most; the oldest go first (a retransmission then reaches the core).
 MAX_COMPLETED = 200_000
 
-Send = Callable[[bytes, Peer], None]
+#: How the layer sends: (data, peer), and what to call when a connection to the peer cannot be made.
+Send = Callable[..., None]
+#: A request larger than this, in bytes, goes over TCP rather than UDP (RFC 3261 §18.1.1: 200 bytes under a
+#: 1,500-byte path MTU, which is not known).
+UDP_LIMIT = 1300
 
 
 def server_key(request: Request) -> tuple | None:
@@ -124,10 +130,30 @@ class ClientTransaction:
         self.key = (request.vias[0].branch, "INVITE" if request.method == "ACK" else request.method)
         self.interval = T1
         self._retransmit: asyncio.TimerHandle | None = None
-        layer.send(self.data, destination)
-        if destination.transport == "udp":
+        if destination.transport == "udp" and len(self.data) > UDP_LIMIT:
+            self._over("tcp")
+            layer.send(self.data, self.destination, unreachable=self._back_to_udp)
+        else:
+            layer.send(self.data, destination)
+        if self.destination.transport == "udp":
             self._retransmit = layer.loop.call_later(T1, self._resend)
         self._timeout: asyncio.TimerHandle | None = layer.loop.call_later(64 * T1, self._time_out)  # Timer B / F
+
+    def _over(self, transport: str) -> None:
+        """Send over `transport` to the same address, our top Via saying so."""
+        via = self.request.vias[0]
+        via.transport = transport.upper()
+        self.request.rewrite_top_via(via)
+        self.data = self.request.encode()
+        self.destination = Peer(transport, self.destination.host, self.destination.port)
+
+    def _back_to_udp(self) -> None:
+        """No TCP connection could be made to the destination: the request goes over UDP after all (§18.1.1)."""
+        if self.final is not None or self.layer.clients.get(self.key) is not self:
+            return
+        self._over("udp")
+        self.layer.send(self.data, self.destination)
+        self._retransmit = self.layer.loop.call_later(T1, self._resend)
 
     def _resend(self) -> None:
         if self.final is not None or self.layer.clients.get(self.key) is not self:

@@ -29,8 +29,6 @@ MAX_CONNECTIONS = 10_000
 MAX_QUEUED = 1024 * 1024
 #: Seconds a connection with nothing received may stay open (RFC 5626 keep-alives reset it).
 IDLE_SECONDS = 3600.0
-#: A request larger than this goes over TCP rather than UDP (RFC 3261 §18.1.1: 200 bytes under a 1,500 MTU).
-UDP_LIMIT = 1300
 #: Datagrams read at most each time the UDP socket is found readable, before the loop turns again.
 READ_BATCH = 64
 #: Largest datagram read (the most UDP carries).
@@ -185,7 +183,7 @@ class Transports:
         self.streams: dict[Peer, _Stream] = {}
         self._udp: _Datagrams | None = None
         self._servers: list[asyncio.AbstractServer] = []
-        self._connecting: dict[Peer, list[bytes]] = {}
+        self._connecting: dict[Peer, list[tuple[bytes, Callable[[], None] | None]]] = {}
         self.addresses: dict[str, tuple[str, int]] = {}
 
     async def listen(self, host: str, udp_port: int | None, tcp_port: int | None = None,
@@ -206,8 +204,9 @@ class Transports:
             self.addresses["tls"] = server.sockets[0].getsockname()[:2]
         return dict(self.addresses)
 
-    def send(self, data: bytes, peer: Peer) -> None:
-        """Send to `peer`: by datagram, or over its connection (opened first if there is none)."""
+    def send(self, data: bytes, peer: Peer, unreachable: Callable[[], None] | None = None) -> None:
+        """Send to `peer`: by datagram, or over its connection (opened first if there is none; `unreachable` is
+        called, instead of sending, when it cannot be opened)."""
         if peer.transport == "udp":
             if self._udp is not None:
                 self._udp.sendto(data, (peer.host, peer.port))
@@ -218,9 +217,9 @@ class Transports:
             return
         waiting = self._connecting.get(peer)
         if waiting is not None:
-            waiting.append(data)
+            waiting.append((data, unreachable))
             return
-        self._connecting[peer] = [data]
+        self._connecting[peer] = [(data, unreachable)]
         asyncio.get_running_loop().create_task(self._connect(peer))
 
     async def _connect(self, peer: Peer) -> None:
@@ -233,9 +232,11 @@ class Transports:
                 ssl=self.client_tls if peer.transport == "tls" else None), timeout=10)
         except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
             log.info("cannot reach SIP peer %s: %s", peer, exc)
-            self._connecting.pop(peer, None)
+            for _, unreachable in self._connecting.pop(peer, []):
+                if unreachable is not None:
+                    unreachable()
             return
-        for data in self._connecting.pop(peer, []):
+        for data, _ in self._connecting.pop(peer, []):
             stream.write(data)
         if stream.peer != peer:  # reached under the address asked for, whatever the socket reports
             self.streams[peer] = stream
