@@ -218,15 +218,18 @@ class Provisioner:
         return served
 
     def render_ahead(self, device: CachedDevice) -> bool:
-        """Render the device's own file, in the form a plain transport gets, before it asks; whether it was rendered.
+        """Render the device's own file before it asks, in the form it will most likely get; whether it was rendered.
 
-        Devices that would not be served, and files kept already, cost nothing (render_ahead.py drives this).
+        That is the form of the plain transports (encrypted unless configured otherwise), or the clear one of
+        HTTPS for a device that cannot get its file encrypted (a vendor without a scheme, no file key yet): it can
+        only be served over HTTPS. Devices that would not be served, and files kept already, cost nothing
+        (render_ahead.py drives this).
         """
         vendor = self._vendors.get(device.vendor)
         if vendor is None or device.problem or device.state not in SERVED_STATES:
             return False
         file = vendor.match_file(vendor.device_files(device.mac, device.model)[-1])
-        encrypt = self.proofs.encrypts_plain()
+        encrypt = self.proofs.encrypts_plain() and self.proofs.can_encrypt(device)
         if file is None or not file.per_device or ((file, "encrypted") if encrypt else file) in device.files:
             return False
         try:

@@ -90,6 +90,10 @@ class DeviceProofs:
         """Whether a device's own file goes out encrypted on the plain transports (HTTP, TFTP)."""
         return self.services.settings.provisioning.plain_device_files != "clear"
 
+    def can_encrypt(self, device: CachedDevice) -> bool:
+        """Whether the device's files can be sent encrypted: its vendor has a scheme and it has a file key."""
+        return device.vendor in SCHEMES and bool(device.secrets_enc.get("config_key_enc"))
+
     def scheme(self, device: CachedDevice, transport: str) -> Scheme:
         """How the device's files are encrypted for a plain transport; Miss when they cannot be."""
         scheme = SCHEMES.get(device.vendor)

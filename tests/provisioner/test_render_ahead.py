@@ -184,3 +184,13 @@ def test_a_change_is_rendered_ahead_even_when_no_device_asks(fleet, services):
     assert provisioner.renders == PHONES + 1 and delay < 3 * CHECK_SECONDS
     assert ask(provisioner, phone.mac).revision == ask(Provisioner(services, VENDORS.values()), phone.mac).revision
     assert provisioner.renders == PHONES + 1  # served as rendered ahead, with the change
+
+
+def test_a_device_that_cannot_get_its_file_encrypted_has_its_clear_file_rendered_ahead(fleet, services):
+    phone = fleet[0][0]
+    phone.update(ACTOR, {"config_key_enc": None})  # no file key yet: it can only be served over HTTPS
+    provisioner = Counting(services)
+    ahead = asyncio.run(rendered_ahead(provisioner))
+    assert ahead.rendered == PHONES and provisioner.renders == PHONES
+    assert ask(provisioner, phone.mac, "https") is not None and provisioner.renders == PHONES  # as rendered ahead
+    assert ask(provisioner, phone.mac, "http") is None  # and never in clear over plain HTTP
