@@ -8,119 +8,100 @@ from typing import Any
 
 from inventory.appointments import CANCELLED_BY, CHECKLIST, STATES
 from provisioner.api.openapi_extra import _report
+from provisioner.api.openapi_parts import ID, NULLABLE_TIME, STRING, STRINGS, TIME, errors, json_answer, ref
 
-_STRING = {"type": "string"}
 _NULLABLE = {"type": "string", "nullable": True}
-_TIME = {"type": "string", "format": "date-time"}
-_NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
-_STRINGS = {"type": "array", "items": _STRING}
-_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
-
-
-def _json(name: str, text: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": text, "content": {"application/json": {"schema": _ref(name)}}}
-    if headers:
-        answer["headers"] = headers
-    return answer
 
 
 def _path_id(name: str) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "path", "required": True, "schema": _STRING}]
+    return [{"name": name, "in": "path", "required": True, "schema": STRING}]
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
-_IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": _STRING,
+_IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": STRING,
              "description": "The version read, such as \"3\": refused with 409 when it changed meanwhile"}
-_LOCATION = {"Location": {"schema": _STRING}}
+_LOCATION = {"Location": {"schema": STRING}}
 _VERSION = {"type": "integer", "description": "The version read (instead of If-Match)"}
 
 _TECHNICIAN_FIELDS: dict[str, Any] = {
-    "user": {**_ID, "description": "The staff user (with the technician role)"},
+    "user": {**ID, "description": "The staff user (with the technician role)"},
     "name": {"type": "string", "minLength": 1, "maxLength": 120},
     "working_hours": {"type": "object", "additionalProperties": {"type": "string"},
                       "description": "Week day (mon..sun) to \"HH:MM-HH:MM\", Europe/Paris; a day left out is off"},
-    "zones": {**_STRINGS, "description": "Département codes (2A and 2B for Corsica; no overseas code)"},
-    "skills": _STRINGS,
+    "zones": {**STRINGS, "description": "Département codes (2A and 2B for Corsica; no overseas code)"},
+    "skills": STRINGS,
     "travel_minutes": {"type": "object", "additionalProperties": {"type": "integer"},
                        "description": "Travel buffer before and after a visit, per département of the zones"},
     "default_travel_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
     "active": {"type": "boolean"},
 }
 _CHECK_ITEM = {"type": "object", "required": ["done", "by", "at"], "properties": {
-    "done": {"type": "boolean"}, "by": _NULLABLE, "at": _NULLABLE_TIME}}
+    "done": {"type": "boolean"}, "by": _NULLABLE, "at": NULLABLE_TIME}}
 
 APPOINTMENT_SCHEMAS: dict[str, Any] = {
     "Technician": {"type": "object", "required": ["id", "version", "user", "name", "working_hours", "zones", "skills",
                                                   "travel_minutes", "default_travel_minutes", "active", "feed"],
-                   "properties": {"id": _STRING, "version": {"type": "integer"}, **_TECHNICIAN_FIELDS,
+                   "properties": {"id": STRING, "version": {"type": "integer"}, **_TECHNICIAN_FIELDS,
                                   "feed": {"type": "object", "required": ["active", "hint"], "properties": {
                                       "active": {"type": "boolean"}, "hint": _NULLABLE}},
-                                  "created_at": _NULLABLE_TIME, "updated_at": _NULLABLE_TIME}},
+                                  "created_at": NULLABLE_TIME, "updated_at": NULLABLE_TIME}},
     "TechnicianCreate": {"type": "object", "required": ["user", "working_hours", "zones"],
                          "properties": _TECHNICIAN_FIELDS},
     "TechnicianUpdate": {"type": "object", "properties": {k: v for k, v in _TECHNICIAN_FIELDS.items() if k != "user"}},
     "TechnicianPage": {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
-        "items": {"type": "array", "items": _ref("Technician")}, "page": {"type": "integer"},
+        "items": {"type": "array", "items": ref("Technician")}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
     "FeedUrl": {"type": "object", "required": ["technician", "url", "hint"], "properties": {
-        "technician": _STRING, "url": {"type": "string", "description": "Shown once: the secret is kept hashed"},
-        "hint": _STRING}},
+        "technician": STRING, "url": {"type": "string", "description": "Shown once: the secret is kept hashed"},
+        "hint": STRING}},
     "Appointment": {
         "type": "object",
         "required": ["id", "version", "state", "sequence", "site", "contract", "technician", "start", "end",
                      "start_local", "duration_minutes", "travel_minutes", "checklist", "cancellation"],
         "properties": {
-            "id": _STRING, "version": {"type": "integer"}, "state": {"type": "string", "enum": list(STATES)},
+            "id": STRING, "version": {"type": "integer"}, "state": {"type": "string", "enum": list(STATES)},
             "sequence": {"type": "integer", "description": "iCalendar SEQUENCE: one more at each reschedule and "
                                                            "at the cancellation"},
-            "site": _STRING, "customer": _NULLABLE, "contract": _STRING, "technician": _STRING,
-            "departement": _NULLABLE, "start": _TIME, "end": _TIME,
+            "site": STRING, "customer": _NULLABLE, "contract": STRING, "technician": STRING,
+            "departement": _NULLABLE, "start": TIME, "end": TIME,
             "start_local": {"type": "string", "description": "The start in Europe/Paris, with its offset"},
             "day": _NULLABLE, "duration_minutes": {"type": "integer"},
             "travel_minutes": {"type": "integer", "description": "Travel buffer before and after the visit"},
-            "skills": _STRINGS, "equipment": _STRINGS, "notes": _NULLABLE,
+            "skills": STRINGS, "equipment": STRINGS, "notes": _NULLABLE,
             "checklist": {"type": "object", "required": list(CHECKLIST),
                           "properties": {name: _CHECK_ITEM for name in CHECKLIST}},
             "cancellation": {"type": "object", "nullable": True, "properties": {
-                "by": {"type": "string", "enum": list(CANCELLED_BY)}, "at": _TIME, "recorded_by": _NULLABLE,
+                "by": {"type": "string", "enum": list(CANCELLED_BY)}, "at": TIME, "recorded_by": _NULLABLE,
                 "reason": _NULLABLE, "business_hours_before": {"type": "number"}, "late": {"type": "boolean"},
                 "charge": _NULLABLE, "amount_cents": {"type": "integer"}}},
-            "completed_at": _NULLABLE_TIME,
+            "completed_at": NULLABLE_TIME,
             "go_live_recorded": {"type": "string", "format": "date", "nullable": True},
-            "created_at": _NULLABLE_TIME, "updated_at": _NULLABLE_TIME}},
+            "created_at": NULLABLE_TIME, "updated_at": NULLABLE_TIME}},
     "AppointmentCreate": {"type": "object", "required": ["site", "technician", "contract", "start", "duration_minutes"],
-                          "properties": {"site": _ID, "technician": _ID, "contract": _ID, "start": _TIME,
+                          "properties": {"site": ID, "technician": ID, "contract": ID, "start": TIME,
                                          "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 720},
-                                         "skills": _STRINGS, "equipment": {"type": "array", "items": _ID},
+                                         "skills": STRINGS, "equipment": {"type": "array", "items": ID},
                                          "notes": {"type": "string", "maxLength": 2000}}},
     "AppointmentList": {"type": "object", "required": ["from", "days", "technician", "items", "total"], "properties": {
         "from": {"type": "string", "format": "date"}, "days": {"type": "integer"}, "technician": _NULLABLE,
-        "items": {"type": "array", "items": _ref("Appointment")}, "total": {"type": "integer"}}},
+        "items": {"type": "array", "items": ref("Appointment")}, "total": {"type": "integer"}}},
     "FreeSlots": {"type": "object", "required": ["site", "departement", "duration_minutes", "items"], "properties": {
-        "site": _STRING, "departement": _STRING, "duration_minutes": {"type": "integer"},
+        "site": STRING, "departement": STRING, "duration_minutes": {"type": "integer"},
         "items": {"type": "array", "items": {"type": "object", "required": ["technician", "start", "end"],
-                                             "properties": {"technician": _STRING, "technician_name": _STRING,
-                                                            "start": _TIME, "end": _TIME, "start_local": _STRING}}}}},
+                                             "properties": {"technician": STRING, "technician_name": STRING,
+                                                            "start": TIME, "end": TIME, "start_local": STRING}}}}},
     "CancellationPreview": {"type": "object", "required": ["dry_run", "appointment", "late", "charged", "amount_cents"],
-                            "properties": {"dry_run": {"type": "boolean", "enum": [True]}, "appointment": _STRING,
-                                           "by": _STRING, "business_hours_before": {"type": "number"},
+                            "properties": {"dry_run": {"type": "boolean", "enum": [True]}, "appointment": STRING,
+                                           "by": STRING, "business_hours_before": {"type": "number"},
                                            "late": {"type": "boolean"}, "charged": {"type": "boolean"},
                                            "amount_cents": {"type": "integer"}}},
     "CancellationDone": {"type": "object", "required": ["dry_run", "appointment", "charge"], "properties": {
-        "dry_run": {"type": "boolean", "enum": [False]}, "appointment": _ref("Appointment"),
+        "dry_run": {"type": "boolean", "enum": [False]}, "appointment": ref("Appointment"),
         "charge": {"type": "object", "nullable": True, "properties": {
-            "id": _STRING, "reason": _STRING, "amount_cents": {"type": "integer"}}}}},
+            "id": STRING, "reason": STRING, "amount_cents": {"type": "integer"}}}}},
 }
 
 
@@ -129,96 +110,96 @@ def _change(operation: str, summary: str, body: dict[str, Any], answer: dict[str
     return {"post": {"tags": ["installations"], "summary": summary, "operationId": operation,
                      "parameters": [_IF_MATCH, *(parameters or [])],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-                     "responses": {"200": answer, **_errors("400", "401", "403", "404", "409", "415", *codes)}}}
+                     "responses": {"200": answer, **errors("400", "401", "403", "404", "409", "415", *codes)}}}
 
 
 _PERIOD = [_query("day", {"type": "string", "format": "date"}, "A day (YYYY-MM-DD)"),
            _query("week", {"type": "string", "pattern": "^[0-9]{4}-W[0-9]{2}$"}, "An ISO week, such as 2026-W48"),
-           _query("technician", _ID, "One technician (a technician always gets their own)")]
+           _query("technician", ID, "One technician (a technician always gets their own)")]
 
 APPOINTMENT_PATHS: dict[str, Any] = {
     "/api/v1/technicians": {
         "get": {"tags": ["installations"], "summary": "Technicians, by name", "operationId": "list_technicians",
                 "parameters": [_query("page", {"type": "integer", "minimum": 1}),
                                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500})],
-                "responses": {"200": _json("TechnicianPage", "A page of technicians"), **_errors("400", "401", "403")}},
+                "responses": {"200": json_answer("TechnicianPage", "A page of technicians"), **errors("400", "401", "403")}},
         "post": {"tags": ["installations"], "summary": "Record a technician (admin)", "operationId": "create_technician",
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TechnicianCreate")}}},
-                 "responses": {"201": _json("Technician", "Recorded", _LOCATION),
-                               **_errors("400", "401", "403", "409", "415", "422")}}},
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TechnicianCreate")}}},
+                 "responses": {"201": json_answer("Technician", "Recorded", _LOCATION),
+                               **errors("400", "401", "403", "409", "415", "422")}}},
     "/api/v1/technicians/{technician_id}": {
         "parameters": _path_id("technician_id"),
         "get": {"tags": ["installations"], "summary": "One technician", "operationId": "get_technician",
-                "responses": {"200": _json("Technician", "The technician"), **_errors("401", "403", "404")}},
+                "responses": {"200": json_answer("Technician", "The technician"), **errors("401", "403", "404")}},
         "patch": {"tags": ["installations"], "summary": "Change a technician (admin)", "operationId": "update_technician",
                   "parameters": [_IF_MATCH],
-                  "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TechnicianUpdate")}}},
-                  "responses": {"200": _json("Technician", "Changed"),
-                                **_errors("400", "401", "403", "404", "409", "415", "422")}},
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TechnicianUpdate")}}},
+                  "responses": {"200": json_answer("Technician", "Changed"),
+                                **errors("400", "401", "403", "404", "409", "415", "422")}},
         "delete": {"tags": ["installations"], "summary": "Delete a technician without appointments (admin)",
                    "operationId": "delete_technician", "parameters": [_IF_MATCH],
-                   "responses": {"204": {"description": "Deleted"}, **_errors("400", "401", "403", "404", "409")}}},
+                   "responses": {"204": {"description": "Deleted"}, **errors("400", "401", "403", "404", "409")}}},
     "/api/v1/technicians/{technician_id}/feed-token": {
         "parameters": _path_id("technician_id"),
         "post": {"tags": ["installations"], "summary": "A new secret calendar feed URL (the previous one stops working)",
                  "operationId": "issue_feed_token",
-                 "responses": {"201": _json("FeedUrl", "The feed URL, shown once"), **_errors("401", "403", "404", "409")}},
+                 "responses": {"201": json_answer("FeedUrl", "The feed URL, shown once"), **errors("401", "403", "404", "409")}},
         "delete": {"tags": ["installations"], "summary": "Revoke the calendar feed URL", "operationId": "revoke_feed_token",
-                   "responses": {"204": {"description": "Revoked"}, **_errors("401", "403", "404", "409")}}},
+                   "responses": {"204": {"description": "Revoked"}, **errors("401", "403", "404", "409")}}},
     "/api/v1/technicians/{technician_id}/calendar.ics": {
         "parameters": _path_id("technician_id"),
         "get": {"tags": ["installations"], "summary": "The technician's appointments as iCalendar (RFC 5545)",
                 "operationId": "technician_calendar", "security": [],
                 "description": "For calendar clients, which cannot send a bearer token: the secret token in the URL "
                                "is the credential. Stable UIDs, SEQUENCE, STATUS:CANCELLED, TZID=Europe/Paris.",
-                "parameters": [_query("token", _STRING, "The feed's secret token", required=True)],
-                "responses": {"200": {"description": "The feed", "content": {"text/calendar": {"schema": _STRING}}},
-                              **_errors("404")}}},
+                "parameters": [_query("token", STRING, "The feed's secret token", required=True)],
+                "responses": {"200": {"description": "The feed", "content": {"text/calendar": {"schema": STRING}}},
+                              **errors("404")}}},
     "/api/v1/appointments": {
         "get": {"tags": ["installations"], "summary": "Appointments of a day or a week", "operationId": "list_appointments",
                 "parameters": _PERIOD,
-                "responses": {"200": _json("AppointmentList", "The appointments, in start order"),
-                              **_errors("400", "401", "403")}},
+                "responses": {"200": json_answer("AppointmentList", "The appointments, in start order"),
+                              **errors("400", "401", "403")}},
         "post": {"tags": ["installations"], "summary": "Book an installation appointment",
                  "operationId": "create_appointment",
                  "description": "409 names the appointment met (travel buffers included) in `conflict`; 422 when the "
                                 "visit does not fit the technician's hours, zone or skills, or falls on a holiday.",
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("AppointmentCreate")}}},
-                 "responses": {"201": _json("Appointment", "Booked", _LOCATION),
-                               **_errors("400", "401", "403", "409", "415", "422")}}},
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AppointmentCreate")}}},
+                 "responses": {"201": json_answer("Appointment", "Booked", _LOCATION),
+                               **errors("400", "401", "403", "409", "415", "422")}}},
     "/api/v1/appointments/free-slots": {
         "get": {"tags": ["installations"], "summary": "Free starts for a visit at a site",
                 "operationId": "appointment_free_slots",
-                "parameters": [_query("site", _ID, required=True),
+                "parameters": [_query("site", ID, required=True),
                                _query("duration", {"type": "integer", "minimum": 15, "maximum": 720}, required=True),
-                               _query("from", _TIME, "From when (default: now)"),
+                               _query("from", TIME, "From when (default: now)"),
                                _query("days", {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}),
-                               _query("skills", _STRING, "Skills needed, comma-separated"),
+                               _query("skills", STRING, "Skills needed, comma-separated"),
                                _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50})],
-                "responses": {"200": _json("FreeSlots", "Free starts, earliest first"),
-                              **_errors("400", "401", "403", "404", "422")}}},
+                "responses": {"200": json_answer("FreeSlots", "Free starts, earliest first"),
+                              **errors("400", "401", "403", "404", "422")}}},
     "/api/v1/appointments/{appointment_id}": {
         "parameters": _path_id("appointment_id"),
         "get": {"tags": ["installations"], "summary": "One appointment", "operationId": "get_appointment",
-                "responses": {"200": _json("Appointment", "The appointment"), **_errors("401", "403", "404")}}},
+                "responses": {"200": json_answer("Appointment", "The appointment"), **errors("401", "403", "404")}}},
     "/api/v1/appointments/{appointment_id}/reschedule": {
         "parameters": _path_id("appointment_id"),
         **_change("reschedule_appointment", "Move an appointment to another time (or technician)",
                   {"type": "object", "required": ["start"], "properties": {
-                      "start": _TIME, "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 720},
-                      "technician": _ID, "version": _VERSION}},
-                  _json("Appointment", "Rescheduled"), "422")},
+                      "start": TIME, "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 720},
+                      "technician": ID, "version": _VERSION}},
+                  json_answer("Appointment", "Rescheduled"), "422")},
     "/api/v1/appointments/{appointment_id}/cancel": {
         "parameters": _path_id("appointment_id"),
         **_change("cancel_appointment", "Cancel an appointment; a customer's less than 48 business hours before is "
                                         "charged",
                   {"type": "object", "required": ["by"], "properties": {
                       "by": {"type": "string", "enum": list(CANCELLED_BY)},
-                      "at": {**_TIME, "description": "When it was asked for (default: now; not in the future)"},
+                      "at": {**TIME, "description": "When it was asked for (default: now; not in the future)"},
                       "reason": {"type": "string", "maxLength": 500}, "version": _VERSION}},
                   {"description": "The preview (dry_run=true) or the cancellation and its charge",
-                   "content": {"application/json": {"schema": {"oneOf": [_ref("CancellationPreview"),
-                                                                         _ref("CancellationDone")]}}}},
+                   "content": {"application/json": {"schema": {"oneOf": [ref("CancellationPreview"),
+                                                                         ref("CancellationDone")]}}}},
                   "422", parameters=[_query("dry_run", {"type": "string", "enum": ["true", "false"]},
                                             "true: say whether it would be charged, change nothing")])},
     "/api/v1/appointments/{appointment_id}/checklist": {
@@ -227,7 +208,7 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                   {"type": "object", "required": ["items"], "properties": {
                       "items": {"type": "array", "items": {"type": "string", "enum": list(CHECKLIST)}},
                       "version": _VERSION}},
-                  _json("Appointment", "The appointment, completed once all four are done"), "422")},
+                  json_answer("Appointment", "The appointment, completed once all four are done"), "422")},
     "/api/v1/reports/appointments": _report("report_appointments", "Appointments per technician of a day or a week",
                                             _PERIOD),
     "/api/v1/reports/late-cancellations": _report(

@@ -5,31 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.lifecycle import INPUTS
+from provisioner.api.openapi_parts import NULLABLE_TIME, STRING, STRINGS, errors, json_body, ref
 from sip_core.call_records import Outcome
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
-    return {status: {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}}
+    return {status: {"description": description, "content": {"application/json": {"schema": ref(schema)}}}}
 
 
-def _errors(*codes: str) -> dict[str, Any]:
-    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
-
-
-def _body(schema: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
-
-
-_STRING = {"type": "string"}
-_NULLABLE_TIME = {"type": "string", "format": "date-time", "nullable": True}
-_STRINGS = {"type": "array", "items": _STRING}
 _KEY = {"type": "string", "pattern": "^[\\x21-\\x7e]{1,100}$"}
 _INPUT_SCHEMAS = {
-    "text": _STRING, "choice": _STRING, "text_list": {"type": "array", "items": _STRING, "maxItems": 64},
+    "text": STRING, "choice": STRING, "text_list": {"type": "array", "items": STRING, "maxItems": 64},
     "date": {"type": "string", "format": "date"}, "datetime": {"type": "string", "format": "date-time"},
     "amount": {"type": "integer", "minimum": 0}, "ref": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
     "ref_list": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{24}$"}, "maxItems": 64},
@@ -45,89 +31,89 @@ def _input_schema(name: str) -> dict[str, Any]:
 
 
 _MOVE_ROW = {"type": "object", "required": ["name", "from", "to", "roles", "requires", "optional", "summary"],
-             "properties": {"name": _STRING, "from": _STRINGS, "to": {"type": "string", "nullable": True},
-                            "roles": _STRINGS, "requires": _STRINGS, "optional": _STRINGS,
-                            "ownership": {"type": "string", "nullable": True}, "summary": _STRING}}
+             "properties": {"name": STRING, "from": STRINGS, "to": {"type": "string", "nullable": True},
+                            "roles": STRINGS, "requires": STRINGS, "optional": STRINGS,
+                            "ownership": {"type": "string", "nullable": True}, "summary": STRING}}
 _CHARGE = {"type": "object", "required": ["id", "reason", "amount_cents"], "properties": {
-    "id": _STRING, "reason": _STRING, "amount_cents": {"type": "integer"}, "move": _STRING, "event": _STRING}}
+    "id": STRING, "reason": STRING, "amount_cents": {"type": "integer"}, "move": STRING, "event": STRING}}
 
 OTHER_SCHEMAS: dict[str, Any] = {
     "Login": {"type": "object", "required": ["username", "password"], "additionalProperties": False,
-              "properties": {"username": _STRING, "password": _STRING}},
+              "properties": {"username": STRING, "password": STRING}},
     "Me": {"type": "object", "required": ["id", "username", "roles"], "properties": {
-        "id": _STRING, "username": _STRING, "display_name": _STRING,
-        "roles": {"type": "array", "items": _STRING}, "language": _STRING, "must_change_password": {"type": "boolean"}}},
+        "id": STRING, "username": STRING, "display_name": STRING,
+        "roles": {"type": "array", "items": STRING}, "language": STRING, "must_change_password": {"type": "boolean"}}},
     "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": False,
-                       "properties": {"current_password": _STRING, "new_password": _STRING}},
+                       "properties": {"current_password": STRING, "new_password": STRING}},
     "TokenRequest": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 80},
         "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
     "Token": {"type": "object", "required": ["id", "name", "hint", "revoked"], "properties": {
-        "id": _STRING, "name": _STRING, "hint": _STRING, "user": _STRING, "created_at": _NULLABLE_TIME,
-        "expires_at": _NULLABLE_TIME, "last_used_at": _NULLABLE_TIME, "revoked": {"type": "boolean"},
+        "id": STRING, "name": STRING, "hint": STRING, "user": STRING, "created_at": NULLABLE_TIME,
+        "expires_at": NULLABLE_TIME, "last_used_at": NULLABLE_TIME, "revoked": {"type": "boolean"},
         "token": {"type": "string", "description": "Only in the answer to its creation"}}},
     "TokenList": {"type": "object", "required": ["items", "total"], "properties": {
-        "items": {"type": "array", "items": _ref("Token")}, "total": {"type": "integer"}}},
+        "items": {"type": "array", "items": ref("Token")}, "total": {"type": "integer"}}},
     "Event": {"type": "object", "required": ["id", "at", "actor", "action", "collection", "object_id"], "properties": {
-        "id": _STRING, "at": {"type": "string", "format": "date-time"}, "actor": _STRING, "action": _STRING,
-        "collection": _STRING, "object_id": _STRING, "before": {"type": "object"}, "after": {"type": "object"},
-        "request_id": _STRING, "source": _STRING}},
+        "id": STRING, "at": {"type": "string", "format": "date-time"}, "actor": STRING, "action": STRING,
+        "collection": STRING, "object_id": STRING, "before": {"type": "object"}, "after": {"type": "object"},
+        "request_id": STRING, "source": STRING}},
     "EventList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
-        "items": {"type": "array", "items": _ref("Event")}, "total": {"type": "integer"},
+        "items": {"type": "array", "items": ref("Event")}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
     "Preview": {"type": "object", "required": ["file", "files", "revision", "content_type", "masked", "content"],
-                "properties": {"file": _STRING, "files": {"type": "array", "items": _STRING}, "revision": _STRING,
-                               "content_type": _STRING, "masked": {"type": "boolean"}, "content": _STRING}},
+                "properties": {"file": STRING, "files": {"type": "array", "items": STRING}, "revision": STRING,
+                               "content_type": STRING, "masked": {"type": "boolean"}, "content": STRING}},
     "OutdatedList": {"type": "object", "required": ["items", "total"], "properties": {
         "items": {"type": "array", "items": {"type": "object", "required": ["equipment", "mac", "current_revision"],
                                              "properties": {
-            "equipment": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "file": _STRING,
-            "current_revision": _STRING, "fetched_revision": {"type": "string", "nullable": True},
-            "fetched_at": _NULLABLE_TIME}}},
+            "equipment": STRING, "mac": STRING, "vendor": STRING, "model": STRING, "file": STRING,
+            "current_revision": STRING, "fetched_revision": {"type": "string", "nullable": True},
+            "fetched_at": NULLABLE_TIME}}},
         "total": {"type": "integer"}}},
     "QuarantineList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": {"type": "object", "required": ["id", "mac"], "properties": {
-            "id": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "firmware": _STRING,
-            "source": _STRING, "first_seen": {"type": "string", "format": "date-time"},
+            "id": STRING, "mac": STRING, "vendor": STRING, "model": STRING, "firmware": STRING,
+            "source": STRING, "first_seen": {"type": "string", "format": "date-time"},
             "last_seen": {"type": "string", "format": "date-time"}, "requests": {"type": "integer"}}}},
         "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
     "Claim": {"type": "object", "required": ["serial"], "additionalProperties": False, "properties": {
         "serial": {"type": "string", "maxLength": 64}, "model": {"type": "string", "maxLength": 40},
         "ownership": {"type": "string", "enum": ["lent", "sold"]}, "notes": {"type": "string", "maxLength": 2000}}},
     "Claimed": {"type": "object", "required": ["equipment", "mac", "serial"], "properties": {
-        "equipment": _STRING, "mac": _STRING, "vendor": _STRING, "model": _STRING, "serial": _STRING, "state": _STRING}},
+        "equipment": STRING, "mac": STRING, "vendor": STRING, "model": STRING, "serial": STRING, "state": STRING}},
     "LifecycleTable": {"type": "object", "required": ["states", "moves", "records", "inputs"], "properties": {
-        "states": _STRINGS, "moves": {"type": "array", "items": _MOVE_ROW},
+        "states": STRINGS, "moves": {"type": "array", "items": _MOVE_ROW},
         "records": {"type": "array", "items": _MOVE_ROW, "description": "Facts recorded without a change of state"},
         "inputs": {"type": "object", "additionalProperties": {"type": "object", "properties": {
-            "kind": _STRING, "description": _STRING, "choices": _STRINGS}}}}},
+            "kind": STRING, "description": STRING, "choices": STRINGS}}}}},
     "AllowedMoves": {"type": "object", "required": ["id", "state", "version", "moves"], "properties": {
-        "id": _STRING, "serial": _STRING, "state": _STRING, "version": {"type": "integer"},
+        "id": STRING, "serial": STRING, "state": STRING, "version": {"type": "integer"},
         "moves": {"type": "array", "items": _MOVE_ROW}}},
     "MoveInputs": {"type": "object", "description": "The inputs the move requires or allows (GET /api/v1/lifecycle)",
                    "properties": {name: _input_schema(name) for name in INPUTS}},
     "MoveDone": {"type": "object", "required": ["move", "repeated", "item", "charges"], "properties": {
-        "move": _STRING, "repeated": {"type": "boolean", "description": "Done earlier under the same Idempotency-Key"},
-        "event": {"type": "string", "nullable": True}, "item": _ref("Equipment"),
+        "move": STRING, "repeated": {"type": "boolean", "description": "Done earlier under the same Idempotency-Key"},
+        "event": {"type": "string", "nullable": True}, "item": ref("Equipment"),
         "charges": {"type": "array", "items": _CHARGE}}},
     "MoveRefused": {"type": "object", "required": ["status", "error", "message", "state", "allowed"], "properties": {
-        "status": {"type": "integer"}, "error": _STRING, "message": _STRING, "state": _STRING, "allowed": _STRINGS,
-        "fields": {"type": "object", "additionalProperties": _STRING}, "request_id": _STRING}},
+        "status": {"type": "integer"}, "error": STRING, "message": STRING, "state": STRING, "allowed": STRINGS,
+        "fields": {"type": "object", "additionalProperties": STRING}, "request_id": STRING}},
     "ScanBatch": {"type": "object", "required": ["scans", "batch_key"], "additionalProperties": False, "properties": {
         "scans": {"type": "array", "minItems": 1, "maxItems": 500,
                   "items": {"type": "string", "minLength": 1, "maxLength": 100},
                   "description": "Serials, MACs (any notation) or label QR codes (EQ:<serial>)"},
-        "inputs": _ref("MoveInputs"),
+        "inputs": ref("MoveInputs"),
         "batch_key": {**_KEY, "description": "The same when the batch is sent again: each item's idempotency key "
                                              "is batch_key:scan"}}},
     "ScanResults": {"type": "object", "required": ["move", "results", "done", "refused"], "properties": {
-        "move": _STRING, "done": {"type": "integer"}, "refused": {"type": "integer"},
+        "move": STRING, "done": {"type": "integer"}, "refused": {"type": "integer"},
         "results": {"type": "array", "items": {"type": "object", "required": ["scan", "item", "ok", "status", "message"],
                                                "properties": {
-            "scan": _STRING, "item": {"type": "string", "nullable": True}, "serial": _STRING, "ok": {"type": "boolean"},
-            "repeated": {"type": "boolean"}, "status": {"type": "integer"}, "message": _STRING,
-            "state": {"type": "string", "nullable": True}, "version": {"type": "integer"}, "allowed": _STRINGS,
-            "fields": {"type": "object", "additionalProperties": _STRING},
+            "scan": STRING, "item": {"type": "string", "nullable": True}, "serial": STRING, "ok": {"type": "boolean"},
+            "repeated": {"type": "boolean"}, "status": {"type": "integer"}, "message": STRING,
+            "state": {"type": "string", "nullable": True}, "version": {"type": "integer"}, "allowed": STRINGS,
+            "fields": {"type": "object", "additionalProperties": STRING},
             "charges": {"type": "array", "items": _CHARGE}}}}}},
     "StockImported": {"type": "object", "required": ["rows", "imported", "already_imported", "dry_run"], "properties": {
         "rows": {"type": "integer", "description": "Data rows in the file"},
@@ -137,13 +123,13 @@ OTHER_SCHEMAS: dict[str, Any] = {
                                             "and model"},
         "dry_run": {"type": "boolean"}}},
     "StockRefused": {"type": "object", "required": ["status", "error", "message", "rows"], "properties": {
-        "status": {"type": "integer"}, "error": _STRING, "message": _STRING, "request_id": _STRING,
+        "status": {"type": "integer"}, "error": STRING, "message": STRING, "request_id": STRING,
         "rows": {"type": "array", "description": "One entry per problem; empty when the file as a whole is refused "
                                                  "(encoding, header, not CSV)",
                  "items": {"type": "object", "required": ["line", "field", "problem"], "properties": {
-                     "line": {"type": "integer"}, "field": _STRING, "problem": _STRING}}}}},
+                     "line": {"type": "integer"}, "field": STRING, "problem": STRING}}}}},
     "Health": {"type": "object", "required": ["status", "database"], "properties": {
-        "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": _STRING,
+        "status": {"type": "string", "enum": ["ok", "degraded"]}, "database": STRING,
         "database_ms": {"type": "number"}, "uptime_s": {"type": "number"}}},
 }
 
@@ -155,69 +141,69 @@ _PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimu
 OTHER_PATHS: dict[str, Any] = {
     "/api/v1/session": {
         "post": {"tags": ["session"], "summary": "Sign in; sets the session cookie", "operationId": "sign_in",
-                 "security": [], "requestBody": _body("Login"),
-                 "responses": {**_ok("Me", "Signed in"), **_errors("400", "401", "415", "422")}},
+                 "security": [], "requestBody": json_body("Login"),
+                 "responses": {**_ok("Me", "Signed in"), **errors("400", "401", "415", "422")}},
         "delete": {"tags": ["session"], "summary": "Sign out", "operationId": "sign_out", "security": [],
-                   "responses": {"204": {"description": "Signed out"}, **_errors("403")}},
+                   "responses": {"204": {"description": "Signed out"}, **errors("403")}},
     },
     "/api/v1/me": {"get": {"tags": ["session"], "summary": "Who am I", "operationId": "me",
-                           "responses": {**_ok("Me", "The signed-in member of staff"), **_errors("401")}}},
+                           "responses": {**_ok("Me", "The signed-in member of staff"), **errors("401")}}},
     "/api/v1/me/password": {"post": {
         "tags": ["session"], "summary": "Change one's own password", "operationId": "change_password",
-        "requestBody": _body("PasswordChange"),
-        "responses": {**_ok("Me", "Changed; other sessions are ended"), **_errors("400", "401", "415", "422")}}},
+        "requestBody": json_body("PasswordChange"),
+        "responses": {**_ok("Me", "Changed; other sessions are ended"), **errors("400", "401", "415", "422")}}},
     "/api/v1/tokens": {
         "get": {"tags": ["tokens"], "summary": "List API tokens (own; all for admin)", "operationId": "list_tokens",
-                "responses": {**_ok("TokenList", "Tokens, never their secret"), **_errors("401", "403")}},
+                "responses": {**_ok("TokenList", "Tokens, never their secret"), **errors("401", "403")}},
         "post": {"tags": ["tokens"], "summary": "Issue a token (shown once)", "operationId": "create_token",
-                 "requestBody": _body("TokenRequest"),
-                 "responses": {**_ok("Token", "Issued", "201"), **_errors("400", "401", "403", "415", "422")}},
+                 "requestBody": json_body("TokenRequest"),
+                 "responses": {**_ok("Token", "Issued", "201"), **errors("400", "401", "403", "415", "422")}},
     },
     "/api/v1/tokens/{token_id}": {
-        "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": STRING}],
         "delete": {"tags": ["tokens"], "summary": "Revoke a token at once", "operationId": "revoke_token",
-                   "responses": {"204": {"description": "Revoked"}, **_errors("401", "403", "404")}}},
+                   "responses": {"204": {"description": "Revoked"}, **errors("401", "403", "404")}}},
     "/api/v1/events": {"get": {
         "tags": ["events"], "summary": "The append-only event log", "operationId": "list_events",
         "parameters": _PAGING + _EVENT_FILTERS,
-        "responses": {**_ok("EventList", "Events, newest first"), **_errors("400", "401", "403")}}},
+        "responses": {**_ok("EventList", "Events, newest first"), **errors("400", "401", "403")}}},
     "/api/v1/openapi.json": {"get": {
         "tags": ["operations"], "summary": "This description", "operationId": "openapi",
         "responses": {"200": {"description": "The OpenAPI 3 document",
                               "content": {"application/json": {"schema": {"type": "object"}}}},
-                      **_errors("401", "403")}}},
+                      **errors("401", "403")}}},
     "/api/v1/equipment/{record_id}/configuration": {
-        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": STRING}],
         "get": {"tags": ["provisioning"], "summary": "A device's file exactly as served (secrets masked unless admin)",
                 "operationId": "preview_configuration",
                 "parameters": [{"name": "file", "in": "query", "schema": {"type": "string", "maxLength": 128}}],
-                "responses": {**_ok("Preview", "The rendered file"), **_errors("401", "403", "404")}}},
+                "responses": {**_ok("Preview", "The rendered file"), **errors("401", "403", "404")}}},
     "/api/v1/provisioning/outdated": {"get": {
         "tags": ["provisioning"], "summary": "Devices whose configuration changed since their last fetch",
         "operationId": "list_outdated",
-        "responses": {**_ok("OutdatedList", "Devices to re-sync"), **_errors("401", "403")}}},
+        "responses": {**_ok("OutdatedList", "Devices to re-sync"), **errors("401", "403")}}},
     "/api/v1/quarantine": {"get": {
         "tags": ["provisioning"], "summary": "Devices that asked without being in the inventory",
         "operationId": "list_quarantine", "parameters": _PAGING,
-        "responses": {**_ok("QuarantineList", "Latest first"), **_errors("400", "401", "403")}}},
+        "responses": {**_ok("QuarantineList", "Latest first"), **errors("400", "401", "403")}}},
     "/api/v1/quarantine/{entry_id}/claim": {
-        "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": STRING}],
         "post": {"tags": ["provisioning"], "summary": "Take a quarantined device into stock",
-                 "operationId": "claim_quarantined", "requestBody": _body("Claim"),
+                 "operationId": "claim_quarantined", "requestBody": json_body("Claim"),
                  "responses": {**_ok("Claimed", "Now equipment in stock", "201"),
-                               **_errors("400", "401", "403", "404", "409", "415", "422")}}},
+                               **errors("400", "401", "403", "404", "409", "415", "422")}}},
     "/api/v1/firmware-uploads": {"put": {
         "tags": ["firmware"], "summary": "Upload a firmware image (admin); stored only if its SHA-256 matches",
         "operationId": "upload_firmware",
         "description": "The body is the image's bytes, streamed to disk. Nothing is stored when the digest, the "
                        "size limit or the description is refused.",
         "parameters": [
-            {"name": "vendor", "in": "query", "required": True, "schema": _STRING},
+            {"name": "vendor", "in": "query", "required": True, "schema": STRING},
             {"name": "firmware_version", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 64}},
             {"name": "filename", "in": "query", "required": True,
              "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._-]*$"},
              "description": "The name phones fetch it by (GET /firmware/<filename>)"},
-            {"name": "models", "in": "query", "required": True, "schema": _STRING,
+            {"name": "models", "in": "query", "required": True, "schema": STRING,
              "description": "Catalogue models of the vendor, comma-separated"},
             {"name": "pinned", "in": "query", "schema": {"type": "boolean"},
              "description": "Serve it to those models at once (refused if one already has a pinned image)"},
@@ -230,9 +216,9 @@ OTHER_PATHS: dict[str, Any] = {
         "requestBody": {"required": True, "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary"}}}},
         "responses": {**_ok("Firmware", "Stored and recorded", "201"),
-                      **_errors("400", "401", "403", "409", "413", "422")}}},
+                      **errors("400", "401", "403", "409", "413", "422")}}},
     "/api/v1/equipment/{record_id}/label.png": {
-        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": STRING}],
         "get": {"tags": ["labels"], "summary": "An item's label: QR code (EQ:<serial>), serial, MAC, vendor and model",
                 "operationId": "equipment_label",
                 "description": "A 1-bit PNG for a 62 x 29 mm thermal label, at the printer's resolution.",
@@ -240,7 +226,7 @@ OTHER_PATHS: dict[str, Any] = {
                                 "schema": {"type": "integer", "minimum": 150, "maximum": 600, "default": 300}}],
                 "responses": {"200": {"description": "The label",
                                       "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
-                              **_errors("400", "401", "403", "404")}}},
+                              **errors("400", "401", "403", "404")}}},
     "/api/v1/labels.pdf": {"get": {
         "tags": ["labels"], "summary": "Sticker sheets of equipment labels (PDF)", "operationId": "label_sheets",
         "description": "Name the items with exactly one of ids, site or state; at most 500 a request. A page holds "
@@ -248,8 +234,8 @@ OTHER_PATHS: dict[str, Any] = {
         "parameters": [
             {"name": "ids", "in": "query", "schema": {"type": "string"},
              "description": "Equipment ids, comma-separated, printed in this order"},
-            {"name": "site", "in": "query", "schema": _STRING, "description": "Every item at this site, by serial"},
-            {"name": "state", "in": "query", "schema": _STRING,
+            {"name": "site", "in": "query", "schema": STRING, "description": "Every item at this site, by serial"},
+            {"name": "state", "in": "query", "schema": STRING,
              "description": "Every item in this lifecycle state (such as in_stock), by serial"},
             {"name": "page", "in": "query", "schema": {"type": "string", "enum": ["A4", "Letter"], "default": "A4"}},
             {"name": "columns", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}},
@@ -257,41 +243,41 @@ OTHER_PATHS: dict[str, Any] = {
         ],
         "responses": {"200": {"description": "One page per sheet of labels",
                               "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
-                      **_errors("400", "401", "403", "404")}}},
+                      **errors("400", "401", "403", "404")}}},
     "/api/v1/lifecycle": {"get": {
         "tags": ["lifecycle"], "summary": "The lifecycle table: states, moves, who may run them, their inputs",
         "operationId": "lifecycle_table",
-        "responses": {**_ok("LifecycleTable", "The table"), **_errors("401", "403")}}},
+        "responses": {**_ok("LifecycleTable", "The table"), **errors("401", "403")}}},
     "/api/v1/equipment/{record_id}/moves": {
-        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": STRING}],
         "get": {"tags": ["lifecycle"], "summary": "The moves you may run on an item now",
                 "operationId": "allowed_moves",
-                "responses": {**_ok("AllowedMoves", "The item's state and its moves"), **_errors("401", "403", "404")}}},
+                "responses": {**_ok("AllowedMoves", "The item's state and its moves"), **errors("401", "403", "404")}}},
     "/api/v1/equipment/{record_id}/transitions/{move}": {
-        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": _STRING},
-                       {"name": "move", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "record_id", "in": "path", "required": True, "schema": STRING},
+                       {"name": "move", "in": "path", "required": True, "schema": STRING}],
         "post": {"tags": ["lifecycle"], "summary": "Run one move on an item", "operationId": "run_move",
                  "description": "One conditional write of the item with its event. Sent again with the same "
                                 "Idempotency-Key, the move is not made twice: the answer says repeated.",
                  "parameters": [
                      {"name": "Idempotency-Key", "in": "header", "schema": _KEY,
                       "description": "The same on a retry: the move is made once"},
-                     {"name": "If-Match", "in": "header", "schema": _STRING,
+                     {"name": "If-Match", "in": "header", "schema": STRING,
                       "description": "The version read, such as \"3\"; 409 if the item moved on"}],
-                 "requestBody": _body("MoveInputs"),
+                 "requestBody": json_body("MoveInputs"),
                  "responses": {**_ok("MoveDone", "Done (or done before under the same key)"),
                                "409": {"description": "Not possible from the item's state (or it changed meanwhile)",
-                                       "content": {"application/json": {"schema": _ref("MoveRefused")}}},
-                               **_errors("400", "401", "403", "404", "415", "422")}}},
+                                       "content": {"application/json": {"schema": ref("MoveRefused")}}},
+                               **errors("400", "401", "403", "404", "415", "422")}}},
     "/api/v1/scans/{move}": {
-        "parameters": [{"name": "move", "in": "path", "required": True, "schema": _STRING}],
+        "parameters": [{"name": "move", "in": "path", "required": True, "schema": STRING}],
         "post": {"tags": ["lifecycle"], "summary": "One move on a batch of scanned items (up to 500)",
                  "operationId": "scan_batch",
                  "description": "Every item that may move does; the others are reported one by one. Sending the "
                                 "same batch again (same batch_key) moves nothing twice.",
-                 "requestBody": _body("ScanBatch"),
+                 "requestBody": json_body("ScanBatch"),
                  "responses": {**_ok("ScanResults", "One result per scan, in order"),
-                               **_errors("400", "401", "403", "404", "415", "422")}}},
+                               **errors("400", "401", "403", "404", "415", "422")}}},
     "/api/v1/stock-imports": {"post": {
         "tags": ["lifecycle"], "summary": "Receive stock from a CSV file: every row checked, all written or none",
         "operationId": "import_stock",
@@ -307,23 +293,23 @@ OTHER_PATHS: dict[str, Any] = {
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
         "responses": {**_ok("StockImported", "Imported (or, dry run, could be)"),
                       "422": {"description": "Some rows are not valid, or the file cannot be read: nothing written",
-                              "content": {"application/json": {"schema": _ref("StockRefused")}}},
-                      **_errors("400", "401", "403", "413", "415")}}},
+                              "content": {"application/json": {"schema": ref("StockRefused")}}},
+                      **errors("400", "401", "403", "413", "415")}}},
     "/healthz": {"get": {"tags": ["operations"], "summary": "Health", "operationId": "health", "security": [],
                          "responses": {**_ok("Health", "The database answers"),
                                        "503": {"description": "The database does not answer",
-                                               "content": {"application/json": {"schema": _ref("Health")}}}}}},
+                                               "content": {"application/json": {"schema": ref("Health")}}}}}},
     "/metrics": {"get": {"tags": ["operations"], "summary": "Prometheus metrics", "operationId": "metrics",
                          "responses": {"200": {"description": "Prometheus text format",
-                                               "content": {"text/plain": {"schema": _STRING}}},
-                                       **_errors("401", "403")}}},
+                                               "content": {"text/plain": {"schema": STRING}}},
+                                       **errors("401", "403")}}},
 }
 
 # -- reports and histories (provisioner/api/reports.py) -------------------------------------------------
 
 OTHER_SCHEMAS["Report"] = {
     "type": "object", "required": ["report", "parameters", "columns", "items", "total"], "properties": {
-        "report": _STRING, "parameters": {"type": "object"}, "columns": _STRINGS,
+        "report": STRING, "parameters": {"type": "object"}, "columns": STRINGS,
         "items": {"type": "array", "items": {"type": "object", "description": "One row: a value per column"}},
         "total": {"type": "integer"}}}
 _REPORT_OUTPUT = [
@@ -337,13 +323,13 @@ def _report(operation: str, summary: str, parameters: list[dict[str, Any]], *cod
     return {"get": {"tags": ["reports"], "summary": summary, "operationId": operation,
                     "parameters": parameters + _REPORT_OUTPUT,
                     "responses": {"200": {"description": "The report, as JSON or CSV (a header row, then one line a row)",
-                                          "content": {"application/json": {"schema": _ref("Report")},
-                                                      "text/csv": {"schema": _STRING}}},
-                                  **_errors("400", "401", "403", *codes)}}}
+                                          "content": {"application/json": {"schema": ref("Report")},
+                                                      "text/csv": {"schema": STRING}}},
+                                  **errors("400", "401", "403", *codes)}}}
 
 
 def _history(operation: str, summary: str, name: str) -> dict[str, Any]:
-    return {"parameters": [{"name": name, "in": "path", "required": True, "schema": _STRING}],
+    return {"parameters": [{"name": name, "in": "path", "required": True, "schema": STRING}],
             **_report(operation, summary, _PAGING, "404")}
 
 

@@ -7,46 +7,28 @@ from typing import Any
 
 from inventory import ticket_rules
 from inventory.ticket_deadlines import TARGET_STATUSES
+from provisioner.api.openapi_parts import ID, NULLABLE_TIME, STRING, TIME, errors, json_answer, ref
 from provisioner.api.tickets import LIST_TARGETS
 
-_STRING = {"type": "string"}
 _TEXT = {"type": "string", "nullable": True}
-_ID = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-_TIME = {"type": "string", "format": "date-time"}
-_NULLABLE_TIME = {**_TIME, "nullable": True}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _errors(*codes: str) -> dict[str, Any]:
-    return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
-
-
-def _json(schema: str, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-    if headers:
-        answer["headers"] = headers
-    return answer
-
-
-_ETAG = {"ETag": {"schema": _STRING, "description": "The ticket's version, for If-Match"}}
+_ETAG = {"ETag": {"schema": STRING, "description": "The ticket's version, for If-Match"}}
 _MOVES = [*ticket_rules.MOVES, *ticket_rules.RECORDS]
 
 TICKET_SCHEMAS: dict[str, Any] = {
     "TicketCreate": {
         "type": "object", "additionalProperties": False, "required": list(ticket_rules.OPENING_REQUIRED),
         "properties": {
-            "customer": _ID, "site": {**_ID, "description": "A site of the customer: its département counts the "
+            "customer": ID, "site": {**ID, "description": "A site of the customer: its département counts the "
                                                             "deadlines"},
-            "equipment": {**_ID, "nullable": True,
+            "equipment": {**ID, "nullable": True,
                           "description": "The failed device, at the site: its failure is noted through the lifecycle "
                                          "(72-hour replacement) unless it is failed already; required for the "
                                          "service equipment"},
             "service": {"type": "string", "enum": list(ticket_rules.SERVICES)},
             "channel": {"type": "string", "enum": list(ticket_rules.CHANNELS)},
-            "notified_at": {**_TIME, "description": "When the notification was received (or the failure detected); "
+            "notified_at": {**TIME, "description": "When the notification was received (or the failure detected); "
                                                     "may be past, never future"},
             "description": {"type": "string", "minLength": 1, "maxLength": ticket_rules.TEXT_LIMIT}}},
     "TicketInputs": {
@@ -55,50 +37,50 @@ TICKET_SCHEMAS: dict[str, Any] = {
             f"{move.name} needs {', '.join(move.requires) or 'nothing'}"
             + (f" and may take {', '.join(move.optional)}" if move.optional else "")
             for move in [*ticket_rules.MOVES.values(), *ticket_rules.RECORDS.values()]),
-        "properties": {name: ({**_TIME, "description": spec.description} if spec.kind == "datetime" else
+        "properties": {name: ({**TIME, "description": spec.description} if spec.kind == "datetime" else
                               {"type": "string", "maxLength": ticket_rules.TEXT_LIMIT, "description": spec.description,
                                **({"enum": list(spec.choices)} if spec.choices else {})})
                        for name, spec in ticket_rules.INPUTS.items()}},
     "Ticket": {
         "type": "object", "required": ["id", "number", "version", "state", "target", "restoration_due_at"],
         "properties": {
-            "id": _ID, "number": {"type": "string", "description": "The notification number, INC-<year>-<nnnnnn>"},
+            "id": ID, "number": {"type": "string", "description": "The notification number, INC-<year>-<nnnnnn>"},
             "version": {"type": "integer"}, "state": {"type": "string", "enum": list(ticket_rules.STATES)},
-            "customer": _ID, "site": _ID, "equipment": {**_ID, "nullable": True},
+            "customer": ID, "site": ID, "equipment": {**ID, "nullable": True},
             "service": {"type": "string", "enum": list(ticket_rules.SERVICES)},
             "channel": {"type": "string", "enum": list(ticket_rules.CHANNELS)},
-            "notified_at": _TIME, "description": _STRING, "opened_by": _STRING,
-            "restoration_due_at": {**_TIME, "description": "The 4-hour restoration target"},
+            "notified_at": TIME, "description": STRING, "opened_by": STRING,
+            "restoration_due_at": {**TIME, "description": "The 4-hour restoration target"},
             "minutes_left": {"type": "integer", "nullable": True,
                              "description": "Before the target, counted as it is (business hours by default); "
                                             "negative once past; null once restored or closed"},
             "target": {"type": "string", "enum": list(TARGET_STATUSES)},
             "gives_credit": {"type": "boolean", "description": "False when excused or closed for want of an answer"},
-            "taken_at": _NULLABLE_TIME, "waiting_since": _NULLABLE_TIME, "waiting_for": _TEXT,
-            "auto_close_at": {**_NULLABLE_TIME, "description": "When a ticket waiting on the customer closes itself"},
-            "restored_at": {**_NULLABLE_TIME, "description": "The confirmed restoration"},
-            "restoration_confirmation": _TEXT, "reopen_reason": _TEXT, "closed_at": _NULLABLE_TIME,
+            "taken_at": NULLABLE_TIME, "waiting_since": NULLABLE_TIME, "waiting_for": _TEXT,
+            "auto_close_at": {**NULLABLE_TIME, "description": "When a ticket waiting on the customer closes itself"},
+            "restored_at": {**NULLABLE_TIME, "description": "The confirmed restoration"},
+            "restoration_confirmation": _TEXT, "reopen_reason": _TEXT, "closed_at": NULLABLE_TIME,
             "closing_reason": _TEXT, "excuse": {"type": "string", "enum": list(ticket_rules.EXCUSES), "nullable": True},
-            "excuse_note": _TEXT, "created_at": _NULLABLE_TIME, "updated_at": _NULLABLE_TIME,
+            "excuse_note": _TEXT, "created_at": NULLABLE_TIME, "updated_at": NULLABLE_TIME,
             "equipment_replacement": {
                 "type": "object", "nullable": True,
                 "description": "The failed device's replacement, as the device records it (not copied on the ticket)",
-                "properties": {"serial": _STRING, "state": _STRING, "ownership": _STRING,
+                "properties": {"serial": STRING, "state": STRING, "ownership": STRING,
                                "replacement": {"type": "string", "enum": ["due", "quote"], "nullable": True},
-                               "replacement_due_at": _NULLABLE_TIME}},
+                               "replacement_due_at": NULLABLE_TIME}},
             "allowed": {"type": "array", "items": {"type": "string", "enum": _MOVES},
                         "description": "The transitions the caller may run now"}}},
     "TicketList": {
         "type": "object", "required": ["items", "total", "page", "per_page"],
-        "properties": {"items": {"type": "array", "items": _ref("Ticket")}, "total": {"type": "integer"},
+        "properties": {"items": {"type": "array", "items": ref("Ticket")}, "total": {"type": "integer"},
                        "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
 }
 
-_TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": _STRING}
+_TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": STRING}
 _QUERY = [
     {"name": "state", "in": "query", "schema": {"type": "string", "enum": list(ticket_rules.STATES)}},
-    {"name": "customer", "in": "query", "schema": _ID},
-    {"name": "site", "in": "query", "schema": _ID},
+    {"name": "customer", "in": "query", "schema": ID},
+    {"name": "site", "in": "query", "schema": ID},
     {"name": "target", "in": "query", "schema": {"type": "string", "enum": list(LIST_TARGETS)},
      "description": "Tickets not restored yet: on track, at risk (less than an hour left) or past the target"},
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
@@ -112,42 +94,42 @@ def _ticket_report(operation: str, summary: str, parameters: list[dict[str, Any]
             {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
             {"name": "excel", "in": "query", "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}}],
         "responses": {"200": {"description": "The report, as JSON or CSV",
-                              "content": {"application/json": {"schema": _ref("Report")},
-                                          "text/csv": {"schema": _STRING}}},
-                      **_errors("400", "401", "403")}}}
+                              "content": {"application/json": {"schema": ref("Report")},
+                                          "text/csv": {"schema": STRING}}},
+                      **errors("400", "401", "403")}}}
 
 
 TICKET_PATHS: dict[str, Any] = {
     "/api/v1/tickets": {
         "get": {"tags": ["tickets"], "summary": "Failure tickets, newest notification first", "operationId":
                 "list_tickets", "parameters": _QUERY,
-                "responses": {"200": _json("TicketList", "One page of tickets"), **_errors("400", "401", "403")}},
+                "responses": {"200": json_answer("TicketList", "One page of tickets"), **errors("400", "401", "403")}},
         "post": {"tags": ["tickets"], "summary": "Open a failure ticket (support)", "operationId": "open_ticket",
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TicketCreate")}}},
-                 "responses": {"201": _json("Ticket", "Opened, with its notification number",
-                                            {"Location": {"schema": _STRING}, **_ETAG}),
-                               **_errors("400", "401", "403", "409", "415")}}},
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TicketCreate")}}},
+                 "responses": {"201": json_answer("Ticket", "Opened, with its notification number",
+                                            {"Location": {"schema": STRING}, **_ETAG}),
+                               **errors("400", "401", "403", "409", "415")}}},
     "/api/v1/tickets/{ticket_id}": {
         "parameters": [_TICKET_ID],
         "get": {"tags": ["tickets"], "summary": "One failure ticket", "operationId": "get_ticket",
-                "responses": {"200": _json("Ticket", "The ticket", _ETAG), **_errors("401", "403", "404")}}},
+                "responses": {"200": json_answer("Ticket", "The ticket", _ETAG), **errors("401", "403", "404")}}},
     "/api/v1/tickets/{ticket_id}/transitions/{name}": {
         "parameters": [_TICKET_ID, {"name": "name", "in": "path", "required": True,
                                     "schema": {"type": "string", "enum": _MOVES}}],
         "post": {"tags": ["tickets"], "summary": "Run one transition of the ticket's table", "operationId":
                  "run_ticket_transition",
-                 "parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": _STRING,
+                 "parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": STRING,
                                  "description": "The version read, such as \"3\"; 409 if the ticket moved on"}],
                  "requestBody": {"required": False,
-                                 "content": {"application/json": {"schema": _ref("TicketInputs")}}},
-                 "responses": {"200": _json("Ticket", "The ticket after the transition", _ETAG),
-                               **_errors("400", "401", "403", "404", "409", "415")}}},
+                                 "content": {"application/json": {"schema": ref("TicketInputs")}}},
+                 "responses": {"200": json_answer("Ticket", "The ticket after the transition", _ETAG),
+                               **errors("400", "401", "403", "404", "409", "415")}}},
     "/api/v1/reports/tickets-at-risk": _ticket_report(
         "report_tickets_at_risk", "Tickets not restored at risk of or past their 4-hour target",
         [{"name": "at_risk_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1440,
                                                                "default": 60}}]),
     "/api/v1/contracts/{id}/terms": {
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": _ID}],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": ID}],
         "get": {"tags": ["contracts"], "operationId": "contract_terms",
                 "summary": "The contract's current period (clause 5) and the fee of an early termination, broken down",
                 "parameters": [
@@ -160,9 +142,9 @@ TICKET_PATHS: dict[str, Any] = {
                      "description": "The procedure penalty of the case, in cents"}],
                 "responses": {"200": {"description": "The period and the fee", "content": {"application/json": {
                     "schema": {"type": "object", "properties": {
-                        "contract": _ID, "reference": _STRING, "on": {"type": "string", "format": "date"},
+                        "contract": ID, "reference": STRING, "on": {"type": "string", "format": "date"},
                         "period": {"type": "object"}, "early_termination": {"type": "object"}}}}}},
-                              **_errors("400", "401", "403", "404", "409")}}},
+                              **errors("400", "401", "403", "404", "409")}}},
     "/api/v1/reports/credits-due": _ticket_report(
         "report_credits_due", "Service credits due for a month (clause 4), per customer or per ticket",
         [{"name": "month", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
