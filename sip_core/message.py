@@ -134,12 +134,13 @@ class Message:
 
     def rewrite_top_via(self, via: Via) -> None:
         """Write back the topmost Via, parsed from this message and then changed (a server noting where the request
-        came from), keeping the Vias parsed: the transaction layer reads them next."""
+        came from), keeping what was parsed (the Vias, CSeq, From, To...): the handlers read them next."""
         vias = self.vias
         if not vias or via is not vias[0]:
             raise ValueError("only the message's own topmost Via, as parsed, can be written back")
+        kept = dict(self._cache)  # nothing but the top Via changes: what was parsed of the rest still holds
         self.replace_first("Via", via.encode())
-        self._cache["vias"] = vias
+        self._cache.update(kept)
 
     @property
     def call_id(self) -> str | None:
