@@ -51,9 +51,11 @@ from provisioner.provisioning.http_files import DeviceFileHandler
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
 from provisioner.vendors import VENDORS
+from provisioner.web.routes import staff_routes
 
-#: Every path that is not the API's, the firmware's, /healthz or /metrics: a file a device may ask for.
-DEVICE_FILES = r"/(?!api/|firmware/[^/]+$|healthz$|metrics$)(.*)"
+#: Every path that is not the API's, the staff pages', the firmware's, /healthz or /metrics: a file a device may
+#: ask for.
+DEVICE_FILES = r"/(?!api/|staff(?:/|$)|firmware/[^/]+$|healthz$|metrics$)(.*)"
 #: Bodies larger than this are refused before they are read; records are small.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -131,6 +133,7 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/reports/late-cancellations", LateCancellationsHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
+        *staff_routes(services),
     ]
     return table
 

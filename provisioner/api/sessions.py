@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from inventory.passwords import check_password_policy, hash_password
 from inventory.staff import ApiToken, User
-from provisioner.api.authentication import SESSION_COOKIE, session_value
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field
+from provisioner.staff_sessions import PasswordRefused, change_password, check_sign_in, end_session, start_session
 
-#: A failed sign-in costs at least this long, so passwords cannot be guessed quickly from one connection.
-FAILED_LOGIN_DELAY = 0.5
 MAX_TOKEN_DAYS = 3650
+#: The API's message and field line for each reason a password change is refused.
+API_REFUSALS = {
+    "wrong_current": lambda r: ("the current password is wrong", {"current_password": "does not match"}),
+    "missing": lambda r: ("send the new password", {"new_password": "required"}),
+    "policy": lambda r: ("the new password is refused", {"new_password": r.detail}),
+    "same": lambda r: ("the new password is refused", {"new_password": "must differ from the current one"}),
+}
 
 
 def me_json(user: User) -> dict:
@@ -42,24 +44,14 @@ class SessionHandler(BaseHandler):
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
             raise ApiError(422, "send a username and a password", {"username": "required", "password": "required"})
-        user = User.objects(username=username.strip().lower(), active=True).first()
-        started = time.monotonic()
-        if user is None or not user.password_matches(password):
-            # Same wait for unknown users and wrong passwords: nothing tells them apart.
-            remaining = FAILED_LOGIN_DELAY - (time.monotonic() - started)
-            if remaining > 0:
-                await asyncio.sleep(remaining)
+        user = await check_sign_in(username, password)
+        if user is None:
             raise ApiError(401, "wrong user name or password")
-        hours = self.services.settings.api.session_hours
-        self.set_signed_cookie(
-            SESSION_COOKIE, session_value(user), expires_days=hours / 24, httponly=True,
-            secure=self.request.protocol == "https", samesite="Strict", path="/",
-        )
-        _ = self.xsrf_token  # sets the _xsrf cookie for the pages and API calls that follow
+        start_session(self, user, self.services.settings.api.session_hours)
         self.send(me_json(user))
 
     def delete(self) -> None:
-        self.clear_cookie(SESSION_COOKIE, path="/")
+        end_session(self)
         self.set_status(204)
         self.finish()
 
@@ -84,23 +76,12 @@ class PasswordHandler(BaseHandler):
         body = self.json_body()
         current, new = body.get("current_password"), body.get("new_password")
         user = User.objects.get(pk=ObjectId(self.caller.user_id))
-        if not isinstance(current, str) or not user.password_matches(current):
-            raise ApiError(422, "the current password is wrong", {"current_password": "does not match"})
-        if not isinstance(new, str):
-            raise ApiError(422, "send the new password", {"new_password": "required"})
         try:
-            check_password_policy(new)
-        except ValueError as exc:
-            raise ApiError(422, "the new password is refused", {"new_password": str(exc)}) from None
-        if new == current:
-            raise ApiError(422, "the new password is refused", {"new_password": "must differ from the current one"})
-        user.update(self.actor, {"password_hash": hash_password(new), "must_change_password": False,
-                                 "session_epoch": user.session_epoch + 1})
-        self.services.auth_cache.clear()
+            change_password(user, current, new, self.actor, self.services.auth_cache)
+        except PasswordRefused as refused:
+            raise ApiError(422, *API_REFUSALS[refused.reason](refused)) from None
         if self.caller.via == "session":
-            self.set_signed_cookie(SESSION_COOKIE, session_value(user), httponly=True, samesite="Strict",
-                                   secure=self.request.protocol == "https", path="/",
-                                   expires_days=self.services.settings.api.session_hours / 24)
+            start_session(self, user, self.services.settings.api.session_hours)
         self.send(me_json(user))
 
 

@@ -171,6 +171,8 @@ def _served_operations() -> dict[str, set[str]]:
     for pattern, handler, *_ in routes(services=None):  # the table only carries `services` along
         if handler in (NotFoundHandler, DeviceFileHandler):  # catch-alls: JSON 404 under /api, device files elsewhere
             continue
+        if pattern.startswith("/staff"):  # the staff pages are HTML (docs/staff_pages.rst), not the API
+            continue
         template = pattern.replace("([^/]+)", "{}").replace("\\.", ".")
         assert not re.search(r"[()\[\]*+?\\]", template), f"route {pattern!r} is not a plain path template"
         if template.startswith("/api/v1/") or template in ("/healthz", "/metrics"):

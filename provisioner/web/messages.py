@@ -1,0 +1,156 @@
+"""The staff pages' message catalogue: every visible text, in French (the default) and English."""
+
+from __future__ import annotations
+
+from inventory.passwords import MAX_LENGTH, MIN_LENGTH
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+FR: dict[str, str] = {
+    "app.name": "Provisioning et parc", "skip": "Aller au contenu", "nav.label": "Navigation principale",
+    "nav.home": "Accueil", "nav.warehouse": "Tableau de bord de l'entrepôt", "nav.users": "Utilisateurs",
+    "nav.preferences": "Langue", "nav.password": "Mot de passe", "signed_in_as": "Connecté : {name}",
+    "sign_out": "Se déconnecter",
+    "login.title": "Connexion", "login.username": "Nom d'utilisateur", "login.password": "Mot de passe",
+    "login.submit": "Se connecter", "login.wrong": "Nom d'utilisateur ou mot de passe incorrect.",
+    "login.missing": "Saisissez votre nom d'utilisateur et votre mot de passe.",
+    "logout.done": "Vous êtes déconnecté.",
+    "password.title": "Changer de mot de passe",
+    "password.one_time": "Votre mot de passe est à usage unique : choisissez-en un nouveau pour continuer.",
+    "password.current": "Mot de passe actuel", "password.new": "Nouveau mot de passe",
+    "password.confirm": "Confirmez le nouveau mot de passe",
+    "password.hint": "Au moins {min} caractères ; pas seulement des chiffres ; pas un mot de passe courant.",
+    "password.submit": "Changer le mot de passe", "password.done": "Votre mot de passe a été changé.",
+    "password.wrong_current": "Le mot de passe actuel est incorrect.",
+    "password.missing": "Saisissez le nouveau mot de passe.",
+    "password.same": "Le nouveau mot de passe doit être différent de l'actuel.",
+    "password.mismatch": "Les deux saisies du nouveau mot de passe ne sont pas identiques.",
+    "password.policy": "Le nouveau mot de passe est refusé : {detail}",
+    "preferences.title": "Langue des pages", "preferences.language": "Langue",
+    "preferences.submit": "Enregistrer", "preferences.done": "Langue enregistrée.",
+    "preferences.invalid": "Choisissez l'une des langues proposées.",
+    "language.fr": "Français", "language.en": "English",
+    "home.title": "Accueil", "home.intro": "Bonjour {name}. Voici ce que vous pouvez faire :",
+    "home.roles": "Vos rôles : {roles}",
+    "home.warehouse": "Voir le parc par état, les retours en retard, les remplacements en risque et les assurances manquantes.",
+    "home.users": "Consulter la liste des comptes du personnel.",
+    "home.preferences": "Choisir la langue des pages.", "home.password": "Changer votre mot de passe.",
+    "role.admin": "administration", "role.support": "support", "role.warehouse": "entrepôt",
+    "role.technician": "technicien",
+    "warehouse.title": "Tableau de bord de l'entrepôt", "warehouse.by_state": "Équipements par état",
+    "warehouse.chart_desc": "Diagramme en barres du nombre d'équipements dans chaque état ; les mêmes chiffres sont dans le tableau qui suit.",
+    "warehouse.state": "État", "warehouse.count": "Nombre", "warehouse.total": "Total",
+    "warehouse.overdue": "Retours en retard", "warehouse.replacements": "Remplacements en risque (72 heures)",
+    "warehouse.insurance": "Assurance manquante ou à renouveler", "warehouse.none": "Aucun.",
+    "warehouse.count_of": "{count} au total",
+    "col.serial": "N° de série", "col.customer": "Client", "col.site": "Site", "col.state": "État",
+    "col.due_on": "Retour prévu le", "col.days_late": "Jours de retard", "col.status": "Statut",
+    "col.due_at": "Remplacement dû le", "col.hours_left": "Heures restantes", "col.lent_items": "Équipements prêtés",
+    "col.expires_on": "Expire le",
+    "status.at_risk": "en risque", "status.breached": "dépassé", "status.missing": "manquante",
+    "status.expired": "expirée", "status.not_started": "pas encore commencée", "status.expiring": "expire bientôt",
+    "users.title": "Utilisateurs", "users.username": "Identifiant", "users.name": "Nom", "users.roles": "Rôles",
+    "users.language": "Langue", "users.active": "Actif", "users.must_change": "Mot de passe à changer",
+    "users.updated": "Modifié le", "users.page": "Page {page} sur {pages} ({total} comptes)",
+    "users.previous": "Page précédente", "users.next": "Page suivante", "users.pages": "Pages",
+    "yes": "oui", "no": "non", "table.scroll": "Tableau défilant horizontalement",
+    "error.title": "Erreur {status}", "error.back": "Revenir à l'accueil",
+    "error.403": "Vous n'avez pas accès à cette page. Elle est réservée aux rôles : {roles}.",
+    "error.xsrf": "Ce formulaire a été refusé : son jeton de sécurité (XSRF) manque ou ne correspond pas. Rechargez la page et recommencez.",
+    "error.404": "Cette page n'existe pas.", "error.400": "La requête n'est pas valide.",
+    "error.500": "Le serveur n'a pas pu traiter cette page ; l'erreur a été consignée.",
+    "date.format": "%d/%m/%Y", "datetime.format": "%d/%m/%Y %H:%M",
+    "state.in_stock": "en stock", "state.staged": "préparé", "state.shipped": "expédié", "state.delivered": "livré",
+    "state.installed": "installé", "state.in_service": "en service", "state.failed": "en panne",
+    "state.returned": "retourné", "state.inspected": "contrôlé", "state.refurbishing": "en reconditionnement",
+    "state.scrapped": "mis au rebut", "state.return_due": "retour attendu", "state.overdue": "en retard",
+    "state.repossession": "en reprise", "state.lost": "perdu", "state.stolen": "volé",
+}
+
+EN: dict[str, str] = {
+    "app.name": "Provisioning and equipment", "skip": "Skip to content", "nav.label": "Main navigation",
+    "nav.home": "Home", "nav.warehouse": "Warehouse dashboard", "nav.users": "Users", "nav.preferences": "Language",
+    "nav.password": "Password", "signed_in_as": "Signed in: {name}", "sign_out": "Sign out",
+    "login.title": "Sign in", "login.username": "User name", "login.password": "Password", "login.submit": "Sign in",
+    "login.wrong": "Wrong user name or password.", "login.missing": "Enter your user name and your password.",
+    "logout.done": "You are signed out.",
+    "password.title": "Change password",
+    "password.one_time": "Your password is a one-time password: choose a new one to continue.",
+    "password.current": "Current password", "password.new": "New password",
+    "password.confirm": "Confirm the new password",
+    "password.hint": "At least {min} characters; not only digits; not a common password.",
+    "password.submit": "Change the password", "password.done": "Your password has been changed.",
+    "password.wrong_current": "The current password is wrong.", "password.missing": "Enter the new password.",
+    "password.same": "The new password must differ from the current one.",
+    "password.mismatch": "The two entries of the new password differ.",
+    "password.policy": "The new password is refused: {detail}",
+    "preferences.title": "Language of the pages", "preferences.language": "Language", "preferences.submit": "Save",
+    "preferences.done": "Language saved.", "preferences.invalid": "Choose one of the languages offered.",
+    "language.fr": "Français", "language.en": "English",
+    "home.title": "Home", "home.intro": "Hello {name}. Here is what you can do:", "home.roles": "Your roles: {roles}",
+    "home.warehouse": "See the equipment by state, overdue returns, replacements at risk and missing insurance.",
+    "home.users": "Read the list of staff accounts.", "home.preferences": "Choose the language of the pages.",
+    "home.password": "Change your password.",
+    "role.admin": "admin", "role.support": "support", "role.warehouse": "warehouse", "role.technician": "technician",
+    "warehouse.title": "Warehouse dashboard", "warehouse.by_state": "Equipment by state",
+    "warehouse.chart_desc": "Bar chart of how many items are in each state; the same figures are in the table that follows.",
+    "warehouse.state": "State", "warehouse.count": "Count", "warehouse.total": "Total",
+    "warehouse.overdue": "Overdue returns", "warehouse.replacements": "Replacements at risk (72 hours)",
+    "warehouse.insurance": "Insurance missing or to renew", "warehouse.none": "None.",
+    "warehouse.count_of": "{count} in all",
+    "col.serial": "Serial", "col.customer": "Customer", "col.site": "Site", "col.state": "State",
+    "col.due_on": "Due back on", "col.days_late": "Days late", "col.status": "Status",
+    "col.due_at": "Replacement due", "col.hours_left": "Hours left", "col.lent_items": "Lent items",
+    "col.expires_on": "Expires on",
+    "status.at_risk": "at risk", "status.breached": "breached", "status.missing": "missing",
+    "status.expired": "expired", "status.not_started": "not started", "status.expiring": "expiring",
+    "users.title": "Users", "users.username": "User name", "users.name": "Name", "users.roles": "Roles",
+    "users.language": "Language", "users.active": "Active", "users.must_change": "Must change password",
+    "users.updated": "Updated", "users.page": "Page {page} of {pages} ({total} accounts)",
+    "users.previous": "Previous page", "users.next": "Next page", "users.pages": "Pages",
+    "yes": "yes", "no": "no", "table.scroll": "Table, scrolls sideways",
+    "error.title": "Error {status}", "error.back": "Back to the home page",
+    "error.403": "You may not open this page. It is for the roles: {roles}.",
+    "error.xsrf": "This form was refused: its security token (XSRF) is missing or does not match. Reload the page and try again.",
+    "error.404": "This page does not exist.", "error.400": "The request is not valid.",
+    "error.500": "The server failed to handle this page; the error has been logged.",
+    "date.format": "%Y-%m-%d", "datetime.format": "%Y-%m-%d %H:%M",
+    "state.in_stock": "in stock", "state.staged": "staged", "state.shipped": "shipped", "state.delivered": "delivered",
+    "state.installed": "installed", "state.in_service": "in service", "state.failed": "failed",
+    "state.returned": "returned", "state.inspected": "inspected", "state.refurbishing": "refurbishing",
+    "state.scrapped": "scrapped", "state.return_due": "return due", "state.overdue": "overdue",
+    "state.repossession": "repossession", "state.lost": "lost", "state.stolen": "stolen",
+}
+
+#: French for the password policy's refusals (inventory/passwords.py says them in English).
+POLICY_FR: dict[str, str] = {
+    f"Password is too short: expected at least {MIN_LENGTH} characters": f"il est trop court, il faut au moins {MIN_LENGTH} caractères",
+    f"Password is too long: expected at most {MAX_LENGTH} characters": f"il est trop long, au plus {MAX_LENGTH} caractères",
+    "Password is made only of digits: expected letters or symbols as well": "il n'a que des chiffres, ajoutez des lettres ou des symboles",
+    "Password repeats a single character: expected a mix of characters": "il répète un seul caractère, mélangez les caractères",
+    "Password is one of the most common passwords: expected one that is hard to guess": "c'est l'un des mots de passe les plus courants, choisissez-en un difficile à deviner",
+}
+
+CATALOGUE = {"fr": FR, "en": EN}
+
+
+def language_of(choice: str | None) -> str:
+    """A supported language code: `choice` when it is one, else French."""
+    return choice if choice in CATALOGUE else DEFAULT_LANGUAGE
+
+
+class Translator:
+    """The texts of one language: `t("key", name=...)` formats the entry; a missing key raises KeyError."""
+
+    def __init__(self, language: str):
+        self.language = language_of(language)
+        self._texts = CATALOGUE[self.language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._texts[key]
+        return text.format(**values) if values else text
+
+    def policy(self, detail: str) -> str:
+        """The password policy's refusal `detail` in this language."""
+        return POLICY_FR.get(detail, detail) if self.language == "fr" else detail

@@ -1,0 +1,72 @@
+"""The warehouse dashboard: items by state (a bar chart and its table), overdue returns, replacements at
+risk of their 72-hour deadline, and sites without valid insurance, from the same reports as the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import tornado.ioloop
+
+from inventory import report_queries, reports
+from inventory.equipment import EQUIPMENT_STATES
+from provisioner.services import Services
+from provisioner.web.bar_chart import bar_chart
+from provisioner.web.navigation import WAREHOUSE_ROLES
+from provisioner.web.page_handler import PageHandler
+
+#: Rows shown of each list; the heading gives how many there are in all.
+LIST_LIMIT = 50
+
+
+@dataclass
+class Dashboard:
+    """What the dashboard shows: the count of items in each state (states with none left out) and the reports."""
+
+    by_state: list[tuple[str, int]]
+    overdue: reports.Report
+    replacements: reports.Report
+    insurance: reports.Report
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.by_state)
+
+
+def state_counts(report: reports.Report) -> list[tuple[str, int]]:
+    """The items-by-state report's rows added up, in the lifecycle's order of states, without empty states."""
+    totals: Counter[str] = Counter()
+    for row in report.rows:
+        totals.update({state: row[state] for state in EQUIPMENT_STATES})
+    return [(state, totals[state]) for state in EQUIPMENT_STATES if totals[state]]
+
+
+def read_dashboard(services: Services, now: dt.datetime, today: dt.date) -> Dashboard:
+    """Build every figure of the dashboard (reads for a while among many items: run it off the event loop)."""
+    return Dashboard(
+        by_state=state_counts(services.reports.states("customer")),
+        overdue=services.reports.overdue_returns(today),
+        replacements=services.reports.run(report_queries.replacements, now, reports.AT_RISK_HOURS),
+        insurance=services.reports.run(report_queries.insurance, today, reports.WITHIN_DAYS),
+    )
+
+
+class WarehouseDashboardPage(PageHandler):
+    """GET: the warehouse dashboard (roles warehouse and admin)."""
+
+    roles = WAREHOUSE_ROLES
+    route = "/staff/warehouse"
+
+    async def get(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        today = now.astimezone(self.zone).date()
+        dashboard = await tornado.ioloop.IOLoop.current().run_in_executor(
+            None, read_dashboard, self.services, now, today)
+        chart = bar_chart([(self.t(f"state.{state}"), count) for state, count in dashboard.by_state])
+        self.render_page("warehouse.html", dashboard=dashboard, chart=chart, limit=LIST_LIMIT,
+                         state_name=self.state_name)
+
+    def state_name(self, state: Any) -> str:
+        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
