@@ -44,7 +44,6 @@ from inventory.service_credits import (
 from inventory.ticket_deadlines import Calendar
 from inventory.ticket_rules import gives_credit
 from inventory.tickets import FailureTicket
-from sip_core.fair_use import month_bounds
 
 TICKET_COLUMNS = ("customer", "customer_name", "number", "service", "notified_at", "restored_at",
                   "restoration_hours", "rate_percent", "monthly_rent_cents", "credit_cents", "capped_off_cents",
@@ -113,11 +112,14 @@ def _restored(raw: dict[str, Any], sites: dict[str, dict]) -> Restored:
                     as_utc(raw["notified_at"]), as_utc(raw["restored_at"]), reason)
 
 
-def credits_due(month: str, calendar: Calendar, per: str = "customer") -> Report:
-    """The credits due for `month` ("2026-11", Paris): one row per customer, or per ticket with `per="ticket"`."""
+def credits_due(first: dt.datetime, after: dt.datetime, calendar: Calendar, per: str = "customer") -> Report:
+    """The credits due for the tickets restored from `first` to before `after` (a Paris month's bounds, as
+    sip_core.fair_use.month_bounds gives them): one row per customer, or per ticket with `per="ticket"`."""
     if per not in ("customer", "ticket"):
         raise ValueError(f"per {per!r} is not valid: expected customer or ticket")
-    first, after = month_bounds(month)
+    if first.tzinfo is None or after.tzinfo is None or not first < after:
+        raise ValueError(f"expected aware bounds, the first before the second: got {first} and {after}")
+    month = first.astimezone(PARIS).strftime("%Y-%m")
     since = first - dt.timedelta(days=CAP_WINDOW_DAYS)
     raws = list(FailureTicket._get_collection().find({"restored_at": {"$gte": since, "$lt": after}}))
     sites = {str(raw["_id"]): raw for raw in Site._get_collection().find(

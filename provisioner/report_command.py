@@ -33,7 +33,8 @@ REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], R
         *parse_period(a.day or (None if a.week else _today(s, now).isoformat()), a.week), a.technician), False),
     "late-cancellations": (lambda a, s, now: late_cancellations_report(
         *_cancellation_days(a.since, a.until, _today(s, now))), False),
-    "credits-due": (lambda a, s, now: credits_due(a.month or month_key(now), ticket_calendar(s), a.per), False),
+    "credits-due": (lambda a, s, now: credits_due(*month_bounds(a.month or month_key(now)), ticket_calendar(s),
+                                                  a.per), False),
 }
 
 

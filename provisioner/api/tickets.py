@@ -210,9 +210,10 @@ class CreditsDueHandler(ReportHandler):
         per = given.get("per", "customer")
         if per not in ("customer", "ticket"):
             problems["per"] = "expected customer or ticket"
+        bounds = None
         try:
-            month_bounds(month)
+            bounds = month_bounds(month)
         except ValueError as error:
             problems["month"] = str(error)
         calendar = ticket_calendar(self.services.settings)
-        return lambda: credits_due(month, calendar, per)
+        return lambda: credits_due(*bounds, calendar, per)

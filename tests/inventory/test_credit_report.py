@@ -14,6 +14,7 @@ from inventory.events import Actor
 from inventory.ticket_deadlines import Calendar
 from inventory.ticket_rules import NO_ANSWER_REASON
 from inventory.tickets import FailureTicket
+from sip_core.fair_use import month_bounds
 
 PARIS = dt.timezone(dt.timedelta(hours=1))  # November and October's end: CET
 ACTOR = Actor.system("tests")
@@ -91,7 +92,7 @@ def test_the_month_report_caps_over_30_days_reaching_into_the_month_before(custo
     stored(customer, site, "INC-2026-000005", dt.datetime(2026, 11, 2, 9, tzinfo=PARIS),
            dt.datetime(2026, 11, 9, 9, tzinfo=PARIS), closing_reason=NO_ANSWER_REASON)
 
-    report = credits_due("2026-11", Calendar(), per="ticket")
+    report = credits_due(*month_bounds("2026-11"), Calendar(), per="ticket")
     rows = {row["number"]: row for row in report.rows}
     assert sorted(rows) == ["INC-2026-000002", "INC-2026-000003", "INC-2026-000004", "INC-2026-000005"]
     assert (rows["INC-2026-000002"]["credit_cents"], rows["INC-2026-000002"]["due_cents"]) == (500, 0)
@@ -100,16 +101,19 @@ def test_the_month_report_caps_over_30_days_reaching_into_the_month_before(custo
     assert rows["INC-2026-000004"]["due_cents"] == 0 and rows["INC-2026-000004"]["no_credit_reason"].startswith("excused")
     assert rows["INC-2026-000005"]["due_cents"] == 0 and "answer" in rows["INC-2026-000005"]["no_credit_reason"]
 
-    [total] = credits_due("2026-11", Calendar()).rows
+    [total] = credits_due(*month_bounds("2026-11"), Calendar()).rows
     assert (total["customer_name"], total["tickets"], total["credit_cents"], total["due_cents"]) == ("Acme", 4, 1_000, 500)
-    assert credits_due("2026-10", Calendar()).rows[0]["due_cents"] == 2_000
+    assert credits_due(*month_bounds("2026-10"), Calendar()).rows[0]["due_cents"] == 2_000
 
 
-def test_a_month_that_is_not_one_is_refused(mongo_db):
-    with pytest.raises(ValueError, match="YYYY-MM"):
-        credits_due("2026-13", Calendar())
+def test_bounds_that_are_no_period_and_an_unknown_grouping_are_refused(mongo_db):
+    first, after = month_bounds("2026-11")
+    with pytest.raises(ValueError, match="the first before the second"):
+        credits_due(after, first, Calendar())
+    with pytest.raises(ValueError, match="aware"):
+        credits_due(first.replace(tzinfo=None), after, Calendar())
     with pytest.raises(ValueError, match="customer or ticket"):
-        credits_due("2026-11", Calendar(), per="site")
+        credits_due(first, after, Calendar(), per="site")
 
 
 def test_the_cli_prints_the_credits_due(customer):
