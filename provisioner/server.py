@@ -43,8 +43,8 @@ CLOSE_CONNECTIONS_SECONDS = 5
 LISTEN_BACKLOG = 1024
 #: Connections a worker accepts at most each time the shared listening socket is readable (Tornado takes up to
 #: 128): in a boot storm one worker grabbing a hundred connections at once leaves them waiting behind each other
-#: while the other worker idles; 8 at a time brought the storm's p99 from 105-143 ms to 78-102 ms
-#: (docs/benchmarks.rst, "Boot storm", fourth round).
+#: while the other worker idles. 8 at a time took the storm's p99 from 104.8 to 78.4 ms warm and from 143.1 to
+#: 100.3 ms for the first fetches, in one run each (docs/benchmarks.rst, "Boot storm", fourth round).
 ACCEPT_BATCH = 8
 
 
