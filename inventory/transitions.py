@@ -108,6 +108,12 @@ def subject(item: Equipment) -> lifecycle.Item:
         setup_fees_paid_at=item.setup_fees_paid_at)
 
 
+def already_made(item: Equipment, move: str, idempotency_key: str) -> bool:
+    """Whether `move` was made on the item under `idempotency_key` (and is still remembered): running it
+    again answers it as repeated, changing nothing."""
+    return _seen(item, move, idempotency_key)
+
+
 def flush_outboxes() -> int:
     """Deliver every event left in an item's outbox by a crash (run at server start); returns how many."""
     pending = Equipment._get_collection().find({"outbox_pending": True}, {"last_event": 1, "version": 1})

@@ -17,13 +17,12 @@ from inventory import lifecycle, transitions
 from inventory.charges import ChargeLine
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
-from inventory.mac import normalize_mac
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, FieldProblem
 from provisioner.api.records import if_match_version, render
 from provisioner.api.resources import RESOURCES
-from provisioner.labels import serial_from_payload
 from provisioner.lifecycle_rules import rules_for
+from provisioner.scan_moves import ScanResult, run_scans
 
 #: Most items one scan batch may name: what a warehouse clerk scans in one go, answered within seconds.
 MAX_SCANS = 500
@@ -77,19 +76,6 @@ def refusal(refused: transitions.TransitionRefused) -> ApiError:
     """The API answer for a refused move: its status, why, and the item's state and allowed moves when known."""
     details = {} if refused.state is None else {"state": refused.state, "allowed": list(refused.allowed)}
     return ApiError(refused.status, refused.message, refused.fields, details)
-
-
-def find_scanned(scan: str) -> Equipment | None:
-    """The item a scan names: our label's QR code (EQ:<serial>), a serial, else a MAC in any notation."""
-    serial = serial_from_payload(scan) or scan.strip()
-    collection = Equipment._get_collection()
-    found = collection.find_one({"serial": serial})
-    if found is None:
-        try:
-            found = collection.find_one({"mac": normalize_mac(scan)})
-        except ValueError:
-            return None
-    return None if found is None else Equipment._from_son(found)
 
 
 def _move(name: str) -> lifecycle.Move:
@@ -179,27 +165,22 @@ class ScanBatchHandler(BaseHandler):
 
     def _run_batch(self, name: str, scans: list[str], given: dict[str, Any], batch_key: str,
                    actor: Actor) -> list[dict[str, Any]]:
-        rules = rules_for(self.services.settings)
-        deliveries = transitions.Deliveries()  # the batch's events and charges, written together at the end
-        try:
-            return [self._run_scan(scan, name, given, batch_key, actor, rules, deliveries) for scan in scans]
-        finally:
-            deliveries.deliver()
+        results = run_scans(name, [(scan, given) for scan in scans], batch_key, actor, self.caller.roles,
+                            rules_for(self.services.settings))
+        return [self._render_scan(result, name) for result in results]
 
-    def _run_scan(self, scan: str, name: str, given: dict[str, Any], batch_key: str, actor: Actor,
-                  rules: Any, deliveries: transitions.Deliveries) -> dict[str, Any]:
-        """One scan of a batch: its item moved, or why not."""
-        found = find_scanned(scan)
-        if found is None:
+    @staticmethod
+    def _render_scan(result: ScanResult, name: str) -> dict[str, Any]:
+        """One scan of a batch as JSON: its item moved, or why not."""
+        scan, refused, outcome = result.scan, result.refused, result.outcome
+        if result.item is None:
             return {"scan": scan, "item": None, "ok": False, "status": 404,
                     "message": f"no equipment with serial or MAC {scan.strip()[:40]!r}"}
-        try:
-            outcome = transitions.run(found, name, given, actor, self.caller.roles, dt.datetime.now(dt.timezone.utc),
-                                      rules, idempotency_key=f"{batch_key}:{scan.strip()}", deliveries=deliveries)
-        except transitions.TransitionRefused as refused:
-            return {"scan": scan, "item": str(found.pk), "ok": False, "status": refused.status,
+        if refused is not None:
+            return {"scan": scan, "item": str(result.item.pk), "ok": False, "status": refused.status,
                     "message": refused.message, "state": refused.state, "allowed": list(refused.allowed),
                     **({"fields": refused.fields} if refused.fields else {})}
+        assert outcome is not None
         item = outcome.item
         return {"scan": scan, "item": str(item.pk), "serial": item.serial, "ok": True, "status": 200,
                 "repeated": outcome.repeated, "state": item.state, "version": item.version,

@@ -61,6 +61,32 @@ FR: dict[str, str] = {
     "error.404": "Cette page n'existe pas.", "error.400": "La requête n'est pas valide.",
     "error.500": "Le serveur n'a pas pu traiter cette page ; l'erreur a été consignée.",
     "date.format": "%d/%m/%Y", "datetime.format": "%d/%m/%Y %H:%M",
+    "nav.returns": "Retours : scanner", "home.returns": "Scanner les équipements qui reviennent et les réceptionner, avec leurs frais.",
+    "returns.title": "Retours : scanner", "returns.intro": "Scannez chaque équipement qui revient (n° de série, adresse MAC ou étiquette) : le lecteur valide avec Entrée. Cochez ce qui est revenu, choisissez l'état, vérifiez les frais, puis validez le lot.",
+    "returns.scan": "Code scanné", "returns.scan_hint": "N° de série, adresse MAC ou étiquette (EQ:…), {max} caractères au plus.",
+    "returns.add": "Ajouter au lot", "returns.batch": "Lot en cours : {count} sur {max} au plus",
+    "returns.empty": "Le lot est vide : scannez un premier équipement.",
+    "returns.review": "Recalculer les frais", "returns.submit": "Valider le lot", "returns.new": "Commencer un nouveau lot",
+    "returns.again": "Revoir ce lot",
+    "returns.added": "{scan} ajouté au lot.", "returns.duplicate": "{scan} est déjà dans le lot.",
+    "returns.too_long": "Ce code est trop long : {max} caractères au plus.",
+    "returns.full": "Le lot est complet ({max} équipements) : validez-le avant d'en scanner d'autres.",
+    "returns.nothing_to_submit": "Le lot est vide : rien à valider.",
+    "returns.unknown": "Aucun équipement n'a ce n° de série, cette adresse MAC ou cette étiquette : {scan}.",
+    "returns.wrong_state": "Retour impossible : cet équipement est {state}. Un retour n'est possible que s'il est : {states}.",
+    "returns.refused": "Retour refusé : {reason}",
+    "returns.result.unknown": "Inconnu", "returns.result.refused": "Refusé", "returns.result.ready": "Accepté",
+    "returns.result.already": "Déjà réceptionné par ce lot", "returns.result.done": "Réceptionné",
+    "returns.result.repeated": "Déjà réceptionné par ce lot, rien n'a changé",
+    "returns.not_sent": "Non envoyé.", "returns.shipped": "Expédié avec : {names}", "returns.nothing_shipped": "Aucun accessoire expédié.",
+    "returns.condition_of": "État de {serial}", "returns.returned_of": "Accessoires rendus avec {serial}",
+    "returns.no_charge": "Aucun frais.", "returns.total": "Total des frais", "returns.charges_to_come": "Frais prévus",
+    "returns.results": "Résultat du lot", "returns.summary": "{done} réceptionné(s) sur {count}.",
+    "returns.charges_written": "Frais enregistrés",
+    "col.scan": "Code scanné", "col.result": "Résultat", "col.accessories": "Accessoires revenus",
+    "col.condition": "État au retour", "col.charges": "Frais",
+    "condition.working": "fonctionne", "condition.damaged": "endommagé", "condition.not_working": "ne fonctionne pas",
+    "money": "{euros},{cents} €",
     "state.in_stock": "en stock", "state.staged": "préparé", "state.shipped": "expédié", "state.delivered": "livré",
     "state.installed": "installé", "state.in_service": "en service", "state.failed": "en panne",
     "state.returned": "retourné", "state.inspected": "contrôlé", "state.refurbishing": "en reconditionnement",
@@ -116,6 +142,32 @@ EN: dict[str, str] = {
     "error.404": "This page does not exist.", "error.400": "The request is not valid.",
     "error.500": "The server failed to handle this page; the error has been logged.",
     "date.format": "%Y-%m-%d", "datetime.format": "%Y-%m-%d %H:%M",
+    "nav.returns": "Returns: scan", "home.returns": "Scan the equipment coming back and check it in, with its charges.",
+    "returns.title": "Returns: scan", "returns.intro": "Scan each item coming back (serial, MAC address or label): the scanner ends with Enter. Tick what came back, choose the condition, check the charges, then submit the batch.",
+    "returns.scan": "Scanned code", "returns.scan_hint": "Serial, MAC address or label (EQ:…), at most {max} characters.",
+    "returns.add": "Add to the batch", "returns.batch": "Batch so far: {count} of at most {max}",
+    "returns.empty": "The batch is empty: scan a first item.",
+    "returns.review": "Work out the charges again", "returns.submit": "Submit the batch", "returns.new": "Start a new batch",
+    "returns.again": "Review this batch",
+    "returns.added": "{scan} added to the batch.", "returns.duplicate": "{scan} is already in the batch.",
+    "returns.too_long": "This code is too long: at most {max} characters.",
+    "returns.full": "The batch is full ({max} items): submit it before scanning more.",
+    "returns.nothing_to_submit": "The batch is empty: nothing to submit.",
+    "returns.unknown": "No equipment has this serial, MAC address or label: {scan}.",
+    "returns.wrong_state": "Cannot be returned: this item is {state}. A return is possible only when it is: {states}.",
+    "returns.refused": "Return refused: {reason}",
+    "returns.result.unknown": "Unknown", "returns.result.refused": "Refused", "returns.result.ready": "Accepted",
+    "returns.result.already": "Already checked in by this batch", "returns.result.done": "Checked in",
+    "returns.result.repeated": "Already checked in by this batch, nothing changed",
+    "returns.not_sent": "Not sent.", "returns.shipped": "Shipped with: {names}", "returns.nothing_shipped": "No accessory shipped.",
+    "returns.condition_of": "Condition of {serial}", "returns.returned_of": "Accessories back with {serial}",
+    "returns.no_charge": "No charge.", "returns.total": "Total charges", "returns.charges_to_come": "Charges to come",
+    "returns.results": "Result of the batch", "returns.summary": "{done} of {count} checked in.",
+    "returns.charges_written": "Charges written",
+    "col.scan": "Scanned code", "col.result": "Result", "col.accessories": "Accessories back",
+    "col.condition": "Condition", "col.charges": "Charges",
+    "condition.working": "working", "condition.damaged": "damaged", "condition.not_working": "not working",
+    "money": "€{euros}.{cents}",
     "state.in_stock": "in stock", "state.staged": "staged", "state.shipped": "shipped", "state.delivered": "delivered",
     "state.installed": "installed", "state.in_service": "in service", "state.failed": "failed",
     "state.returned": "returned", "state.inspected": "inspected", "state.refurbishing": "refurbishing",
@@ -130,6 +182,13 @@ POLICY_FR: dict[str, str] = {
     "Password is made only of digits: expected letters or symbols as well": "il n'a que des chiffres, ajoutez des lettres ou des symboles",
     "Password repeats a single character: expected a mix of characters": "il répète un seul caractère, mélangez les caractères",
     "Password is one of the most common passwords: expected one that is hard to guess": "c'est l'un des mots de passe les plus courants, choisissez-en un difficile à deviner",
+}
+
+#: French for the reasons of the lifecycle's charges (inventory/lifecycle.py, `check_in_charges`, says them in
+#: English): the start of the reason, and what it becomes; the rest (an accessory's name) is kept.
+CHARGE_REASONS_FR: dict[str, str] = {
+    "missing accessory: ": "accessoire manquant : ", "returned damaged": "rendu endommagé",
+    "returned not working, no failure reported": "rendu hors d'usage sans panne signalée",
 }
 
 CATALOGUE = {"fr": FR, "en": EN}
@@ -154,3 +213,11 @@ class Translator:
     def policy(self, detail: str) -> str:
         """The password policy's refusal `detail` in this language."""
         return POLICY_FR.get(detail, detail) if self.language == "fr" else detail
+
+    def charge(self, reason: str) -> str:
+        """The reason of a charge line in this language."""
+        if self.language == "fr":
+            for start, french in CHARGE_REASONS_FR.items():
+                if reason.startswith(start):
+                    return french + reason[len(start):]
+        return reason

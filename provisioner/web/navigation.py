@@ -22,6 +22,7 @@ ADMIN_ROLES = ("admin",)
 
 PAGES = (
     Entry("/staff/warehouse", "nav.warehouse", "home.warehouse", WAREHOUSE_ROLES),
+    Entry("/staff/warehouse/returns", "nav.returns", "home.returns", WAREHOUSE_ROLES),
     Entry("/staff/admin/users", "nav.users", "home.users", ADMIN_ROLES),
     Entry("/staff/preferences", "nav.preferences", "home.preferences", ()),
     Entry("/staff/password", "nav.password", "home.password", ()),

@@ -8,6 +8,7 @@ from provisioner.services import Services
 from provisioner.web.account_pages import HomePage, PasswordPage, PreferencesPage
 from provisioner.web.page_handler import NotFoundPage
 from provisioner.web.rendering import STATIC
+from provisioner.web.return_scans_page import ReturnScansPage
 from provisioner.web.sign_in_pages import LoginPage, LogoutPage
 from provisioner.web.user_list import UserListPage
 from provisioner.web.warehouse_dashboard import WarehouseDashboardPage
@@ -25,6 +26,7 @@ def staff_routes(services: Services) -> list[tuple]:
         (r"/staff/password", PasswordPage, shared),
         (r"/staff/preferences", PreferencesPage, shared),
         (r"/staff/warehouse", WarehouseDashboardPage, shared),
+        (r"/staff/warehouse/returns", ReturnScansPage, shared),
         (r"/staff/admin/users", UserListPage, shared),
         (r"/staff/.*", NotFoundPage, shared),
     ]
