@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,15 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> Any:
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Se connecter").click()
     return navigation.value
+
+
+@contextmanager
+def staff_server(folder: Path) -> Iterator[Staff]:
+    """A server of the browser tests on `folder`, with its fleet inserted; stopped on leaving."""
+    server = ServerProcess(folder).start()
+    try:
+        staff = Staff(server)
+        staff.fleet()
+        yield staff
+    finally:
+        server.stop()

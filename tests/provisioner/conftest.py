@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -16,7 +18,7 @@ from inventory.staff import ApiToken, User
 from provisioner.app import make_app
 from provisioner.services import Services
 from provisioner.settings import load_settings
-from provisioner.storage import ensure_indexes
+from provisioner.storage import Storage, ensure_indexes
 
 STAFF_PASSWORD = "staff password 1234"
 
@@ -86,3 +88,16 @@ def admin(staff) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     tornado.httpclient.AsyncHTTPClient.configure(None, max_body_size=10 * 1024 * 1024)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data directory whose embedded database this test runs, as a server would: the commands under test use
+    it, and the test reads it."""
+    folder = tmp_path / "var"
+    storage = Storage(load_settings(None, {}, {"data_dir": str(folder)}))
+    storage.open()
+    try:
+        yield folder
+    finally:
+        storage.close()

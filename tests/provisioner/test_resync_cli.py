@@ -24,9 +24,7 @@ from inventory.secret_box import SecretBox
 from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.resync_poller import ResyncPoller
 from provisioner.resync_targets import resolver
-from provisioner.settings import load_settings
 from provisioner.sip_directory import InventoryDirectory
-from provisioner.storage import Storage
 from provisioner.vendors import VENDORS
 from sip_core.core import CoreConfig, SipCore
 from sip_core.location import Binding, MemoryStore
@@ -36,17 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ACTOR = Actor.system("tests")
 TIMEOUT = 60
 
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data directory whose embedded database this test runs, as a server would: the command uses it."""
-    folder = tmp_path / "var"
-    storage = Storage(load_settings(None, {}, {"data_dir": str(folder)}))
-    storage.open()
-    try:
-        yield folder
-    finally:
-        storage.close()
 
 
 @pytest.fixture

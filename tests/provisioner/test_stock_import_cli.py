@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,25 +17,12 @@ import pytest
 from inventory.equipment import Equipment
 from inventory.events import Event
 from provisioner.inventory_command import ProgressLine
-from provisioner.settings import load_settings
-from provisioner.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "serial,mac,vendor,model,ownership"
 KILL_ROWS = 10_000
 TIMEOUT = 120
 
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    """A data directory whose embedded database this test runs: the commands use it, the test reads it."""
-    folder = tmp_path / "var"
-    storage = Storage(load_settings(None, {}, {"data_dir": str(folder)}))
-    storage.open()
-    try:
-        yield folder
-    finally:
-        storage.close()
 
 
 def stock_file(folder: Path, rows: int, name: str = "stock.csv") -> Path:

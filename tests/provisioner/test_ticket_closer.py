@@ -18,8 +18,8 @@ from inventory.ticket_rules import NO_ANSWER_REASON
 from inventory.tickets import FailureTicket
 from provisioner.settings import load_settings
 from provisioner.storage import ensure_indexes
-from provisioner.ticket_command import render
 from provisioner.ticket_closer import TicketCloser
+from provisioner.ticket_command import render
 
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 CALENDAR = Calendar()

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_process import ServerProcess
-from staff_browser import CHROMIUM, Staff, missing_browser
+from staff_browser import CHROMIUM, Staff, missing_browser, staff_server
 
 HERE = Path(__file__).parent
 
@@ -28,13 +27,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
-    server = ServerProcess(tmp_path_factory.mktemp("staff-pages")).start()
-    try:
-        staff = Staff(server)
-        staff.fleet()
+    with staff_server(tmp_path_factory.mktemp("staff-pages")) as staff:
         yield staff
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from server_process import ServerProcess
-from staff_browser import Staff, screenshot, sign_in
+from staff_browser import Staff, screenshot, sign_in, staff_server
 
 
 @pytest.fixture(scope="module")
 def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
     """A server of its own: the check-ins here would change the other modules' dashboard figures."""
-    server = ServerProcess(tmp_path_factory.mktemp("return-scans")).start()
-    try:
-        staff = Staff(server)
-        staff.fleet()
+    with staff_server(tmp_path_factory.mktemp("return-scans")) as staff:
         yield staff
-    finally:
-        server.stop()
 
 
 def scan(page, code: str) -> None:
