@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inventory.passwords import MAX_LENGTH, MIN_LENGTH
+from provisioner.web.texts import admin, support, technicians, warehouse
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -191,7 +192,23 @@ CHARGE_REASONS_FR: dict[str, str] = {
     "returned not working, no failure reported": "rendu hors d'usage sans panne signalée",
 }
 
-CATALOGUE = {"fr": FR, "en": EN}
+#: The areas' own texts, joined to the shared ones above.
+AREAS = (warehouse, technicians, support, admin)
+
+
+def joined(language: str, shared: dict[str, str]) -> dict[str, str]:
+    """The shared texts and every area's texts in `language`; a key defined twice is a mistake, refused at import."""
+    texts = dict(shared)
+    for area in AREAS:
+        own = getattr(area, language.upper())
+        twice = texts.keys() & own.keys()
+        if twice:
+            raise ValueError(f"staff page texts defined twice in {area.__name__}: {sorted(twice)}")
+        texts.update(own)
+    return texts
+
+
+CATALOGUE = {"fr": joined("fr", FR), "en": joined("en", EN)}
 
 
 def language_of(choice: str | None) -> str:
