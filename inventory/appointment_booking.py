@@ -22,9 +22,11 @@ from inventory import booking_locks
 from inventory.appointment_rules import (
     ZONE,
     CancellationReading,
+    Slot,
     Visit,
     first_conflict,
     fit_problem,
+    free_slots,
     read_cancellation,
     served_departement,
 )
@@ -151,6 +153,27 @@ def reschedule(appointment: Appointment, actor: Actor, start: dt.datetime, durat
     return _guarded_write(keys, new, visit, lambda: appointment.update(actor, changes, expected_version))
 
 
+def site_free_slots(site: Site, duration_minutes: int, start: dt.datetime, days: int, skills: Sequence[str] = (),
+                    limit: int = 50, technician: str | None = None) -> list[Slot]:
+    """Free starts for a visit at `site` (every active technician of its département, or only `technician`),
+    read from the technicians' booked visits of those days; ValueError when the site cannot be served."""
+    departement = site.departement or ""
+    query = Technician.objects(active=True)
+    if technician is not None:
+        query = query.filter(pk=technician)
+    technicians = [t for t in query if departement in (t.zones or [])]
+    first = start.astimezone(ZONE).date()
+    booked = {str(t.pk): active_visits(str(t.pk), first - dt.timedelta(days=1), first + dt.timedelta(days=days))
+              for t in technicians}
+    return free_slots(departement, dt.timedelta(minutes=duration_minutes), start, days,
+                      [t.profile() for t in technicians], booked, skills, limit=limit)
+
+
+def cancellation_fee(reading: CancellationReading, fee_cents: int) -> int:
+    """What a cancellation that reads so is charged: the fee when charged (late, by the customer), else 0."""
+    return fee_cents if reading.charged else 0
+
+
 def preview_cancellation(appointment: Appointment, by: str, at: dt.datetime,
                          hours_def: BusinessHours = DEFAULT_BUSINESS_HOURS) -> CancellationReading:
     """How a cancellation asked for at `at` by `by` would read (late, charged), without changing anything."""
@@ -170,7 +193,7 @@ def cancel(appointment: Appointment, actor: Actor, by: str, at: dt.datetime, fee
     cancellation = Cancellation(
         by=by, at=at.astimezone(dt.UTC), recorded_by=actor.username, reason=reason,
         business_minutes_before=int(reading.business_hours_before.total_seconds() // 60), late=reading.late,
-        charge=str(charge) if charge else None, amount_cents=fee_cents if charge else 0)
+        charge=str(charge) if charge else None, amount_cents=cancellation_fee(reading, fee_cents))
     appointment.update(actor, {"state": "cancelled", "sequence": appointment.sequence + 1,
                                "cancellation": cancellation, "charge_pending": charge is not None},
                        expected_version)

@@ -17,3 +17,11 @@ def count(collection: Collection, query: dict[str, Any] | None = None) -> int:
     if not query:
         return collection.estimated_document_count()
     return sum(1 for _ in collection.find(query, {"_id": 1}))
+
+
+def count_up_to(collection: Collection, query: dict[str, Any], limit: int) -> int:
+    """How many records match `query`, reading no more than `limit` + 1 ids: `limit` + 1 means "more than
+    `limit`". For lists whose filter may match most of a large collection."""
+    if not query:
+        return collection.estimated_document_count()
+    return sum(1 for _ in collection.find(query, {"_id": 1}).limit(limit + 1))

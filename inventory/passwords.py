@@ -12,6 +12,8 @@ import os
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from inventory.secret_box import random_secret
+
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
@@ -20,6 +22,8 @@ KEY_BYTES = 32
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
+#: Length of a generated one-time password (letters and digits): well past the policy's minimum.
+ONE_TIME_LENGTH = 20
 
 # Bounds on parameters read back from storage, so a tampered row cannot make a login use gigabytes of memory.
 _MAX_N = 2**20
@@ -78,6 +82,11 @@ def check_password_policy(password: str) -> None:
         raise ValueError("Password repeats a single character: expected a mix of characters")
     if password.casefold() in COMMON_PASSWORDS:
         raise ValueError("Password is one of the most common passwords: expected one that is hard to guess")
+
+
+def one_time_password() -> str:
+    """A strong random password for an account, to be changed at first use (it meets the policy)."""
+    return random_secret(ONE_TIME_LENGTH)
 
 
 def _encode(password: str) -> bytes:

@@ -131,15 +131,20 @@ def insurance(today: dt.date, within_days: int = reports.WITHIN_DAYS, names: Rec
 # -- histories --------------------------------------------------------------------------------------
 
 
-def _page(query: dict[str, Any], subject: str, page: int, per_page: int) -> Report:
+def _page(query: dict[str, Any], subject: str, page: int, per_page: int, newest_first: bool = False) -> Report:
     collection = Event._get_collection()
-    found = collection.find(query).sort([("at", 1), ("_id", 1)]).skip((page - 1) * per_page).limit(per_page)
-    return reports.history(list(found), subject, page, per_page, total=count(collection, query))
+    order = -1 if newest_first else 1
+    found = collection.find(query).sort([("at", order), ("_id", order)]).skip((page - 1) * per_page).limit(per_page)
+    report = reports.history(list(found), subject, page, per_page, total=count(collection, query))
+    if newest_first:  # reports.history sorts the page oldest first
+        report.rows.reverse()
+    return report
 
 
-def equipment_history(item_id: str, page: int = 1, per_page: int = 50) -> Report:
-    """Every event of one equipment item, oldest first."""
-    return _page({"collection": "equipment", "object_id": item_id}, f"equipment {item_id}", page, per_page)
+def equipment_history(item_id: str, page: int = 1, per_page: int = 50, newest_first: bool = False) -> Report:
+    """Every event of one equipment item, oldest first (the API's order) or newest first (the item page's)."""
+    return _page({"collection": "equipment", "object_id": item_id}, f"equipment {item_id}", page, per_page,
+                 newest_first)
 
 
 def user_history(username: str, page: int = 1, per_page: int = 50) -> Report:

@@ -78,7 +78,9 @@ class ApiToken(me.Document):
     last_used_at = me.DateTimeField()
     revoked_at = me.DateTimeField()
 
-    meta = {"collection": "api_tokens", "indexes": [{"fields": ["digest"], "unique": True}, "user"]}
+    # Listed newest first, everyone's (admin) or one user's: both orders have their index.
+    meta = {"collection": "api_tokens",
+            "indexes": [{"fields": ["digest"], "unique": True}, "user", ("user", "-created_at"), "-created_at"]}
 
     @classmethod
     def issue(cls, user: User, name: str, expires_at: dt.datetime | None = None) -> tuple["ApiToken", str]:

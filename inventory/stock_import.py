@@ -33,7 +33,8 @@ from inventory.stock_csv import REQUIRED_COLUMNS, Row, StockFileError, read_rows
 from inventory.transitions import Deliveries, flush_outboxes
 from inventory.versioned import SECRET_SUFFIXES, _now
 
-__all__ = ["ImportResult", "Problem", "StockFileError", "import_stock", "source_of"]
+__all__ = ["ImportResult", "Problem", "RowChecks", "StockFileError", "check_rows", "import_stock", "source_of",
+           "write_items"]
 
 #: Items inserted (and events delivered) per write: one `insert_many` of each, one generation bump.
 BATCH_SIZE = 500
@@ -73,6 +74,16 @@ class ImportResult:
     dry_run: bool = False
 
 
+@dataclass
+class RowChecks:
+    """What checking rows found: the new items to write (line, item), the rows whose very item is already stored
+    (line, stored id), and the problems of the bad rows."""
+
+    fresh: list[tuple[int, Equipment]] = field(default_factory=list)
+    already: list[tuple[int, ObjectId]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
 def source_of(file_name: str, data: bytes) -> str:
     """How the event log names an import: `import <file name> <first 16 hex digits of its SHA-256>`."""
     return f"import {file_name[-100:]} {hashlib.sha256(data).hexdigest()[:16]}"
@@ -86,23 +97,40 @@ def import_stock(data: bytes, source: str, actor: Actor, fill_secrets: FillSecre
     report = progress or (lambda stage, done, total: None)
     rows = read_rows(data)
     result = ImportResult(rows=len(rows), dry_run=dry_run)
-    items = _validated(rows, result.problems, report)
-    fresh = _against_stored(items, result)
-    result.problems.sort()
+    checks = check_rows(rows, report)
+    result.already_imported, result.problems = len(checks.already), checks.problems
     if result.problems:
         return result
-    result.imported = len(fresh)
+    result.imported = len(checks.fresh)
     if dry_run:
         return result
-    if flush_outboxes():  # events a crashed run left in its items' outboxes
-        generation.bump()
-    raced = _write(fresh, actor, source, fill_secrets, report, batch_size)
-    result.imported = len(fresh) - len(raced)
+    raced = write_items(checks.fresh, actor, source, fill_secrets, report, batch_size)
+    result.imported = len(checks.fresh) - len(raced)
     # Stored by someone else between the check and the write: the same item counts as already imported,
     # another one is reported (the rest of the file is written: each item stands alone).
-    _against_stored(raced, result)
-    result.problems.sort()
+    late = _against_stored(raced)
+    result.already_imported += len(late.already)
+    result.problems = sorted(result.problems + late.problems)
     return result
+
+
+def check_rows(rows: Sequence[Row], progress: Progress | None = None) -> RowChecks:
+    """Every row checked as an import checks it (its values, a serial or MAC twice among the rows, against the
+    stored items), nothing written: what the import (and the receiving page) would write, and why not."""
+    problems: list[Problem] = []
+    items = _validated(rows, problems, progress or (lambda stage, done, total: None))
+    checks = _against_stored(items)
+    checks.problems = sorted(problems + checks.problems)
+    return checks
+
+
+def write_items(items: list[tuple[int, Equipment]], actor: Actor, source: str, fill_secrets: FillSecrets,
+                progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> list[tuple[int, Equipment]]:
+    """Insert items `check_rows` found new, each with its create event; returns those stored by someone else
+    since the check (a unique index refused them: nothing of them written)."""
+    if flush_outboxes():  # events a crashed run left in its items' outboxes
+        generation.bump()
+    return _write(items, actor, source, fill_secrets, progress or (lambda stage, done, total: None), batch_size)
 
 
 # -- checks --------------------------------------------------------------------------------------
@@ -157,22 +185,22 @@ def _checked(row: Row) -> tuple[Equipment, dict[str, str]]:
     return item, problems
 
 
-def _against_stored(items: list[tuple[int, Equipment]], result: ImportResult) -> list[tuple[int, Equipment]]:
-    """The items not stored yet; the same items already stored are counted, clashes become problems."""
+def _against_stored(items: list[tuple[int, Equipment]]) -> RowChecks:
+    """The items not stored yet; the same items already stored are listed, clashes become problems."""
     by_serial = _stored("serial", [item.serial for _, item in items])
     by_mac = _stored("mac", [item.mac for _, item in items])
-    fresh = []
+    checks = RowChecks()
     for line, item in items:
         same_serial, same_mac = by_serial.get(item.serial), by_mac.get(item.mac)
         if same_serial is None and same_mac is None:
-            fresh.append((line, item))
+            checks.fresh.append((line, item))
             continue
         why = _clash(item, same_serial, same_mac)
         if why is None:
-            result.already_imported += 1
+            checks.already.append((line, (same_serial or same_mac)["_id"]))  # type: ignore[index]
         else:
-            result.problems.append(Problem(line, *why))
-    return fresh
+            checks.problems.append(Problem(line, *why))
+    return checks
 
 
 def _clash(item: Equipment, same_serial: dict | None, same_mac: dict | None) -> tuple[str, str] | None:

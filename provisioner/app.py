@@ -133,7 +133,7 @@ def routes(services: Services, provisioner: Provisioner | None = None) -> list[t
         (r"/api/v1/reports/late-cancellations", LateCancellationsHandler, shared),
         (r"/api/.*", NotFoundHandler, shared),
         (r"/firmware/([^/]+)", FirmwareFileHandler, shared),
-        *staff_routes(services),
+        *staff_routes(services, provisioner),
     ]
     return table
 

@@ -7,8 +7,7 @@ from typing import Mapping
 
 from inventory.errors import DuplicateValue
 from inventory.events import Actor
-from inventory.passwords import check_password_policy, hash_password
-from inventory.secret_box import random_secret
+from inventory.passwords import check_password_policy, hash_password, one_time_password
 from inventory.staff import User
 from provisioner.settings import ConfigError
 
@@ -31,7 +30,7 @@ def create_first_admin(environ: Mapping[str, str] = os.environ) -> str | None:
             check_password_policy(given)
         except ValueError as exc:  # the installer's mistake: a one-line error, not a traceback
             raise ConfigError([f"{ENV_ADMIN_PASSWORD}: {exc} (environment variable)"]) from None
-    password = given or random_secret(20)
+    password = given or one_time_password()
     user = User(username=ADMIN_USERNAME, display_name="Administrator", roles=["admin"],
                 password_hash=hash_password(password), must_change_password=not given)
     try:

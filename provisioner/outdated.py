@@ -39,9 +39,16 @@ def outdated_devices(provisioner: Provisioner, items: Iterable[Equipment] | None
     Each file is rendered as the device would get it (Provisioner.preview): a device whose file cannot be
     rendered, or whose vendor has no module, is left out.
     """
-    latest = {entry.mac: entry for entry in LastFetch.objects}
+    if items is None:
+        chosen: Iterable[Equipment] = Equipment.objects(state__in=OUTDATED_STATES)
+        latest = {entry.mac: entry for entry in LastFetch.objects}
+    else:
+        # Only the given devices' latest fetches: by MAC, their _id (a page of devices need not read them all).
+        chosen = list(items)
+        macs = [item.mac for item in chosen if item.mac]
+        latest = {entry.mac: entry for entry in LastFetch.objects(pk__in=macs)} if macs else {}
     found = []
-    for item in Equipment.objects(state__in=OUTDATED_STATES) if items is None else items:
+    for item in chosen:
         vendor = VENDORS.get(item.vendor)
         if vendor is None:
             continue

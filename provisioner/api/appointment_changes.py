@@ -6,7 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from inventory import transitions
-from inventory.appointment_booking import BookingRefused, cancel, preview_cancellation, reschedule
+from inventory.appointment_booking import (
+    BookingRefused,
+    cancel,
+    cancellation_fee,
+    preview_cancellation,
+    reschedule,
+)
 from inventory.appointments import CANCELLED_BY
 from inventory.business_calendar import BusinessHours
 from inventory.installation_completion import tick
@@ -24,6 +30,14 @@ from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.lifecycle import refusal as move_refusal
 from provisioner.api.records import if_match_version
 from provisioner.lifecycle_rules import rules_for
+from provisioner.settings import Settings
+
+
+def business_hours(settings: Settings) -> BusinessHours:
+    """The business hours a cancellation is read against (the ``calendar.*`` settings). Shared with the pages."""
+    calendar = settings.calendar
+    return BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
+                                       calendar.business_hours_end)
 
 
 class ChangeHandler(BaseHandler):
@@ -46,9 +60,7 @@ class ChangeHandler(BaseHandler):
         return body, version
 
     def hours(self) -> BusinessHours:
-        calendar = self.services.settings.calendar
-        return BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
-                                           calendar.business_hours_end)
+        return business_hours(self.services.settings)
 
 
 class RescheduleHandler(ChangeHandler):
@@ -105,7 +117,7 @@ class CancelHandler(ChangeHandler):
                 self.send({"dry_run": True, "appointment": str(appointment.pk), "by": by,
                            "business_hours_before": round(reading.business_hours_before.total_seconds() / 3600, 2),
                            "late": reading.late, "charged": reading.charged,
-                           "amount_cents": fee if reading.charged else 0})
+                           "amount_cents": cancellation_fee(reading, fee)})
                 return
             cancelled, charge = cancel(appointment, self.actor, by, at, fee, reason, self.hours(), version)
         except BookingRefused as refused:

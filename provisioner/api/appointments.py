@@ -11,14 +11,14 @@ from typing import Any
 
 from bson import ObjectId
 
-from inventory.appointment_booking import BookingRefused, book
+from inventory.appointment_booking import BookingRefused, book, site_free_slots
 from inventory.appointment_reports import appointments_in, parse_period
-from inventory.appointment_rules import ZONE, free_slots
-from inventory.appointments import CHECKLIST, Appointment, active_visits
+from inventory.appointments import CHECKLIST, Appointment
 from inventory.contracts import Contract
 from inventory.customers import Site
 from inventory.equipment import Equipment
 from inventory.technicians import Technician
+from provisioner.api.authentication import Caller
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, FieldProblem, bounded_int
 
@@ -97,23 +97,35 @@ def load(document: type, value: Any, name: str, problems: dict[str, str]) -> Any
     return found
 
 
-def caller_technician(handler: BaseHandler) -> Technician | None:
-    """The technician record of the caller when they are only a technician (not support nor admin)."""
-    if handler.caller.may(OFFICE):
+def technician_of(caller: Caller) -> Technician | None:
+    """The technician record of `caller` when they are only a technician (not support nor admin); 403 when they
+    hold no such record. Shared with the staff pages."""
+    if caller.may(OFFICE):
         return None
-    own = Technician.objects(user=handler.caller.user_id).first()
+    own = Technician.objects(user=caller.user_id).first()
     if own is None:
         raise ApiError(403, "you are not recorded as a technician: ask an administrator")
     return own
 
 
-def own_appointment(handler: BaseHandler, record_id: str) -> Appointment:
-    """The appointment of this id, when the caller may see it (a technician: their own); 404 otherwise."""
+def caller_technician(handler: BaseHandler) -> Technician | None:
+    """The technician record of the caller when they are only a technician (not support nor admin)."""
+    return technician_of(handler.caller)
+
+
+def appointment_for(caller: Caller, record_id: str) -> Appointment:
+    """The appointment of this id, when `caller` may see it (a technician: their own); 404 otherwise. Shared
+    with the staff pages."""
     appointment = record_or_404(Appointment, record_id, "appointment")
-    own = caller_technician(handler)
+    own = technician_of(caller)
     if own is not None and appointment.to_mongo().get("technician") != str(own.pk):
         raise ApiError(404, f"no appointment with id {record_id[:40]!r}")
     return appointment
+
+
+def own_appointment(handler: BaseHandler, record_id: str) -> Appointment:
+    """The appointment of this id, when the caller may see it (a technician: their own); 404 otherwise."""
+    return appointment_for(handler.caller, record_id)
 
 
 class AppointmentsHandler(BaseHandler):
@@ -206,15 +218,9 @@ class FreeSlotsHandler(BaseHandler):
             raise ApiError(400, "the query is not valid", problems)
         site = record_or_404(Site, str(site_id), "site")
         try:
-            departement = site.departement or ""
-            technicians = [t for t in Technician.objects(active=True) if departement in (t.zones or [])]
-            first = start.astimezone(ZONE).date()
-            booked = {str(t.pk): active_visits(str(t.pk), first - dt.timedelta(days=1), first + dt.timedelta(days=days))
-                      for t in technicians}
-            slots = free_slots(departement, dt.timedelta(minutes=duration), start, days,
-                               [t.profile() for t in technicians], booked, skills, limit=limit)
+            slots = site_free_slots(site, duration, start, days, skills, limit)
         except ValueError as exc:
             raise ApiError(422, f"site {site.name}: {exc}", {"site": str(exc)}) from None
-        self.send({"site": str(site.pk), "departement": departement, "duration_minutes": duration,
+        self.send({"site": str(site.pk), "departement": site.departement or "", "duration_minutes": duration,
                    "items": [{"technician": slot.technician, "technician_name": slot.name, "start": _TIME(slot.start),
                               "end": _TIME(slot.end), "start_local": slot.start.isoformat()} for slot in slots]})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import tornado.ioloop
@@ -12,18 +11,19 @@ from inventory.customers import Site
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import bounded_int
-from provisioner.labels import LABEL_MM, PAGES, Label, label_png, label_sheet_pdf
+from provisioner.equipment_labels import (
+    DPI_RANGE,
+    MAX_LABELS,
+    RECORD_ID,
+    item_label_png,
+    items_by_ids,
+    items_sheet_pdf,
+    label_file_name,
+    label_of,
+)
+from provisioner.labels import PAGES
 
-#: The most items one sheet request prints: 21 A4 pages of 24, rendered in about two seconds (off the event loop).
-MAX_LABELS = 500
-#: Printers of thermal labels work at 203 or 300 dpi, a few at 600.
-DPI_RANGE = (150, 600)
-_ID = re.compile(r"^[0-9a-f]{24}$")
-
-
-def label_of(item: Equipment) -> Label:
-    """The label of an equipment record."""
-    return Label.of(item.serial, item.mac, item.vendor, item.model, item.ownership)
+__all__ = ["DPI_RANGE", "MAX_LABELS", "LabelHandler", "LabelSheetHandler", "label_of"]
 
 
 class LabelHandler(BaseHandler):
@@ -39,9 +39,9 @@ class LabelHandler(BaseHandler):
             raise ApiError(400, "the query is not valid", problems)
         item = _equipment(record_id)
         loop = tornado.ioloop.IOLoop.current()
-        png = await loop.run_in_executor(None, label_png, label_of(item), dpi, LABEL_MM)
+        png = await loop.run_in_executor(None, item_label_png, item, dpi)
         self.set_header("Content-Type", "image/png")
-        self.set_header("Content-Disposition", f'inline; filename="label-{_file_part(item.serial)}.png"')
+        self.set_header("Content-Disposition", f'inline; filename="{label_file_name(item)}"')
         self.finish(png)
 
 
@@ -66,10 +66,9 @@ class LabelSheetHandler(BaseHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         items = self._items(given[0], self.get_query_argument(given[0]))
-        labels = [label_of(item) for item in items]
         loop = tornado.ioloop.IOLoop.current()
         try:
-            pdf = await loop.run_in_executor(None, label_sheet_pdf, labels, page, columns, rows)
+            pdf = await loop.run_in_executor(None, items_sheet_pdf, items, page, columns, rows)
         except ValueError as exc:  # the page so divided gives labels too small for their QR code or text
             raise ApiError(400, "the query is not valid", {"columns": str(exc), "rows": str(exc)}) from None
         self.set_header("Content-Type", "application/pdf")
@@ -80,19 +79,18 @@ class LabelSheetHandler(BaseHandler):
         """The items to print, in the order given (ids) or by serial; 400 or 404 when that cannot be."""
         if selector == "ids":
             ids = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-            bad = [i for i in ids if not _ID.match(i)]
+            bad = [i for i in ids if not RECORD_ID.match(i)]
             if not ids or bad:
                 wrong = f"; not record ids: {', '.join(bad)[:200]}" if bad else ""
                 raise ApiError(400, "the query is not valid", {"ids": f"expected record ids separated by commas{wrong}"})
             if len(ids) > MAX_LABELS:
                 raise ApiError(400, "the query is not valid", {"ids": f"at most {MAX_LABELS} items a request"})
-            found = {str(item.pk): item for item in Equipment.objects(pk__in=[ObjectId(i) for i in ids])}
-            missing = [i for i in ids if i not in found]
+            found, missing = items_by_ids(ids)
             if missing:
                 raise ApiError(404, f"no equipment record with id {', '.join(missing)[:300]}")
-            return [found[i] for i in ids]
+            return found
         if selector == "site":
-            if not _ID.match(value) or Site.objects(pk=ObjectId(value)).first() is None:
+            if not RECORD_ID.match(value) or Site.objects(pk=ObjectId(value)).first() is None:
                 raise ApiError(404, f"no site record with id {value[:40]!r}")
             query = {"site": value}  # references are stored as text ids (inventory/references.py)
         else:
@@ -110,8 +108,3 @@ class LabelSheetHandler(BaseHandler):
 
 def _equipment(record_id: str) -> Equipment:
     return record_or_404(Equipment, record_id, "equipment record")
-
-
-def _file_part(serial: str) -> str:
-    """The serial as it can stand in a file name: serials may hold '/'."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", serial)

@@ -7,11 +7,11 @@ from inventory.equipment import Equipment
 from inventory.provisioning_log import QuarantinedDevice
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
+from provisioner.configuration_preview import preview
 from provisioner.outdated import outdated_devices
 from provisioner.provisioning.answers import Miss
-from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.pipeline import Provisioner
-from provisioner.vendors import VENDORS
+from provisioner.quarantine_claims import ClaimRefused, claim
 
 _TIME = Field("moment", "datetime").render
 
@@ -36,17 +36,13 @@ class PreviewHandler(ProvisioningHandler):
 
     def get(self, record_id: str) -> None:
         item = _equipment(record_id)
-        vendor = VENDORS.get(item.vendor)
-        files = vendor.device_files(item.mac, item.model) if vendor else []
-        name = self.get_query_argument("file", files[-1] if files else "")
-        if not name:
-            raise ApiError(404, f"no vendor module provisions {item.vendor} devices yet")
         try:
-            served = self.provisioner.preview(item, name, masked=not self.caller.may(()))
+            shown = preview(self.provisioner, item, self.get_query_argument("file", None),
+                            masked=not self.caller.may(()))
         except Miss as miss:
             raise ApiError(404, str(miss)) from None
-        self.send({"file": name, "files": files, "revision": served.revision, "content_type": served.content_type,
-                   "masked": not self.caller.may(()), "content": served.body.decode("utf-8")})
+        self.send({"file": shown.file, "files": list(shown.files), "revision": shown.served.revision,
+                   "content_type": shown.served.content_type, "masked": shown.masked, "content": shown.content})
 
 
 class OutdatedHandler(ProvisioningHandler):
@@ -92,19 +88,10 @@ class ClaimHandler(BaseHandler):
 
     def post(self, entry_id: str) -> None:
         entry = record_or_404(QuarantinedDevice, entry_id, "quarantined device")
-        body = self.json_body()
-        unknown = set(body) - {"serial", "model", "ownership", "notes"}
-        if unknown:
-            raise ApiError(422, "some fields are not valid", {name: "unknown field" for name in sorted(unknown)})
-        values = {"serial": body.get("serial"), "mac": entry.mac, "vendor": entry.vendor,
-                  "model": body.get("model") or entry.model, "ownership": body.get("ownership") or "lent",
-                  "notes": body.get("notes")}
-        if not all(isinstance(values[k], str) for k in ("serial", "model", "ownership")):
-            raise ApiError(422, "some fields are not valid", {"serial": "required, a string"})
-        item = Equipment(**{k: v for k, v in values.items() if v is not None})
-        issue_secrets(item, self.services.box)
-        item.insert(self.actor)
-        QuarantinedDevice.objects(pk=entry.pk).delete()
+        try:
+            item = claim(entry, self.json_body(), self.services.box, self.actor)
+        except ClaimRefused as refused:
+            raise ApiError(422, str(refused), refused.fields) from None
         self.set_header("Location", f"/api/v1/equipment/{item.pk}")
         self.send({"equipment": str(item.pk), "mac": item.mac, "vendor": item.vendor, "model": item.model,
                    "serial": item.serial, "state": item.state}, status=201)

@@ -9,10 +9,10 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from inventory.counts import count
-from inventory.errors import InvalidRecord, StillReferenced
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import FieldProblem, bounded_int
-from provisioner.api.resources import RESOURCES, Resource
+from provisioner.api.resources import Resource
+from provisioner.record_writes import create_record, delete_record, parse_values, update_record
 
 RESERVED_QUERY = ("page", "per_page", "sort", "q")
 MAX_PAGE = 1_000_000
@@ -62,47 +62,7 @@ class ResourceHandler(BaseHandler):
         body = self.json_body()
         if not creating:
             body.pop("version", None)
-        values: dict[str, Any] = {}
-        secrets: dict[str, Any] = {}
-        problems: dict[str, str] = {}
-        for name, value in body.items():
-            field = self.resource.field(name)
-            if field is None or not field.writable:
-                problems[name] = "unknown field" if field is None else "is set by the server and cannot be written"
-                continue
-            try:
-                parsed = field.parse(value)
-            except FieldProblem as exc:
-                problems[name] = str(exc)
-                continue
-            if field.write_only:
-                secrets[name] = value
-            else:
-                values[name] = parsed
-        if creating:
-            for field in self.resource.fields:
-                if field.required and field.writable and field.name not in body:
-                    problems[field.name] = "is required"
-        problems.update(self._resolve_references(values))
-        if problems:
-            raise InvalidRecord(problems)
-        return values, secrets
-
-    def _resolve_references(self, values: dict[str, Any]) -> dict[str, str]:
-        problems: dict[str, str] = {}
-        for name, value in values.items():
-            field = self.resource.field(name)
-            if field is None or field.ref is None or value in (None, []):
-                continue
-            target = RESOURCES[field.ref].document
-            ids = value if isinstance(value, list) else [value]
-            found = {doc.pk: doc for doc in target.objects(pk__in=ids)}
-            missing = [str(i) for i in ids if i not in found]
-            if missing:
-                problems[name] = f"no {field.ref} record with id {', '.join(missing)}"
-            else:
-                values[name] = [found[i] for i in ids] if isinstance(value, list) else found[value]
-        return problems
+        return parse_values(self.resource, body, creating)
 
     def expected_version(self) -> int | None:
         """The version the client read, from If-Match (\"3\" or 3) or the body's `version`."""
@@ -129,12 +89,7 @@ class CollectionHandler(ResourceHandler):
 
     def post(self) -> None:
         values, secrets = self.parse_body(creating=True)
-        extra = self.resource.secret_hook(None, values, secrets, self.services) if self.resource.secret_hook else {}
-        record = self.resource.document(**values)
-        if self.resource.check_hook:
-            record.check()
-            self.resource.check_hook(record, self.services)
-        record.insert(self.actor)
+        record, extra = create_record(self.resource, values, secrets, self.services, self.actor)
         self.set_header("Location", f"/api/v1/{self.resource.name}/{record.pk}")
         self.set_header("ETag", f'"{record.version}"')
         self.send({**render(self.resource, record.to_mongo().to_dict()), **extra}, status=201)
@@ -209,14 +164,7 @@ class ItemHandler(ResourceHandler):
         record = self._load(record_id)
         expected = self.expected_version()
         values, secrets = self.parse_body(creating=False)
-        if self.resource.secret_hook:
-            self.resource.secret_hook(record, values, secrets, self.services)
-        if self.resource.check_hook:
-            for name, value in values.items():
-                setattr(record, name, value)
-            record.check()
-            self.resource.check_hook(record, self.services)
-        record.update(self.actor, values, expected)
+        update_record(self.resource, record, values, secrets, expected, self.services, self.actor)
         self.set_header("ETag", f'"{record.version}"')
         self.send(render(self.resource, record.to_mongo().to_dict()))
 
@@ -224,16 +172,7 @@ class ItemHandler(ResourceHandler):
         record = self._load(record_id)
         if self.resource.name == "users" and str(record.pk) == self.caller.user_id:
             raise ApiError(409, "you cannot delete your own account")
-        referrers = {}
-        for name, field in self.resource.referrers:
-            found = count(RESOURCES[name].document._get_collection(), {field: str(record.pk)})
-            if found:
-                referrers[name] = found
-        if referrers:
-            raise StillReferenced(self.resource.name, referrers)
-        record.remove(self.actor, self.expected_version())
-        if self.resource.name == "users":
-            self.services.auth_cache.clear()
+        delete_record(self.resource, record, self.expected_version(), self.services, self.actor)
         self.set_status(204)
         self.finish()
 

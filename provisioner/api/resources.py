@@ -27,7 +27,7 @@ from inventory.template_overrides import MAX_SOURCE, SCOPES, TemplateOverride
 from inventory.versioned import VersionedDocument
 from provisioner.api.fields import Field
 from provisioner.provisioning.device_secrets import secrets_due
-from provisioner.provisioning.template_check import override_problem
+from provisioner.provisioning.template_check import check_override_renders
 from provisioner.services import Services
 
 ALL_STAFF = ("admin", "support", "warehouse", "technician")
@@ -131,18 +131,30 @@ def _equipment_secrets(item: Equipment | None, values: dict[str, Any], secrets: 
 
 def _user_secrets(user: User | None, values: dict[str, Any], secrets: dict[str, Any], services: Services) -> dict[str, Any]:
     services.auth_cache.clear()
+    if user is not None:
+        _keep_an_admin(user, values)
     if "password" in secrets:
         values["password_hash"] = hash_password(_password("password", secrets["password"]))
         values["session_epoch"] = (user.session_epoch + 1) if user is not None else 0
     elif user is None:
         raise InvalidRecord({"password": "is required to create a user"})
+    elif values.get("active") is False and user.active:
+        values["session_epoch"] = user.session_epoch + 1  # reactivating the account later revives no old session
     return {}
 
 
+def _keep_an_admin(user: User, values: dict[str, Any]) -> None:
+    """Refuse the change that would leave no active admin: nobody could manage staff accounts any more."""
+    still_admin = "admin" in values.get("roles", user.roles) and values.get("active", user.active)
+    if still_admin or not (user.active and "admin" in user.roles):
+        return
+    if User.objects(pk__ne=user.pk, roles="admin", active=True).first() is None:
+        field = "active" if values.get("active") is False else "roles"
+        raise InvalidRecord({field: "would leave no active admin: give another user the admin role first"})
+
+
 def _override_renders(override: TemplateOverride, services: Services) -> None:
-    problem = override_problem(override, services.settings)
-    if problem:
-        raise InvalidRecord({"source": problem})
+    check_override_renders(override, services.settings)
 
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (

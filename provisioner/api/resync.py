@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.mac import normalize_mac
-from inventory.resync_requests import ResyncRequest, find, queue, summary
+from inventory.resync_requests import ResyncRequest, find, summary
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field
-from provisioner.resync_targets import Target, missing
+from provisioner.resync_queueing import ResyncRefused, queue_resync
+from provisioner.resync_targets import Target
 
 _TIME = Field("moment", "datetime").render
 TARGET_FIELDS = ("device", "site", "out_of_date")
@@ -61,13 +62,11 @@ class ResyncHandler(BaseHandler):
 
     def post(self) -> None:
         target = target_of(self.json_body())
-        why = missing(target)
-        if why:
-            raise ApiError(404, why)
-        if not self.services.settings.sip.enabled:
-            raise ApiError(503, "the SIP core is disabled on this server (sip.enabled: false): no NOTIFY can be "
-                                "sent, so nothing was queued")
-        request = queue(target.kind, target.value, self.caller.username if self.caller else "", self.request_id)
+        try:
+            request = queue_resync(target, self.services.settings.sip.enabled,
+                                   self.caller.username if self.caller else "", self.request_id)
+        except ResyncRefused as refused:
+            raise ApiError(refused.status, refused.message) from None
         self.set_header("Location", f"/api/v1/resync/{request.pk}")
         self.send(request_view(request), status=202)
 

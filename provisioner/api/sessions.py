@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from inventory.staff import ApiToken, User
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field
+from provisioner.api_tokens import TokenRefused, issue_token, revocable_token, revoke_token, tokens_seen_by
 from provisioner.staff_sessions import PasswordRefused, change_password, check_sign_in, end_session, start_session
 
-MAX_TOKEN_DAYS = 3650
 #: The API's message and field line for each reason a password change is refused.
 API_REFUSALS = {
     "wrong_current": lambda r: ("the current password is wrong", {"current_password": "does not match"}),
@@ -99,21 +96,15 @@ class TokensHandler(BaseHandler):
     route = "/api/v1/tokens"
 
     def get(self) -> None:
-        tokens = ApiToken.objects if self.caller.may(()) else ApiToken.objects(user=ObjectId(self.caller.user_id))
-        items = [token_json(t) for t in tokens.order_by("-created_at").limit(1000)]
+        items = [token_json(t) for t in tokens_seen_by(self.caller).order_by("-created_at").limit(1000)]
         self.send({"items": items, "total": len(items)})
 
     def post(self) -> None:
         body = self.json_body()
-        name = body.get("name")
-        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 80:
-            raise ApiError(422, "name the token", {"name": "required, 1 to 80 characters"})
-        days = body.get("expires_in_days")
-        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS):
-            raise ApiError(422, "the expiry is not valid", {"expires_in_days": f"an integer from 1 to {MAX_TOKEN_DAYS}"})
-        expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days) if days else None
-        user = User.objects.get(pk=ObjectId(self.caller.user_id))
-        record, text = ApiToken.issue(user, name.strip(), expires)
+        try:
+            record, text = issue_token(self.caller, body.get("name"), body.get("expires_in_days"))
+        except TokenRefused as refused:
+            raise ApiError(422, refused.message, refused.fields) from None
         self.set_header("Location", f"/api/v1/tokens/{record.pk}")
         self.send({**token_json(record), "token": text}, status=201)
 
@@ -124,13 +115,9 @@ class TokenHandler(BaseHandler):
     route = "/api/v1/tokens/{id}"
 
     def delete(self, token_id: str) -> None:
-        try:
-            token = ApiToken.objects(pk=ObjectId(token_id)).first()
-        except (InvalidId, TypeError):
-            token = None
-        if token is None or (str(token.user.pk) != self.caller.user_id and not self.caller.may(())):
+        token = revocable_token(self.caller, token_id)
+        if token is None:
             raise ApiError(404, f"no token with id {token_id[:40]!r}")
-        token.revoke()
-        self.services.auth_cache.clear()
+        revoke_token(token, self.services.auth_cache)
         self.set_status(204)
         self.finish()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
-from inventory.stock_import import ImportResult, StockFileError, import_stock, source_of
+from inventory.stock_import import ImportResult, StockFileError
 from provisioner.api.base import ApiError, BaseHandler
-from provisioner.provisioning.device_secrets import issue_secrets
+from provisioner.stock_intake import FILE_NAME, FILE_NAME_EXPECTED, receive_stock
 
 #: Media types a CSV body may be sent as.
 CSV_TYPES = ("text/csv", "application/csv")
-_FILE_NAME = re.compile(r"^[\w .()-]{1,100}$")
 
 
 class StockImportHandler(BaseHandler):
@@ -29,8 +27,8 @@ class StockImportHandler(BaseHandler):
         if dry_run not in ("true", "false"):
             problems["dry_run"] = "expected true or false"
         file_name = self.get_query_argument("filename", "upload.csv")
-        if not _FILE_NAME.match(file_name):
-            problems["filename"] = "expected 1 to 100 letters, digits, spaces, dots, dashes or brackets"
+        if not FILE_NAME.match(file_name):
+            problems["filename"] = FILE_NAME_EXPECTED
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         data, box, actor = self.request.body, self.services.box, self.actor
@@ -38,8 +36,7 @@ class StockImportHandler(BaseHandler):
         try:
             # Thousands of rows take seconds: off the IOLoop, which keeps serving phones meanwhile.
             result = await loop.run_in_executor(
-                None, lambda: import_stock(data, source_of(file_name, data), actor,
-                                           lambda item: issue_secrets(item, box), dry_run=dry_run == "true"))
+                None, lambda: receive_stock(data, file_name, actor, box, dry_run=dry_run == "true"))
         except StockFileError as exc:
             raise ApiError(422, f"the file cannot be imported: {exc}", details={"rows": []}) from None
         if result.problems:

@@ -15,9 +15,11 @@ from inventory.appointment_rules import ZONE
 from inventory.appointments import Appointment
 from inventory.counts import count
 from inventory.errors import StillReferenced
+from inventory.events import Actor
 from inventory.staff import User
 from inventory.technicians import Technician
 from provisioner.api.appointments import load, parse_field
+from provisioner.api.authentication import Caller
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
 from provisioner.api.records import if_match_version
@@ -146,6 +148,27 @@ class TechnicianHandler(BaseHandler):
         self.finish()
 
 
+def feed_technician(caller: Caller, record_id: str) -> Technician:
+    """The technician whose feed `caller` may manage (themself, or anyone for an admin); 404 otherwise."""
+    technician = record_or_404(Technician, record_id, "technician")
+    if not caller.may(("admin",)) and technician.to_mongo().get("user") != caller.user_id:
+        raise ApiError(404, f"no technician with id {record_id[:40]!r}")
+    return technician
+
+
+def issue_feed_token(technician: Technician, actor: Actor, base: str) -> str:
+    """Give the technician a new feed token (the previous URL stops working); the whole feed URL, under `base`
+    ("https://host"), answered once. Shared with the staff pages."""
+    token, changes = technician.new_feed_token()
+    technician.update(actor, changes)
+    return f"{base}/api/v1/technicians/{technician.pk}/calendar.ics?token={token}"
+
+
+def revoke_feed_token(technician: Technician, actor: Actor) -> None:
+    """Revoke the technician's feed token: its URL stops working."""
+    technician.update(actor, {"feed_token_hash": None, "feed_token_hint": None})
+
+
 class FeedTokenHandler(BaseHandler):
     """POST: a new secret feed URL for the technician (the previous one stops working); DELETE: revoke it.
     For the technician themself or an admin."""
@@ -153,23 +176,13 @@ class FeedTokenHandler(BaseHandler):
     roles = ("technician",)
     route = "/api/v1/technicians/{id}/feed-token"
 
-    def _technician(self, record_id: str) -> Technician:
-        technician = record_or_404(Technician, record_id, "technician")
-        if not self.caller.may(("admin",)) and technician.to_mongo().get("user") != self.caller.user_id:
-            raise ApiError(404, f"no technician with id {record_id[:40]!r}")
-        return technician
-
     def post(self, record_id: str) -> None:
-        technician = self._technician(record_id)
-        token, changes = technician.new_feed_token()
-        technician.update(self.actor, changes)
-        base = f"{self.request.protocol}://{self.request.host}"
-        url = f"{base}/api/v1/technicians/{technician.pk}/calendar.ics?token={token}"
+        technician = feed_technician(self.caller, record_id)
+        url = issue_feed_token(technician, self.actor, f"{self.request.protocol}://{self.request.host}")
         self.send({"technician": str(technician.pk), "url": url, "hint": technician.feed_token_hint}, status=201)
 
     def delete(self, record_id: str) -> None:
-        technician = self._technician(record_id)
-        technician.update(self.actor, {"feed_token_hash": None, "feed_token_hint": None})
+        revoke_feed_token(feed_technician(self.caller, record_id), self.actor)
         self.set_status(204)
         self.finish()
 

@@ -6,9 +6,11 @@ device is never served a half-rendered file because of a bad edit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from inventory.catalogue import VENDORS as CATALOGUE
+from inventory.errors import InvalidRecord
 from inventory.firmware import PinnedFirmware
 from inventory.template_overrides import TemplateOverride
 from provisioner.provisioning.context import MASK, common_context, firmware_context, provider_context
@@ -41,7 +43,42 @@ def sample_device_context(settings: Settings, vendor: str, model: str,
     }
 
 
+@dataclass(frozen=True)
+class OverrideError:
+    """The first rendering error an override causes: what went wrong (`reason`), in which template and at which
+    line (`line` is the override's own line when `in_override`), and which file and model showed it."""
+
+    message: str  # the whole error, as the API says it
+    reason: str
+    line: int | None
+    in_override: bool
+    file: str
+    model: str
+    pinned: str | None  # the pinned firmware version it was rendered with, if any
+
+
+class OverrideRefused(InvalidRecord):
+    """An override that would break a file: the record's `source` problem, with the structured `error`."""
+
+    def __init__(self, error: OverrideError):
+        super().__init__({"source": error.message})
+        self.error = error
+
+
+def check_override_renders(override: TemplateOverride, settings: Settings) -> None:
+    """Refuse (OverrideRefused) an override that makes any file of its vendor fail to render."""
+    error = override_error(override, settings)
+    if error is not None:
+        raise OverrideRefused(error)
+
+
 def override_problem(override: TemplateOverride, settings: Settings) -> str | None:
+    """The first rendering error the override causes in any file of its vendor, or None when all render."""
+    error = override_error(override, settings)
+    return None if error is None else error.message
+
+
+def override_error(override: TemplateOverride, settings: Settings) -> OverrideError | None:
     """The first rendering error the override causes in any file of its vendor, or None when all render."""
     vendor = VENDORS[override.vendor]
     environment = make_environment(overrides={override.name: override.source})
@@ -58,5 +95,8 @@ def override_problem(override: TemplateOverride, settings: Settings) -> str | No
                     render(environment, vendor.name, match.template, match.model or model, context)
                 except RenderError as exc:
                     pinned = f", firmware {firmware.version} pinned" if firmware else ""
-                    return f"{exc} (rendering {name} for a {model}{pinned})"
+                    # Its own source is "<template>" at run time and its name in a syntax error.
+                    own = exc.line is not None and exc.template in ("<template>", override.name)
+                    return OverrideError(f"{exc} (rendering {name} for a {model}{pinned})", exc.reason,
+                                         exc.line, own, name, model, firmware.version if firmware else None)
     return None

@@ -16,7 +16,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class RenderError(ValueError):
-    """A template failed to render; the message names the template and the line."""
+    """A template failed to render; the message names the template and the line, also kept apart in `template`
+    ("<template>" for an override's source) and `line` when they are known."""
+
+    def __init__(self, message: str, template: str | None = None, line: int | None = None, reason: str = ""):
+        super().__init__(message)
+        self.template, self.line, self.reason = template, line, reason or message
 
 
 def templates_root() -> Path:
@@ -80,17 +85,20 @@ def render(environment: jinja2.Environment, vendor: str, template: str, model: s
             chosen = chosen_by_names[names] = environment.select_template(names)
         return chosen.render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.name or template}, line {exc.lineno}: {exc.message}") from None
+        raise RenderError(f"{exc.name or template}, line {exc.lineno}: {exc.message}",
+                          exc.name or template, exc.lineno, str(exc.message)) from None
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"no template {exc.name}") from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError) as exc:
-        raise RenderError(f"{_where(exc) or vendor + '/' + template}: {exc}") from None
+        where = _frame(exc)
+        place = f"{where[0]}, line {where[1]}" if where else f"{vendor}/{template}"
+        raise RenderError(f"{place}: {exc}", *(where or (None, None)), str(exc)) from None
 
 
-def _where(exc: BaseException) -> str | None:
-    """"name, line N" of the innermost template frame in a rendering error's traceback."""
+def _frame(exc: BaseException) -> tuple[str, int] | None:
+    """The name and line of the innermost template frame in a rendering error's traceback."""
     found = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(".j2") or frame.filename == "<template>":
-            found = f"{frame.filename.rsplit('phone_templates/', 1)[-1]}, line {frame.lineno}"
+            found = (frame.filename.rsplit("phone_templates/", 1)[-1], frame.lineno or 0)
     return found

@@ -7,7 +7,7 @@ from bson import ObjectId
 from inventory.passwords import MIN_LENGTH
 from inventory.staff import LANGUAGES, User
 from provisioner.staff_sessions import PasswordRefused, change_password, start_session
-from provisioner.web.navigation import pages_for
+from provisioner.web.navigation import groups_for
 from provisioner.web.page_handler import PageHandler
 
 
@@ -18,7 +18,7 @@ class HomePage(PageHandler):
 
     def get(self) -> None:
         roles = ", ".join(self.t(f"role.{role}") for role in self.caller.roles)
-        self.render_page("home.html", pages=pages_for(self.caller), roles=roles)
+        self.render_page("home.html", groups=groups_for(self.caller), roles=roles)
 
 
 class PasswordPage(PageHandler):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from inventory.passwords import MAX_LENGTH, MIN_LENGTH
-from provisioner.web.texts import admin, support, technicians, warehouse
+from provisioner.web.admin import texts as admin
+from provisioner.web.installations import texts as installations
+from provisioner.web.support import texts as support
+from provisioner.web.warehouse import texts as warehouse
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
 FR: dict[str, str] = {
     "app.name": "Provisioning et parc", "skip": "Aller au contenu", "nav.label": "Navigation principale",
-    "nav.home": "Accueil", "nav.warehouse": "Tableau de bord de l'entrepôt", "nav.users": "Utilisateurs",
+    "nav.home": "Accueil", "group.warehouse": "Entrepôt", "group.installations": "Interventions",
+    "group.support": "Support", "group.admin": "Administration", "group.account": "Mon compte",
+    "nav.warehouse": "Tableau de bord de l'entrepôt", "nav.users": "Utilisateurs",
     "nav.preferences": "Langue", "nav.password": "Mot de passe", "signed_in_as": "Connecté : {name}",
     "sign_out": "Se déconnecter",
     "login.title": "Connexion", "login.username": "Nom d'utilisateur", "login.password": "Mot de passe",
@@ -35,7 +40,6 @@ FR: dict[str, str] = {
     "home.title": "Accueil", "home.intro": "Bonjour {name}. Voici ce que vous pouvez faire :",
     "home.roles": "Vos rôles : {roles}",
     "home.warehouse": "Voir le parc par état, les retours en retard, les remplacements en risque et les assurances manquantes.",
-    "home.users": "Consulter la liste des comptes du personnel.",
     "home.preferences": "Choisir la langue des pages.", "home.password": "Changer votre mot de passe.",
     "role.admin": "administration", "role.support": "support", "role.warehouse": "entrepôt",
     "role.technician": "technicien",
@@ -51,10 +55,6 @@ FR: dict[str, str] = {
     "col.expires_on": "Expire le",
     "status.at_risk": "en risque", "status.breached": "dépassé", "status.missing": "manquante",
     "status.expired": "expirée", "status.not_started": "pas encore commencée", "status.expiring": "expire bientôt",
-    "users.title": "Utilisateurs", "users.username": "Identifiant", "users.name": "Nom", "users.roles": "Rôles",
-    "users.language": "Langue", "users.active": "Actif", "users.must_change": "Mot de passe à changer",
-    "users.updated": "Modifié le", "users.page": "Page {page} sur {pages} ({total} comptes)",
-    "users.previous": "Page précédente", "users.next": "Page suivante", "users.pages": "Pages",
     "yes": "oui", "no": "non", "table.scroll": "Tableau défilant horizontalement",
     "error.title": "Erreur {status}", "error.back": "Revenir à l'accueil",
     "error.403": "Vous n'avez pas accès à cette page. Elle est réservée aux rôles : {roles}.",
@@ -97,7 +97,9 @@ FR: dict[str, str] = {
 
 EN: dict[str, str] = {
     "app.name": "Provisioning and equipment", "skip": "Skip to content", "nav.label": "Main navigation",
-    "nav.home": "Home", "nav.warehouse": "Warehouse dashboard", "nav.users": "Users", "nav.preferences": "Language",
+    "nav.home": "Home", "group.warehouse": "Warehouse", "group.installations": "Installations",
+    "group.support": "Support", "group.admin": "Administration", "group.account": "My account",
+    "nav.warehouse": "Warehouse dashboard", "nav.users": "Users", "nav.preferences": "Language",
     "nav.password": "Password", "signed_in_as": "Signed in: {name}", "sign_out": "Sign out",
     "login.title": "Sign in", "login.username": "User name", "login.password": "Password", "login.submit": "Sign in",
     "login.wrong": "Wrong user name or password.", "login.missing": "Enter your user name and your password.",
@@ -117,7 +119,7 @@ EN: dict[str, str] = {
     "language.fr": "Français", "language.en": "English",
     "home.title": "Home", "home.intro": "Hello {name}. Here is what you can do:", "home.roles": "Your roles: {roles}",
     "home.warehouse": "See the equipment by state, overdue returns, replacements at risk and missing insurance.",
-    "home.users": "Read the list of staff accounts.", "home.preferences": "Choose the language of the pages.",
+    "home.preferences": "Choose the language of the pages.",
     "home.password": "Change your password.",
     "role.admin": "admin", "role.support": "support", "role.warehouse": "warehouse", "role.technician": "technician",
     "warehouse.title": "Warehouse dashboard", "warehouse.by_state": "Equipment by state",
@@ -132,10 +134,6 @@ EN: dict[str, str] = {
     "col.expires_on": "Expires on",
     "status.at_risk": "at risk", "status.breached": "breached", "status.missing": "missing",
     "status.expired": "expired", "status.not_started": "not started", "status.expiring": "expiring",
-    "users.title": "Users", "users.username": "User name", "users.name": "Name", "users.roles": "Roles",
-    "users.language": "Language", "users.active": "Active", "users.must_change": "Must change password",
-    "users.updated": "Updated", "users.page": "Page {page} of {pages} ({total} accounts)",
-    "users.previous": "Previous page", "users.next": "Next page", "users.pages": "Pages",
     "yes": "yes", "no": "no", "table.scroll": "Table, scrolls sideways",
     "error.title": "Error {status}", "error.back": "Back to the home page",
     "error.403": "You may not open this page. It is for the roles: {roles}.",
@@ -193,7 +191,7 @@ CHARGE_REASONS_FR: dict[str, str] = {
 }
 
 #: The areas' own texts, joined to the shared ones above.
-AREAS = (warehouse, technicians, support, admin)
+AREAS = (warehouse, installations, support, admin)
 
 
 def joined(language: str, shared: dict[str, str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from provisioner.api.authentication import SESSION_COOKIE, Caller, caller_from_s
 from provisioner.logs import request_id_var
 from provisioner.services import Services
 from provisioner.web.messages import DEFAULT_LANGUAGE, Translator
-from provisioner.web.navigation import pages_for
+from provisioner.web.navigation import groups_for
 from provisioner.web.rendering import ENVIRONMENT, shown_date, shown_time
 
 log = logging.getLogger("provisioner.web")
@@ -102,7 +102,7 @@ class PageHandler(tornado.web.RequestHandler):
         t = self.t
         page = ENVIRONMENT.get_template(template).render(
             t=t, lang=t.language, caller=self.caller, user=self.user, path=self.request.path,
-            nav=pages_for(self.caller) if self.caller and not self.caller.must_change_password else [],
+            nav=groups_for(self.caller) if self.caller and not self.caller.must_change_password else [],
             xsrf=Markup(self.xsrf_form_html()), date=lambda v: shown_date(v, t),
             moment=lambda v: shown_time(v, t, self.zone),
             notice=NOTICES.get(self.get_query_argument("notice", "")), **values)

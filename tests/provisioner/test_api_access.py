@@ -172,3 +172,26 @@ async def test_admin_cannot_delete_themselves(call, admin):
     me = (await call("GET", "/api/v1/me", token=admin)).body
     answer = await call("DELETE", f"/api/v1/users/{me['id']}", token=admin)
     assert answer.status == 409
+
+
+async def test_a_reactivated_user_must_sign_in_again(http_client, base_url, call, admin):
+    user = _user("rita")
+    response, cookies = await _sign_in(http_client, base_url, "rita", STAFF_PASSWORD)
+    assert response.code == 200
+    headers = {"Cookie": _cookie_header(cookies)}
+    assert (await call("GET", "/api/v1/me", headers=headers)).status == 200
+    for active in (False, True):
+        assert (await call("PATCH", f"/api/v1/users/{user.pk}", {"active": active}, admin)).status == 200
+    assert (await call("GET", "/api/v1/me", headers=headers)).status == 401
+
+
+@pytest.mark.parametrize("change, field", [({"active": False}, "active"), ({"roles": ["support"]}, "roles")])
+async def test_the_last_active_admin_cannot_be_deactivated_or_demoted(call, admin, change, field):
+    me = (await call("GET", "/api/v1/me", token=admin)).body
+    for other in User.objects(pk__ne=me["id"], roles="admin"):
+        other.delete()
+    refused = await call("PATCH", f"/api/v1/users/{me['id']}", change, admin)
+    assert refused.status == 422 and "no active admin" in refused.body["fields"][field]
+    assert User.objects.get(pk=me["id"]).roles == ["admin"] and User.objects.get(pk=me["id"]).active
+    _user("second", roles=("admin",))  # with another active admin, the same change is allowed
+    assert (await call("PATCH", f"/api/v1/users/{me['id']}", change, admin)).status == 200

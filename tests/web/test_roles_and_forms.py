@@ -10,8 +10,11 @@ from staff_browser import screenshot, sign_in
 def test_a_technician_sees_only_their_pages_and_gets_the_403_page_on_admin_ones(page, staff) -> None:
     staff.user("theo", "technician")
     sign_in(page, "theo")
-    links = page.get_by_role("navigation", name="Navigation principale").get_by_role("link").all_inner_texts()
-    assert links == ["Accueil", "Langue", "Mot de passe"]
+    navigation = page.get_by_role("navigation", name="Navigation principale")
+    assert navigation.get_by_role("link").all_inner_texts() == [
+        "Accueil", "Rendez-vous", "Agenda (iCalendar)", "Tickets de panne", "Jetons d'API", "Langue", "Mot de passe"]
+    assert navigation.locator(".group-name").all_text_contents() == ["Interventions", "Support", "Mon compte"]
+    assert page.get_by_role("heading", level=2).all_inner_texts() == ["Interventions", "Support", "Mon compte"]
     answer = page.goto("/staff/admin/users")
     assert answer.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Erreur 403"

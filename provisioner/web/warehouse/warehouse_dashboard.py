@@ -13,9 +13,9 @@ import tornado.ioloop
 from inventory import report_queries, reports
 from inventory.equipment import EQUIPMENT_STATES
 from provisioner.services import Services
-from provisioner.web.bar_chart import bar_chart
 from provisioner.web.navigation import WAREHOUSE_ROLES
 from provisioner.web.page_handler import PageHandler
+from provisioner.web.warehouse.bar_chart import bar_chart
 
 #: Rows shown of each list; the heading gives how many there are in all.
 LIST_LIMIT = 50

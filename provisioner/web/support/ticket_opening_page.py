@@ -1,0 +1,82 @@
+"""Opening a failure ticket from the support pages: the failed device picked by its serial, MAC or label code
+(the scan pages' `find_scanned`), its customer and site taken from it, the rest of what POST /api/v1/tickets takes
+filled in; opened by `ticket_moves.open_ticket`, the API's code, which notes the device's failure through the
+lifecycle. A refusal names the field and what is expected; nothing is written then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inventory import ticket_moves, ticket_rules
+from inventory.equipment import Equipment
+from provisioner.lifecycle_rules import rules_for
+from provisioner.scan_moves import find_scanned
+from provisioner.web.support.support_page import TICKET_WRITERS, SupportPage
+
+FORM_FIELDS = ("code", "service", "channel", "notified_at", "description")
+MAX_CODE = 64
+
+
+class TicketOpeningPage(SupportPage):
+    """GET: the form. POST: open the ticket, then show its page (its number and deadlines)."""
+
+    roles = TICKET_WRITERS
+    route = "/staff/support/tickets/new"
+
+    def get(self) -> None:
+        now = self.now().astimezone(self.zone).strftime("%Y-%m-%dT%H:%M")
+        self.show({"service": "equipment", "channel": "phone", "notified_at": now}, {})
+
+    def show(self, form: dict[str, str], errors: dict[str, str], status: int = 200) -> None:
+        self.render_page("support_ticket_new.html", status=status, form=form, errors=errors,
+                         services=ticket_rules.SERVICES, channels=ticket_rules.CHANNELS, max_code=MAX_CODE,
+                         text_limit=ticket_rules.TEXT_LIMIT)
+
+    async def post(self) -> None:
+        form = {name: self.get_body_argument(name, "").strip() for name in FORM_FIELDS}
+        now = self.now()
+        given: dict[str, Any] = {"service": form["service"], "channel": form["channel"],
+                                 "description": form["description"],
+                                 "notified_at": self.local_time(form["notified_at"]) if form["notified_at"] else now}
+        errors: dict[str, str] = {}
+        if given["notified_at"] is None:
+            errors["notified_at"] = self.t("support.bad_time")
+        item = await self.off_loop(find_scanned, form["code"][:MAX_CODE]) if form["code"] else None
+        if not form["code"]:
+            errors["code"] = self.t("support.required")
+        elif item is None:
+            errors["code"] = self.t("support.unknown_code", code=form["code"][:MAX_CODE])
+        elif item.state != "failed" and item.state not in ticket_moves.NOTE_FAILURE_FROM:
+            errors["code"] = self.cannot_fail(item)
+        if errors:
+            # The rest of the form checked by the rules too, so every mistake is said at once.
+            placeholders = {"customer": "-", "site": "-", "equipment": "-"}
+            checked = {k: v for k, v in given.items() if v is not None}
+            problems = ticket_rules.opening_problems({**placeholders, **checked}, now)
+            errors.update({k: self.problem(k, v) for k, v in problems.items() if k not in errors})
+            self.show(form, errors, 400)
+            return
+        given.update(customer=ticket_moves.ref_id(item, "customer"), site=ticket_moves.ref_id(item, "site"),
+                     equipment=str(item.pk))
+        try:
+            ticket = await self.off_loop(lambda: ticket_moves.open_ticket(
+                given, self.actor, self.caller.roles, self.now(), self.calendar, rules_for(self.services.settings)))
+        except ticket_moves.TicketRefused as refused:
+            fields = {("code" if k in ("customer", "site", "equipment") else k): self.problem(k, v)
+                      for k, v in refused.fields.items()}
+            self.show(form, fields or {"code": refused.message}, refused.status)
+            return
+        self.redirect(f"/staff/support/tickets/{ticket.pk}?done=opened")
+
+    def cannot_fail(self, item: Equipment) -> str:
+        """Why no failure can be noted on `item`, and the states in which one can."""
+        states = [state for state in ticket_moves.NOTE_FAILURE_FROM] + ["failed"]
+        return self.t("support.cannot_fail", serial=item.serial, state=self.state_name(item.state),
+                      states=", ".join(self.state_name(s) for s in sorted(states)))
+
+    def problem(self, name: str, why: str) -> str:
+        """A field's problem: "required" in the user's language, any other in the rules' words."""
+        label = self.t(f"support.field.{name}")
+        return self.t("support.field_problem", field=label,
+                      problem=self.t("support.required") if why == "required" else why)

@@ -1,9 +1,0 @@
-"""The staff pages' texts of the technicians pages, in French (FR) and English (EN), with the same keys."""
-
-from __future__ import annotations
-
-FR: dict[str, str] = {
-}
-
-EN: dict[str, str] = {
-}
