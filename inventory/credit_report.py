@@ -152,10 +152,11 @@ def credits_due(first: dt.datetime, after: dt.datetime, calendar: Calendar, per:
     parameters = {"month": month, "per": per, "restoration_hours": calendar.restoration_reading}
     if per == "ticket":
         return Report("credits-due", TICKET_COLUMNS, rows, parameters)
-    return Report("credits-due", CUSTOMER_COLUMNS, _per_customer(rows, month), parameters)
+    return Report("credits-due", CUSTOMER_COLUMNS, per_customer(rows, month), parameters)
 
 
-def _per_customer(rows: list[dict[str, Any]], month: str) -> list[dict[str, Any]]:
+def per_customer(rows: list[dict[str, Any]], month: str) -> list[dict[str, Any]]:
+    """The rows of the report per ticket added up per customer, in the tickets' order (customer name first)."""
     totals: dict[str, dict[str, Any]] = {}
     for row in rows:
         total = totals.setdefault(row["customer"], {"customer": row["customer"], "customer_name": row["customer_name"],

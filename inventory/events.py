@@ -41,7 +41,7 @@ class Event(me.Document):
 
     meta = {
         "collection": "events",
-        "indexes": [("collection", "object_id", "at"), "-at", "request_id", ("actor", "at")],
+        "indexes": [("collection", "object_id", "at"), "object_id", "-at", "request_id", ("actor", "at")],
         "ordering": ["-at"],
     }
 

@@ -62,17 +62,32 @@ def overdue_returns(today: dt.date, names: RecordNames | None = None,
     return reports.overdue_returns(late, today, **_named(late, names))
 
 
-def replacements(now: dt.datetime, at_risk_hours: float = reports.AT_RISK_HOURS,
-                 names: RecordNames | None = None) -> Report:
-    """Failed items whose replacement is at risk of missing, or has missed, its deadline."""
-    failed = [i for i in _items(("failed",), {"replacement": 1, "replacement_due_at": 1, "failure_noted_at": 1})
-              if i.get("replacement") == "due"]
-    ids = [str(i["_id"]) for i in failed]
+#: What the replacements report reads of a failed item, and of an item that may replace one.
+REPLACEMENT_FIELDS = {**_ITEM_FIELDS, "replacement": 1, "replacement_due_at": 1, "failure_noted_at": 1}
+REPLACING_FIELDS = {"replaces": 1, "state": 1}
+
+
+def failed_items() -> list[dict[str, Any]]:
+    """The failed items, with REPLACEMENT_FIELDS (the replacements report's candidates)."""
+    return list(_items(("failed",), REPLACEMENT_FIELDS))
+
+
+def replacing_items(failed_ids: list[str]) -> list[dict[str, Any]]:
+    """The items replacing any of `failed_ids`, with REPLACING_FIELDS."""
     collection = Equipment._get_collection()
-    if len(ids) < EQUALITIES_BEFORE_IN:
-        replacing = [r for i in ids for r in collection.find({"replaces": i}, {"replaces": 1, "state": 1})]
-    else:
-        replacing = list(collection.find({"replaces": {"$in": ids}}, {"replaces": 1, "state": 1}))
+    if len(failed_ids) < EQUALITIES_BEFORE_IN:
+        return [r for i in failed_ids for r in collection.find({"replaces": i}, REPLACING_FIELDS)]
+    return list(collection.find({"replaces": {"$in": failed_ids}}, REPLACING_FIELDS))
+
+
+def replacements(now: dt.datetime, at_risk_hours: float = reports.AT_RISK_HOURS,
+                 names: RecordNames | None = None, failed: list[dict[str, Any]] | None = None,
+                 replacing: list[dict[str, Any]] | None = None) -> Report:
+    """Failed items whose replacement is at risk of missing, or has missed, its deadline (among `failed` and
+    `replacing` when given: the report cache's kept items)."""
+    failed = [i for i in (failed_items() if failed is None else failed) if i.get("replacement") == "due"]
+    if replacing is None:
+        replacing = replacing_items([str(i["_id"]) for i in failed])
     listed = {row["item"] for row in reports.replacements(failed, replacing, now, at_risk_hours).rows}
     named = _named([i for i in failed if str(i["_id"]) in listed], names)
     return reports.replacements(failed, replacing, now, at_risk_hours, **named)
@@ -88,8 +103,8 @@ def warranties(now: dt.datetime, within_days: int = reports.WITHIN_DAYS, names: 
     return reports.warranties_ending(chosen, now, within_days, **_named(chosen, names))
 
 
-#: What the items-by-state report reads of an item.
-PLACEMENT_FIELDS = {"state": 1, "site": 1, "customer": 1}
+#: What the items-by-state and insurance reports read of an item.
+PLACEMENT_FIELDS = {"state": 1, "site": 1, "customer": 1, "ownership": 1}
 
 
 def placements() -> list[dict[str, Any]]:
@@ -103,11 +118,12 @@ def states(by: str = "site", names: RecordNames | None = None, items: list[dict[
     return reports.items_by_state(items, by, **_named(items, names))
 
 
-def insurance(today: dt.date, within_days: int = reports.WITHIN_DAYS, names: RecordNames | None = None) -> Report:
+def insurance(today: dt.date, within_days: int = reports.WITHIN_DAYS, names: RecordNames | None = None,
+              items: list[dict[str, Any]] | None = None) -> Report:
     """Sites holding lent equipment whose customer's insurance is missing, expired, not started or ending soon.
 
-    Only the items of customers without a valid cover are read: by customer when they are few, else state by
-    state over the whole fleet at the customers'.
+    Among `items` when given (the report cache's kept placements); else only the items of customers without a
+    valid cover are read: by customer when they are few, else state by state over the fleet at the customers'.
     """
     certificates = list(InsuranceCertificate._get_collection().find(
         {}, {"customer": 1, "insurer": 1, "policy_number": 1, "starts_on": 1, "expires_on": 1}))
@@ -116,13 +132,18 @@ def insurance(today: dt.date, within_days: int = reports.WITHIN_DAYS, names: Rec
         by_customer.setdefault(certificate.get("customer") or "", []).append(certificate)
     insured = {customer for customer, held in by_customer.items()
                if reports.insurance_status(held, today, within_days)[0] == "valid"}
-    candidates = [str(c["_id"]) for c in Customer._get_collection().find({}, {"_id": 1}) if str(c["_id"]) not in insured]
-    fields = {"customer": 1, "site": 1, "state": 1, "ownership": 1}
-    if len(candidates) <= CUSTOMERS_ONE_BY_ONE:
-        collection = Equipment._get_collection()
-        found: Iterable[dict[str, Any]] = (i for c in candidates for i in collection.find({"customer": c}, fields))
+    found: Iterable[dict[str, Any]]
+    if items is not None:
+        found = (i for i in items if i.get("customer") and i["customer"] not in insured)
     else:
-        found = _items(sorted(AT_CUSTOMER), {"ownership": 1})
+        candidates = [str(c["_id"]) for c in Customer._get_collection().find({}, {"_id": 1})
+                      if str(c["_id"]) not in insured]
+        fields = {"customer": 1, "site": 1, "state": 1, "ownership": 1}
+        if len(candidates) <= CUSTOMERS_ONE_BY_ONE:
+            collection = Equipment._get_collection()
+            found = (i for c in candidates for i in collection.find({"customer": c}, fields))
+        else:
+            found = _items(sorted(AT_CUSTOMER), {"ownership": 1})
     held = [i for i in found if i.get("ownership") == "lent" and i.get("state") in AT_CUSTOMER]
     report = reports.insurance_alerts(held, certificates, today, within_days)
     return reports.insurance_alerts(held, certificates, today, within_days, **_named(report.rows, names))

@@ -170,11 +170,12 @@ def apply_rolling_cap(
         day = _check_aware(credit.restored_at, f"Restoration time of ticket {credit.ticket}").astimezone(timezone)
         day = day.date()
         room, binding = _check_cents(credit.credit_cents, f"Credit of ticket {credit.ticket}"), None
-        for back in range(CAP_WINDOW_DAYS):
+        for back in range(CAP_WINDOW_DAYS if room else 0):  # nothing to cap on a ticket without a credit
             first = day - timedelta(days=CAP_WINDOW_DAYS - 1 - back)
             last = first + timedelta(days=CAP_WINDOW_DAYS - 1)
             window_fees = _check_cents(fees(first, last), f"Fees from {first} to {last}")
-            already = sum(granted.get(first + timedelta(days=n), 0) for n in range(CAP_WINDOW_DAYS))
+            # The days already granted are few (those with a credited ticket): add them up, not the 30 days.
+            already = sum(cents for granted_on, cents in granted.items() if first <= granted_on <= last)
             left = max(0, _percent_up(window_fees, CAP_PERCENT) - already)
             if left < room:
                 room, binding = left, (first, last)

@@ -52,7 +52,7 @@ class FailureTicket(VersionedDocument):
     meta = {
         "collection": "failure_tickets",
         "indexes": [{"fields": ["number"], "unique": True}, "state", "customer", "site", "equipment",
-                    "notified_at"],
+                    "notified_at", "restored_at"],  # restored_at: the month of the credits due
     }
     unique_fields = ("number",)
     formats = {"number": "INC-<year>-<six digits>"}

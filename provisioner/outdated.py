@@ -5,14 +5,18 @@ Shared by the list of them (GET /api/v1/provisioning/outdated) and the re-sync o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Iterable
 
 from inventory.equipment import Equipment
 from inventory.provisioning_log import LastFetch
+from inventory.secret_box import SecretError
 from provisioner.provisioning.answers import Miss
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.vendors import VENDORS
+
+log = logging.getLogger("provisioner.outdated")
 
 #: Lifecycle states in which a device may be behind: it has been given a configuration to fetch.
 OUTDATED_STATES = ("staged", "shipped", "delivered", "installed", "in_service")
@@ -37,7 +41,8 @@ def outdated_devices(provisioner: Provisioner, items: Iterable[Equipment] | None
     """Devices (in OUTDATED_STATES, or of `items`) whose own file's revision now differs from their latest fetch's.
 
     Each file is rendered as the device would get it (Provisioner.preview): a device whose file cannot be
-    rendered, or whose vendor has no module, is left out.
+    rendered, or whose vendor has no module, is left out; one whose stored secrets cannot be decrypted too,
+    with a warning naming it (the device itself gets nothing either, until its secrets are set again).
     """
     if items is None:
         chosen: Iterable[Equipment] = Equipment.objects(state__in=OUTDATED_STATES)
@@ -56,6 +61,10 @@ def outdated_devices(provisioner: Provisioner, items: Iterable[Equipment] | None
         try:
             current = provisioner.preview(item, name, masked=False).revision
         except Miss:
+            continue
+        except SecretError:
+            log.warning("device %s (%s) left out of the outdated list: its stored secrets cannot be decrypted",
+                        item.serial, item.pk)
             continue
         fetched = latest.get(item.mac)
         if is_outdated(current, fetched.revision if fetched else None):

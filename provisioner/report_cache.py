@@ -1,5 +1,6 @@
-"""What the server keeps between two reports: the items that may be late back, every item's state, site and
-customer, and the names of customers and sites, brought up to date from the event log before each report.
+"""What the server keeps between two reports: the items that may be late back, the failed items and those
+replacing them, every item's state, site, customer and ownership, and the names of customers and sites, brought
+up to date from the event log before each report.
 
 Among 100,000 items, reading the thousand or so that are due back or late takes NX-27017 about 130 ms (each
 item carries its last move's event), and their customers' and sites' names about 60 ms more: over the
@@ -32,8 +33,13 @@ class ReportCache:
         self._lock = threading.Lock()
         self._names = RecordNames()
         self._candidates: dict[str, dict[str, Any]] | None = None
-        #: Every item's (state, site, customer), the texts interned: about 18 MB for 100,000 items.
-        self._placements: dict[str, tuple[str, str | None, str | None]] | None = None
+        #: Every item's (state, site, customer, ownership), the texts interned: about 20 MB for 100,000 items.
+        self._placements: dict[str, tuple[str, str | None, str | None, str]] | None = None
+        #: The placements as the reports read them, kept until one changes (building them takes some 30 ms).
+        self._placed_rows: list[dict[str, Any]] | None = None
+        #: The failed items, and the items replacing one (their `replaces` and state), for the replacements report.
+        self._failed: dict[str, dict[str, Any]] | None = None
+        self._replacing: dict[str, dict[str, Any]] | None = None
 
     def overdue_returns(self, today: Any) -> reports.Report:
         """The overdue-returns report on `today`, from the kept candidates brought up to date."""
@@ -47,11 +53,42 @@ class ReportCache:
         """The items-by-state report, from every item's kept state, site and customer brought up to date."""
         with self._lock:
             self._refresh()
-            if self._placements is None:
-                self._placements = {str(i["_id"]): _placement(i) for i in report_queries.placements()}
-            items = [{"state": state, "site": site, "customer": customer}
-                     for state, site, customer in self._placements.values()]
-            return report_queries.states(by, self._names, items)
+            return report_queries.states(by, self._names, self._placed())
+
+    def state_totals(self) -> dict[str, int]:
+        """How many items are in each state, over the whole fleet, from the kept placements."""
+        with self._lock:
+            self._refresh()
+            totals: dict[str, int] = {}
+            for row in self._placed():
+                totals[row["state"]] = totals.get(row["state"], 0) + 1
+            return totals
+
+    def insurance(self, today: Any, within_days: int) -> reports.Report:
+        """The insurance report, from every item's kept placement (certificates and customers read now)."""
+        with self._lock:
+            self._refresh()
+            return report_queries.insurance(today, within_days, self._names, self._placed())
+
+    def replacements(self, now: Any, at_risk_hours: float) -> reports.Report:
+        """The replacements report, from the kept failed items and the items replacing them."""
+        with self._lock:
+            self._refresh()
+            if self._failed is None:
+                self._failed = {str(i["_id"]): i for i in report_queries.failed_items()}
+                self._replacing = {str(i["_id"]): i for i in report_queries.replacing_items(list(self._failed))}
+            return report_queries.replacements(now, at_risk_hours, self._names, list(self._failed.values()),
+                                               list((self._replacing or {}).values()))
+
+    def _placed(self) -> list[dict[str, Any]]:
+        """Every item's kept placement, as the reports read an item (read first when not kept yet)."""
+        if self._placements is None:
+            self._placements = {str(i["_id"]): _placement(i) for i in report_queries.placements()}
+            self._placed_rows = None
+        if self._placed_rows is None:
+            self._placed_rows = [{"state": state, "site": site, "customer": customer, "ownership": ownership}
+                                 for state, site, customer, ownership in self._placements.values()]
+        return self._placed_rows
 
     def run(self, build: Any, *args: Any) -> reports.Report:
         """Another report, `build(*args, names)` with the kept names brought up to date."""
@@ -62,7 +99,7 @@ class ReportCache:
     def _refresh(self) -> None:
         changes = self._feed.poll()
         if changes.everything:
-            self._candidates = self._placements = None
+            self._candidates = self._placements = self._failed = self._replacing = None
             self._names.forget()
             return
         changed: dict[str, list[str]] = {"equipment": [], "customers": [], "sites": []}
@@ -72,32 +109,45 @@ class ReportCache:
                 changed[collection].append(record_id)
         self._names.forget("customers", changed["customers"])
         self._names.forget("sites", changed["sites"])
-        if self._candidates is not None or self._placements is not None:
+        if any(kept is not None for kept in (self._candidates, self._placements, self._failed)):
             for item_id in changed["equipment"]:
                 self._reread(item_id)
 
     def _reread(self, item_id: str) -> None:
-        """Bring one changed item up to date: a candidate if it is (still, or now) in an overdue state, its
-        placement unless it was deleted."""
-        fields = {**report_queries.OVERDUE_FIELDS, **report_queries.PLACEMENT_FIELDS}
+        """Bring one changed item up to date: a candidate if it is (still, or now) in an overdue state, a failed
+        item or one replacing another if it is, its placement unless it was deleted."""
+        fields = {**report_queries.OVERDUE_FIELDS, **report_queries.PLACEMENT_FIELDS,
+                  **report_queries.REPLACEMENT_FIELDS, **report_queries.REPLACING_FIELDS}
         try:
             found = Equipment._get_collection().find_one({"_id": ObjectId(item_id)}, fields)
         except (InvalidId, TypeError):
             return
+        state = found.get("state") if found is not None else None
         if self._candidates is not None:
-            if found is not None and found.get("state") in reports.OVERDUE_STATES:
-                self._candidates[item_id] = found
-            else:
-                self._candidates.pop(item_id, None)
+            _keep(self._candidates, item_id, found if state in reports.OVERDUE_STATES else None)
+        if self._failed is not None and self._replacing is not None:
+            if state == "failed" and item_id not in self._failed:  # failed again: an older replacement counts too
+                self._replacing.update({str(r["_id"]): r for r in report_queries.replacing_items([item_id])})
+            _keep(self._failed, item_id, found if state == "failed" else None)
+            _keep(self._replacing, item_id, found if found is not None and found.get("replaces") else None)
         if self._placements is not None:
             if found is None:
                 self._placements.pop(item_id, None)
             else:
                 self._placements[item_id] = _placement(found)
+            self._placed_rows = None
 
 
-def _placement(item: dict[str, Any]) -> tuple[str, str | None, str | None]:
-    """An item's (state, site, customer), sharing one copy of each text among the items."""
+def _keep(kept: dict[str, dict[str, Any]], item_id: str, found: dict[str, Any] | None) -> None:
+    """Keep `found` under `item_id`, or forget the item when it is None."""
+    if found is None:
+        kept.pop(item_id, None)
+    else:
+        kept[item_id] = found
+
+
+def _placement(item: dict[str, Any]) -> tuple[str, str | None, str | None, str]:
+    """An item's (state, site, customer, ownership), sharing one copy of each text among the items."""
     site, customer = item.get("site"), item.get("customer")
     return (sys.intern(item.get("state") or ""), sys.intern(site) if site else None,
-            sys.intern(customer) if customer else None)
+            sys.intern(customer) if customer else None, sys.intern(item.get("ownership") or ""))

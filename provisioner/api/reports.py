@@ -88,7 +88,7 @@ class ReplacementsHandler(ReportHandler):
     def builder(self, given, problems, *path):  # type: ignore[no-untyped-def]
         hours = bounded_int(given.get("at_risk_hours", str(reports.AT_RISK_HOURS)), 1, 72, "at_risk_hours", problems)
         now = self.now()
-        return lambda: self.services.reports.run(report_queries.replacements, now, hours)
+        return lambda: self.services.reports.replacements(now, hours)
 
 
 class WarrantiesHandler(ReportHandler):
@@ -126,7 +126,7 @@ class InsuranceHandler(ReportHandler):
     def builder(self, given, problems, *path):  # type: ignore[no-untyped-def]
         days = bounded_int(given.get("within_days", str(reports.WITHIN_DAYS)), 1, 366, "within_days", problems)
         today = self.today()
-        return lambda: self.services.reports.run(report_queries.insurance, today, days)
+        return lambda: self.services.reports.insurance(today, days)
 
 
 class HistoryHandler(ReportHandler):

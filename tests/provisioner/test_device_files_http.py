@@ -122,6 +122,16 @@ async def test_outdated_lists_devices_until_they_fetch_the_current_revision(http
     assert [entry["mac"] for entry in after.body["items"]] == ["805ec0000001"]
 
 
+async def test_a_device_whose_secrets_cannot_be_decrypted_is_left_out_of_the_outdated_list_with_a_warning(
+        call, staff, phone, caplog):
+    item, _ = phone
+    Equipment.objects(pk=item.pk).update(set__admin_password_enc="v1:damaged")
+    answer = await call("GET", "/api/v1/provisioning/outdated", token=staff("support"))
+    assert answer.status == 200 and answer.body["items"] == []
+    assert f"device {item.serial} ({item.pk}) left out of the outdated list" in caplog.text
+    assert "damaged" not in caplog.text
+
+
 async def test_quarantined_devices_are_listed_and_claimed_into_stock(http_client, base_url, call, staff, phone):
     await fetch(http_client, base_url, "/805ec00000aa.cfg", UA.replace("00:01", "00:aa"))
     clerk = staff("warehouse")

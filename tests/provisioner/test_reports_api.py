@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -207,3 +208,23 @@ async def test_the_report_command(fleet, monkeypatch, capsys) -> None:
     assert cli.main(["report", "equipment-history"]) == 2
     assert "needs a SUBJECT" in capsys.readouterr().err
     assert cli.main(["report", "states", "--within-days", "0"]) == 2
+
+
+async def test_kept_replacements_and_insurance_match_fresh_ones_after_changes(fleet, services) -> None:
+    kept, now, today, hours = services.reports, dt.datetime.now(dt.UTC), dt.date.today(), 12.0
+
+    def same() -> list[dict[str, Any]]:
+        replacements = kept.replacements(now, hours)
+        assert replacements.rows == report_queries.replacements(now, hours).rows
+        assert kept.insurance(today, 30).rows == report_queries.insurance(today, 30).rows
+        assert kept.state_totals() == Counter(item["state"] for item in report_queries.placements())
+        return replacements.rows
+
+    assert [row["serial"] for row in same()] == ["YL-0002"]
+    move(services, fleet["ids"]["YL-0004"], "stage", {"site": fleet["site"]})
+    move(services, fleet["ids"]["YL-0004"], "ship", {**SHIP, "replaces": fleet["ids"]["YL-0002"]})
+    assert same() == []  # its replacement is on its way
+    InsuranceCertificate(customer=Customer.objects.get(pk=fleet["customer"]), insurer="AXA", policy_number="P-2",
+                         starts_on=today - dt.timedelta(days=10), expires_on=today + dt.timedelta(days=300)).insert(ACTOR)
+    assert kept.insurance(today, 30).rows == []
+    same()

@@ -192,6 +192,11 @@ def test_credits_due_for_a_month_with_a_known_credit(page, staff) -> None:
     assert page.get_by_label("Mois").input_value() == "2026-10"
     acme = page.locator("#credits-table tbody[data-customer='Acme']")
     assert acme.locator(".customer-total .due").inner_text() == "5,00 €"
+    assert page.get_by_text("Total dû pour 2026-10 : 5,00 €.").is_visible()
+    assert acme.locator(".credit-ticket").count() == 0  # the detail is one customer's at a time
+    acme.get_by_role("link", name="Acme : voir le détail des tickets").click()
+    page.wait_for_url("**customer=*")
+    acme = page.locator("#credits-table tbody[data-customer='Acme']")
     detail = acme.locator(f".credit-ticket[data-number='{ticket['number']}']")
     assert "6.0 h de rétablissement, taux 5 %, loyer 100,00 €" in detail.inner_text()
     screenshot(page, "support-credits")

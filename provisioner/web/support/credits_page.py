@@ -1,5 +1,5 @@
-"""The service credits due for a month on the support pages, per customer with each ticket's detail, and as a CSV
-download: `credit_report.credits_due`, the function GET /api/v1/reports/credits-due calls, for the month picked
+"""The service credits due for a month on the support pages, per customer (paged) with the ticket detail of the
+customer picked, and as a CSV download: `credit_report.credits_due`, the function GET /api/v1/reports/credits-due calls, for the month picked
 (last month by default, in the contract's time zone)."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from inventory.credit_report import credits_due
-from inventory.reports import Report
+from inventory.credit_report import credits_due, per_customer
 from inventory.service_credits import PARIS
 from provisioner.report_output import as_csv
 from provisioner.web.support.support_page import SupportPage
@@ -23,31 +22,44 @@ def last_month(now: dt.datetime) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-def read_credits(month: str, calendar: Any) -> tuple[Report, Report]:
-    """The month's report per customer and per ticket (the same function, both readings); ValueError for a bad month."""
-    bounds = month_bounds(month)
-    return credits_due(*bounds, calendar, "customer"), credits_due(*bounds, calendar, "ticket")
+#: Customers shown a page; the ticket detail is shown for one customer at a time (the CSV holds everything).
+PER_PAGE = 50
+
+
+def read_credits(month: str, calendar: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The month's rows per customer and per ticket, from one reading; ValueError for a bad month."""
+    per_ticket = credits_due(*month_bounds(month), calendar, "ticket")
+    return per_customer(per_ticket.rows, month), per_ticket.rows
 
 
 class CreditsPage(SupportPage):
-    """GET: the credits due for ?month=YYYY-MM (last month by default)."""
+    """GET: the credits due for ?month=YYYY-MM (last month by default), PER_PAGE customers a page (?page=), with
+    the tickets of the customer picked (?customer=<id>)."""
 
     roles = CREDIT_ROLES
     route = "/staff/support/credits"
 
     async def get(self) -> None:
         month = self.get_query_argument("month", "").strip()[:7] or last_month(self.now())
+        chosen = self.get_query_argument("customer", "").strip()[:40]
+        page = self.get_query_argument("page", "1")
+        page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
         try:
-            per_customer, per_ticket = await self.off_loop(read_credits, month, self.calendar)
+            customers, tickets = await self.off_loop(read_credits, month, self.calendar)
         except ValueError:
             self.render_page("support_credits.html", status=400, month=month, error=self.t("support.bad_month"),
-                             customers=[], tickets={}, money=self.money)
+                             customers=[], tickets=[], chosen="", page=1, pages=1, total_due=0, money=self.money)
             return
-        tickets: dict[str, list[dict[str, Any]]] = {}
-        for row in per_ticket.rows:
-            tickets.setdefault(row["customer"], []).append(row)
-        self.render_page("support_credits.html", month=month, error=None, customers=per_customer.rows,
-                         tickets=tickets, money=self.money)
+        if chosen and any(row["customer"] == chosen for row in customers):
+            index = next(n for n, row in enumerate(customers) if row["customer"] == chosen)
+            page = index // PER_PAGE + 1
+        pages = max(1, -(-len(customers) // PER_PAGE))
+        page = min(page, pages)
+        self.render_page("support_credits.html", month=month, error=None,
+                         customers=customers[(page - 1) * PER_PAGE:page * PER_PAGE], chosen=chosen,
+                         tickets=[row for row in tickets if row["customer"] == chosen] if chosen else [],
+                         page=page, pages=pages, total_due=sum(row["due_cents"] for row in customers),
+                         money=self.money)
 
 
 class CreditsCsvPage(SupportPage):
@@ -64,7 +76,7 @@ class CreditsCsvPage(SupportPage):
             bounds = month_bounds(month)
         except ValueError:
             self.render_page("support_credits.html", status=400, month=month, error=self.t("support.bad_month"),
-                             customers=[], tickets={}, money=self.money)
+                             customers=[], tickets=[], chosen="", page=1, pages=1, total_due=0, money=self.money)
             return
         report = await self.off_loop(credits_due, *bounds, self.calendar, per)
         self.set_header("Content-Type", "text/csv; charset=utf-8")

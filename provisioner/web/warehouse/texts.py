@@ -128,7 +128,7 @@ FR: dict[str, str] = {
     "item.kind": "Type", "item.ownership": "Propriété", "item.customer": "Client", "item.site": "Site",
     "item.none": "aucun", "item.deadlines": "Dates et échéances", "item.facts": "Fiche",
     "item.notes": "Notes", "item.shipping": "Expédition", "item.shipped": "{carrier}, suivi {tracking}",
-    "item.ownership.lent": "prêté", "ownership.sold": "vendu",
+
     "item.kind.phone": "téléphone", "item.kind.router": "routeur", "item.kind.adapter": "adaptateur",
     "item.date.staged_at": "Préparé le", "item.date.shipped_at": "Expédié le", "item.date.delivered_at": "Livré le",
     "item.date.installed_at": "Installé le", "item.date.in_service_at": "En service le",
@@ -284,7 +284,7 @@ EN: dict[str, str] = {
     "item.kind": "Kind", "item.ownership": "Ownership", "item.customer": "Customer", "item.site": "Site",
     "item.none": "none", "item.deadlines": "Dates and deadlines", "item.facts": "Record",
     "item.notes": "Notes", "item.shipping": "Shipping", "item.shipped": "{carrier}, tracking {tracking}",
-    "item.ownership.lent": "lent", "ownership.sold": "sold",
+
     "item.kind.phone": "phone", "item.kind.router": "router", "item.kind.adapter": "adapter",
     "item.date.staged_at": "Staged", "item.date.shipped_at": "Shipped", "item.date.delivered_at": "Delivered",
     "item.date.installed_at": "Installed", "item.date.in_service_at": "In service",

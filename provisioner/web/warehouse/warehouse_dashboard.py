@@ -4,13 +4,12 @@ risk of their 72-hour deadline, and sites without valid insurance, from the same
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import tornado.ioloop
 
-from inventory import report_queries, reports
+from inventory import reports
 from inventory.equipment import EQUIPMENT_STATES
 from provisioner.services import Services
 from provisioner.web.navigation import WAREHOUSE_ROLES
@@ -35,21 +34,18 @@ class Dashboard:
         return sum(count for _, count in self.by_state)
 
 
-def state_counts(report: reports.Report) -> list[tuple[str, int]]:
-    """The items-by-state report's rows added up, in the lifecycle's order of states, without empty states."""
-    totals: Counter[str] = Counter()
-    for row in report.rows:
-        totals.update({state: row[state] for state in EQUIPMENT_STATES})
-    return [(state, totals[state]) for state in EQUIPMENT_STATES if totals[state]]
+def state_counts(totals: dict[str, int]) -> list[tuple[str, int]]:
+    """The count of items in each state, in the lifecycle's order of states, without empty states."""
+    return [(state, totals[state]) for state in EQUIPMENT_STATES if totals.get(state)]
 
 
 def read_dashboard(services: Services, now: dt.datetime, today: dt.date) -> Dashboard:
     """Build every figure of the dashboard (reads for a while among many items: run it off the event loop)."""
     return Dashboard(
-        by_state=state_counts(services.reports.states("customer")),
+        by_state=state_counts(services.reports.state_totals()),
         overdue=services.reports.overdue_returns(today),
-        replacements=services.reports.run(report_queries.replacements, now, reports.AT_RISK_HOURS),
-        insurance=services.reports.run(report_queries.insurance, today, reports.WITHIN_DAYS),
+        replacements=services.reports.replacements(now, reports.AT_RISK_HOURS),
+        insurance=services.reports.insurance(today, reports.WITHIN_DAYS),
     )
 
 
