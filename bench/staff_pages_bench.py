@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bson import ObjectId  # noqa: E402
 from boot_storm import metric_total  # noqa: E402
+from bson import ObjectId  # noqa: E402
 from fleet import close_database, open_database, server_settings  # noqa: E402
 from reports_bench import insert as insert_items  # noqa: E402
 from reports_bench import make_records  # noqa: E402

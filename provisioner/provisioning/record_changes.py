@@ -45,7 +45,8 @@ DEVICE_RECORDS = frozenset({"equipment", "lines", "sites", "customers"})
 #: Collections no rendered file shows. Any other collection (template overrides, firmware images, one added
 #: later) reaches every file.
 UNRENDERED = frozenset({"users", "api_tokens", "contracts", "charge_lines", "seizures", "insurance_certificates",
-                        "admin_access_exceptions", "quarantine", "fetch_batches", "latest_fetches", "events"})
+                        "admin_access_exceptions", "quarantine", "fetch_batches", "latest_fetches", "events",
+                        "failure_tickets", "appointments", "technicians"})
 #: What the feed reads of an event (no nested projection: NX-27017 returns "before.mac" as a flat key).
 FIELDS = {"collection": 1, "object_id": 1, "before": 1, "after": 1}
 
@@ -69,11 +70,13 @@ def affected(event: Mapping[str, Any]) -> frozenset[str] | None:
 
 @dataclass
 class Changes:
-    """What changed since the last poll: everything (with why), or the keys of what did."""
+    """What changed since the last poll: everything (with why), or the keys of what did; and the collections of
+    every change seen, rendered or not (what other caches than the device cache follow)."""
 
     everything: bool = False
     reason: str = ""
     keys: set[str] = field(default_factory=set)
+    collections: set[str] = field(default_factory=set)
 
     @classmethod
     def all(cls, reason: str) -> "Changes":
@@ -124,12 +127,13 @@ class ChangeFeed:
             return self._restart(now, "generation went back")
         if value > self._generation:
             self._moved_at, self._owed, self._generation = now, self._owed + value - self._generation, value
-        changes, fresh = Changes(), 0
+        changes, fresh, seen = Changes(), 0, set()
         for event in events:
             if event["_id"] in self._handled:
                 continue
             self._handled.add(event["_id"])
             fresh += 1
+            seen.add(event.get("collection") or "")
             keys = affected(event)
             if keys is None:
                 changes = Changes.all(f"{event.get('collection')} changed")
@@ -145,6 +149,7 @@ class ChangeFeed:
             return self._restart(now, f"{self._owed} events missing after {GRACE_SECONDS:.0f} s")
         self._since = now
         self._forget_before(now - OVERLAP_SECONDS)
+        changes.collections = seen
         return changes
 
     def _restart(self, now: float, reason: str) -> Changes:

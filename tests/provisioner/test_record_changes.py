@@ -32,6 +32,9 @@ EQUIPMENT_ID, LINE_ID, SITE_ID, CUSTOMER_ID = (str(ObjectId()) for _ in range(4)
     ({"collection": "charge_lines", "object_id": str(ObjectId())}, set()),
     ({"collection": "seizures", "object_id": str(ObjectId())}, set()),
     ({"collection": "insurance_certificates", "object_id": str(ObjectId())}, set()),
+    ({"collection": "failure_tickets", "object_id": str(ObjectId())}, set()),
+    ({"collection": "appointments", "object_id": str(ObjectId())}, set()),
+    ({"collection": "technicians", "object_id": str(ObjectId())}, set()),
     ({"collection": "template_overrides", "object_id": str(ObjectId())}, None),
     ({"collection": "firmware_images", "object_id": str(ObjectId())}, None),
     ({"collection": "a_collection_added_later", "object_id": str(ObjectId())}, None),
@@ -91,3 +94,12 @@ def test_an_event_without_a_bump_is_read_and_owes_nothing(mongo_db):
     assert not feed.poll()  # its event still owed: not masked by the one above
     event_at(dt.datetime.now(dt.timezone.utc), "lines", LINE_ID)
     assert feed.poll().keys == {f"lines:{LINE_ID}"}
+
+
+def test_a_change_no_file_shows_reaches_no_file_but_its_collection_is_told(mongo_db):
+    feed = ChangeFeed()
+    feed.poll()
+    generation.bump()
+    event_at(dt.datetime.now(dt.timezone.utc), "failure_tickets", str(ObjectId()))
+    changes = feed.poll()
+    assert not changes.everything and changes.keys == set() and changes.collections == {"failure_tickets"}

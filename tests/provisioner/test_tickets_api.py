@@ -147,3 +147,30 @@ async def test_the_credits_due_for_a_month_per_customer_and_per_ticket(call, pla
     assert (await call("GET", "/api/v1/reports/credits-due?month=2026-13", token=support)).status == 400
     assert (await call("GET", "/api/v1/reports/credits-due?per=site", token=support)).status == 400
     assert (await call("GET", "/api/v1/reports/credits-due", token=staff("technician"))).status == 403
+
+
+async def test_the_kept_credits_of_a_month_follow_the_tickets_restored_since(call, place, support, services) -> None:
+    from inventory.contracts import Contract
+    from inventory.credit_report import credits_due
+    from provisioner.ticket_calendar import ticket_calendar
+    from sip_core.fair_use import month_bounds
+    customer = Customer.objects.get(pk=place["customer"])
+    Contract(customer=customer, reference="CT-0002", order_date=dt.date(2026, 1, 5), go_live_date=dt.date(2026, 2, 1),
+             state="active", monthly_service_fee_cents=20_000).insert(ACTOR)
+    calendar, bounds = ticket_calendar(services.settings), month_bounds("2026-11")
+
+    def kept_numbers() -> list[str]:
+        kept = services.reports.credits("2026-11", *bounds, calendar).rows
+        assert kept == credits_due(*bounds, calendar, "ticket").rows
+        return [row["number"] for row in kept]
+
+    assert kept_numbers() == []
+    numbers = []
+    for day in ("02", "03"):
+        opened = await call("POST", "/api/v1/tickets", body(place, notified_at=f"2026-11-{day}T09:00:00+01:00"),
+                            support)
+        restored = await call("POST", f"/api/v1/tickets/{opened.body['id']}/transitions/restore",
+                              {"confirmation": "by phone", "restored_at": f"2026-11-{day}T15:00:00+01:00"}, support)
+        assert restored.status == 200, restored.body
+        numbers.append(opened.body["number"])
+        assert kept_numbers() == numbers  # the restoration reached the kept month

@@ -9,6 +9,7 @@ from typing import Any
 
 from inventory.credit_report import credits_due, per_customer
 from inventory.service_credits import PARIS
+from provisioner.report_cache import ReportCache
 from provisioner.report_output import as_csv
 from provisioner.web.support.support_page import SupportPage
 from sip_core.fair_use import month_bounds
@@ -26,9 +27,10 @@ def last_month(now: dt.datetime) -> str:
 PER_PAGE = 50
 
 
-def read_credits(month: str, calendar: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The month's rows per customer and per ticket, from one reading; ValueError for a bad month."""
-    per_ticket = credits_due(*month_bounds(month), calendar, "ticket")
+def read_credits(kept: ReportCache, month: str, calendar: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The month's rows per customer and per ticket, from one reading (kept between visits); ValueError for a bad
+    month."""
+    per_ticket = kept.credits(month, *month_bounds(month), calendar)
     return per_customer(per_ticket.rows, month), per_ticket.rows
 
 
@@ -45,7 +47,7 @@ class CreditsPage(SupportPage):
         page = self.get_query_argument("page", "1")
         page = int(page) if page.isdigit() and 0 < len(page) < 6 and int(page) > 0 else 1
         try:
-            customers, tickets = await self.off_loop(read_credits, month, self.calendar)
+            customers, tickets = await self.off_loop(read_credits, self.services.reports, month, self.calendar)
         except ValueError:
             self.render_page("support_credits.html", status=400, month=month, error=self.t("support.bad_month"),
                              customers=[], tickets=[], chosen="", page=1, pages=1, total_due=0, money=self.money)

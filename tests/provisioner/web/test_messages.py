@@ -13,8 +13,8 @@ from inventory.equipment import EQUIPMENT_STATES, OWNERSHIPS
 from inventory.lifecycle import CONDITIONS
 from inventory.staff import LANGUAGES, ROLES
 from provisioner.web import messages
-from provisioner.web.navigation import GROUPS
 from provisioner.web.messages import CATALOGUE, Translator
+from provisioner.web.navigation import GROUPS
 
 
 def placeholders(text: str) -> set[str]:
