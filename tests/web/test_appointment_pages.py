@@ -153,6 +153,9 @@ def test_booking_a_taken_slot_names_the_conflict_and_a_free_one_shows_in_the_wee
     assert page.get_by_label("Heure (Paris)").input_value() == "10:30"
     assert page.get_by_label("Remarques").input_value() == "porte de derrière"
     screenshot(page, "appointments-booking-conflict")
+    with page.expect_navigation() as navigation:
+        page.get_by_label("Heure (Paris)").press("Enter")  # Enter in the time field books that time, too
+    assert navigation.value.status == 409 and page.get_by_role("alert").inner_text().startswith("Conflit : Tina")
 
     # A slot offered, then taken by someone else before it is booked here.
     page.locator("label.slot", has_text="12:00–13:00").locator("input").check()

@@ -97,6 +97,10 @@ class BookingPage(PageHandler):
         form = {name: self.argument(name) for name in ("contract", "notes", "date", "time", "slot")}
         form["equipment"] = [i for i in self.get_body_arguments("equipment") if ObjectId.is_valid(i)][:MAX_ITEMS]
         action = self.argument("action", "slot")
+        if action == "slot" and not form["slot"] and form["date"] and form["time"]:
+            # Enter in the time field sends the form's first button (no JavaScript to choose another): with no
+            # slot picked and a time typed, the time is what the user meant to book.
+            action = "manual"
         if asked.site is None or asked.problems:
             self.show(asked, form, "appt.fix_search", status=422)
             return
