@@ -52,9 +52,7 @@ class ReportCache:
         """The overdue-returns report on `today`, from the kept candidates brought up to date."""
         with self._lock:
             self._refresh()
-            if self._candidates is None:
-                self._candidates = {str(i["_id"]): i for i in report_queries.overdue_candidates()}
-            return report_queries.overdue_returns(today, self._names, list(self._candidates.values()))
+            return report_queries.overdue_returns(today, self._names, self._overdue_candidates())
 
     def states(self, by: str) -> reports.Report:
         """The items-by-state report, from every item's kept state, site and customer brought up to date."""
@@ -81,11 +79,8 @@ class ReportCache:
         """The replacements report, from the kept failed items and the items replacing them."""
         with self._lock:
             self._refresh()
-            if self._failed is None:
-                self._failed = {str(i["_id"]): i for i in report_queries.failed_items()}
-                self._replacing = {str(i["_id"]): i for i in report_queries.replacing_items(list(self._failed))}
-            return report_queries.replacements(now, at_risk_hours, self._names, list(self._failed.values()),
-                                               list((self._replacing or {}).values()))
+            failed, replacing = self._failed_items()
+            return report_queries.replacements(now, at_risk_hours, self._names, failed, replacing)
 
     def credits(self, month: str, first: Any, after: Any, calendar: Any) -> reports.Report:
         """The credits due per ticket for `month` (from `first` to before `after`), counted with `calendar`."""
@@ -95,6 +90,19 @@ class ReportCache:
             if kept is None or kept[0] != calendar:
                 kept = self._credits[month] = (calendar, credits_due(first, after, calendar, "ticket"))
             return kept[1]
+
+    def _overdue_candidates(self) -> list[dict[str, Any]]:
+        """The kept items that may be late back (read first when not kept yet)."""
+        if self._candidates is None:
+            self._candidates = {str(i["_id"]): i for i in report_queries.overdue_candidates()}
+        return list(self._candidates.values())
+
+    def _failed_items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The kept failed items and the items replacing them (read first when not kept yet)."""
+        if self._failed is None or self._replacing is None:
+            self._failed = {str(i["_id"]): i for i in report_queries.failed_items()}
+            self._replacing = {str(i["_id"]): i for i in report_queries.replacing_items(list(self._failed))}
+        return list(self._failed.values()), list(self._replacing.values())
 
     def _placed(self) -> list[dict[str, Any]]:
         """Every item's kept placement, as the reports read an item (read first when not kept yet)."""
