@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import Counter
 from typing import Any
 
 from bson import ObjectId
@@ -30,7 +31,7 @@ CREDIT_SOURCES = frozenset({"failure_tickets", "contracts", "customers", "sites"
 
 
 class ReportCache:
-    """Per process: the overdue-returns report's candidates and the names reports show; thread-safe."""
+    """Per process: what the reports keep (see the module's docstring) and the names they show; thread-safe."""
 
     def __init__(self, feed: ChangeFeed | None = None) -> None:
         self._feed = feed or ChangeFeed()
@@ -64,10 +65,7 @@ class ReportCache:
         """How many items are in each state, over the whole fleet, from the kept placements."""
         with self._lock:
             self._refresh()
-            totals: dict[str, int] = {}
-            for row in self._placed():
-                totals[row["state"]] = totals.get(row["state"], 0) + 1
-            return totals
+            return dict(Counter(state for state, _, _, _ in self._kept_placements().values()))
 
     def insurance(self, today: Any, within_days: int) -> reports.Report:
         """The insurance report, from every item's kept placement (certificates and customers read now)."""
@@ -104,14 +102,19 @@ class ReportCache:
             self._replacing = {str(i["_id"]): i for i in report_queries.replacing_items(list(self._failed))}
         return list(self._failed.values()), list(self._replacing.values())
 
-    def _placed(self) -> list[dict[str, Any]]:
-        """Every item's kept placement, as the reports read an item (read first when not kept yet)."""
+    def _kept_placements(self) -> dict[str, tuple[str, str | None, str | None, str]]:
+        """Every item's kept placement by id (read first when not kept yet)."""
         if self._placements is None:
             self._placements = {str(i["_id"]): _placement(i) for i in report_queries.placements()}
             self._placed_rows = None
+        return self._placements
+
+    def _placed(self) -> list[dict[str, Any]]:
+        """Every item's kept placement, as the reports read an item."""
+        placements = self._kept_placements()
         if self._placed_rows is None:
             self._placed_rows = [{"state": state, "site": site, "customer": customer, "ownership": ownership}
-                                 for state, site, customer, ownership in self._placements.values()]
+                                 for state, site, customer, ownership in placements.values()]
         return self._placed_rows
 
     def run(self, build: Any, *args: Any) -> reports.Report:
