@@ -149,10 +149,16 @@ def credits_due(first: dt.datetime, after: dt.datetime, calendar: Calendar, per:
                          "credit_cents": credit.credit_cents, "capped_off_cents": credit.capped_off_cents,
                          "due_cents": credit.due_cents, "no_credit_reason": ticket.no_credit_reason})
     rows.sort(key=lambda row: (row["customer_name"], row["customer"], row["restored_at"], row["number"]))
-    parameters = {"month": month, "per": per, "restoration_hours": calendar.restoration_reading}
+    parameters = {"month": month, "per": "ticket", "restoration_hours": calendar.restoration_reading}
+    return as_per(Report("credits-due", TICKET_COLUMNS, rows, parameters), per)
+
+
+def as_per(per_ticket: Report, per: str) -> Report:
+    """The report per ticket as it is (`per="ticket"`), or added up per customer (`per="customer"`)."""
     if per == "ticket":
-        return Report("credits-due", TICKET_COLUMNS, rows, parameters)
-    return Report("credits-due", CUSTOMER_COLUMNS, per_customer(rows, month), parameters)
+        return per_ticket
+    parameters = {**per_ticket.parameters, "per": "customer"}
+    return Report("credits-due", CUSTOMER_COLUMNS, per_customer(per_ticket.rows, parameters["month"]), parameters)
 
 
 def per_customer(rows: list[dict[str, Any]], month: str) -> list[dict[str, Any]]:

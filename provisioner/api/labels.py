@@ -19,11 +19,10 @@ from provisioner.equipment_labels import (
     items_by_ids,
     items_sheet_pdf,
     label_file_name,
-    label_of,
 )
 from provisioner.labels import PAGES
 
-__all__ = ["DPI_RANGE", "MAX_LABELS", "LabelHandler", "LabelSheetHandler", "label_of"]
+__all__ = ["DPI_RANGE", "MAX_LABELS", "LabelHandler", "LabelSheetHandler"]
 
 
 class LabelHandler(BaseHandler):

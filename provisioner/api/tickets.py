@@ -13,7 +13,7 @@ from typing import Any
 
 from inventory import ticket_moves, ticket_rules
 from inventory.counts import count
-from inventory.credit_report import credits_due
+from inventory.credit_report import as_per
 from inventory.ticket_deadlines import AT_RISK, Calendar
 from inventory.ticket_views import active_tickets, at_risk_report, view_of, views
 from inventory.tickets import FailureTicket
@@ -216,4 +216,4 @@ class CreditsDueHandler(ReportHandler):
         except ValueError as error:
             problems["month"] = str(error)
         calendar = ticket_calendar(self.services.settings)
-        return lambda: credits_due(*bounds, calendar, per)
+        return lambda: as_per(self.services.reports.credits(month, *bounds, calendar), per)

@@ -72,12 +72,6 @@ def check_override_renders(override: TemplateOverride, settings: Settings) -> No
         raise OverrideRefused(error)
 
 
-def override_problem(override: TemplateOverride, settings: Settings) -> str | None:
-    """The first rendering error the override causes in any file of its vendor, or None when all render."""
-    error = override_error(override, settings)
-    return None if error is None else error.message
-
-
 def override_error(override: TemplateOverride, settings: Settings) -> OverrideError | None:
     """The first rendering error the override causes in any file of its vendor, or None when all render."""
     vendor = VENDORS[override.vendor]

@@ -8,7 +8,6 @@ from provisioner.web.installations import texts as installations
 from provisioner.web.support import texts as support
 from provisioner.web.warehouse import texts as warehouse
 
-LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
 FR: dict[str, str] = {

@@ -7,10 +7,12 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import tornado.ioloop
 import tornado.web
 from bson import ObjectId
 from markupsafe import Markup
 
+from inventory.equipment import EQUIPMENT_STATES
 from inventory.events import Actor
 from inventory.staff import User
 from provisioner.api.authentication import SESSION_COOKIE, Caller, caller_from_session
@@ -34,6 +36,23 @@ class PageError(tornado.web.HTTPError):
     def __init__(self, status: int, key: str, **values: Any):
         super().__init__(status)
         self.key, self.values = key, values
+
+
+#: Rows a list page shows, and the highest page number it takes.
+PER_PAGE = 50
+MAX_PAGE = 1_000_000
+
+
+def asked_page(text: str) -> int:
+    """The page number of ?page= (from 1), or the 400 page for anything else."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        raise PageError(400, "error.400")
+    return int(text)
+
+
+def page_count(total: int, per_page: int = PER_PAGE) -> int:
+    """How many pages `total` rows fill (at least one, empty)."""
+    return max(1, -(-total // per_page))
 
 
 class PageHandler(tornado.web.RequestHandler):
@@ -92,6 +111,24 @@ class PageHandler(tornado.web.RequestHandler):
         """Who is acting, for the event log."""
         return Actor(self.caller.username if self.caller else "@anonymous", self.request_id,
                      f"staff pages {self.request.remote_ip or '-'}")
+
+    def money(self, cents: int) -> str:
+        """An amount in euros, written the language's way."""
+        sign = "-" if cents < 0 else ""
+        cents = abs(cents)
+        return sign + self.t("money", euros=f"{cents // 100:,}".replace(",", "\u202f"), cents=f"{cents % 100:02d}")
+
+    def state_name(self, state: Any) -> str:
+        """An equipment state in the user's language (any other value as it is)."""
+        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
+
+    def page_number(self) -> int:
+        """?page= (1 by default); the 400 page for anything but a page number."""
+        return asked_page(self.get_query_argument("page", "1"))
+
+    async def off_loop(self, work: Any, *args: Any) -> Any:
+        """Run blocking work (database, scrypt, rendering) off the event loop."""
+        return await tornado.ioloop.IOLoop.current().run_in_executor(None, work, *args)
 
     def role_names(self, roles: tuple[str, ...]) -> str:
         """The roles that may open a page, named in the user's language (admin may open every page)."""

@@ -1,26 +1,10 @@
-"""What the admin pages share: the page number asked for, paging sums, and the shared functions' refusals put
-into the user's language next to the field they concern."""
+"""What the admin pages share: the shared functions' refusals put into the user's language next to the field
+they concern."""
 
 from __future__ import annotations
 
 from inventory.errors import InvalidRecord
 from provisioner.web.messages import Translator
-from provisioner.web.page_handler import PageError
-
-PER_PAGE = 50
-MAX_PAGE = 1_000_000
-
-
-def asked_page(text: str) -> int:
-    """The page number of ?page= (from 1), or the 400 page for anything else."""
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
-        raise PageError(400, "error.400")
-    return int(text)
-
-
-def page_count(total: int, per_page: int = PER_PAGE) -> int:
-    """How many pages `total` rows fill (at least one, empty)."""
-    return max(1, -(-total // per_page))
 
 
 def field_messages(refusal: InvalidRecord, t: Translator, labels: dict[str, str]) -> dict[str, str]:

@@ -72,10 +72,6 @@ class OverrideForm(PageHandler):
         else:
             raise refusal
 
-    def off_loop(self, work: Any, *args: Any) -> Any:
-        """Run `work` off the event loop: rendering every file of a vendor takes a while."""
-        return tornado.ioloop.IOLoop.current().run_in_executor(None, work, *args)
-
     def saved(self, override: TemplateOverride) -> None:
         """Back to the list, which shows the saved override."""
         self.redirect(f"/staff/admin/templates?done=saved&name={tornado.escape.url_escape(override.name)}")

@@ -7,10 +7,10 @@ import datetime as dt
 
 import tornado.ioloop
 
+from inventory.counts import count
 from inventory.staff import ApiToken, User
 from provisioner import api_tokens
-from provisioner.web.admin.admin_forms import PER_PAGE, asked_page, page_count
-from provisioner.web.page_handler import PageHandler
+from provisioner.web.page_handler import PER_PAGE, PageHandler, page_count
 
 #: What the page says after a change sent the browser back to it (?done=...).
 DONE = {"revoked": "tokens.revoked"}
@@ -39,7 +39,7 @@ class TokensPage(PageHandler):
     route = "/staff/tokens"
 
     def get(self) -> None:
-        page = asked_page(self.get_query_argument("page", "1"))
+        page = self.page_number()
         self.show(page, notice=DONE.get(self.get_query_argument("done", "")))
 
     def show(self, page: int, status: int = 200, notice: str | None = None,
@@ -47,7 +47,7 @@ class TokensPage(PageHandler):
              entries: dict[str, str] | None = None) -> None:
         """The list page, with the token just created (its secret shown this once) or the form's refusals."""
         query = api_tokens.tokens_seen_by(self.caller)
-        total = query.count()
+        total = count(ApiToken._get_collection(), query._query)  # NX-27017 counts by reading (docs/storage.rst)
         tokens = list(query.order_by("-created_at").skip((page - 1) * PER_PAGE).limit(PER_PAGE))
         everyone = self.caller.may(())
         owners = ({u.pk: u.username for u in User.objects(pk__in=list({t.user.pk for t in tokens})).only("username")}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.errors import DuplicateValue, InvalidRecord, VersionConflict
@@ -69,10 +68,6 @@ class UserPages(PageHandler):
     def show_password(self, account: User, password: str | None, created: bool) -> None:
         """The page that shows a one-time password, once (None: the admin typed it and knows it)."""
         self.render_page("user_password.html", account=account, password=password, created=created)
-
-    def off_loop(self, work: Any, *args: Any) -> Any:
-        """Run a write off the event loop (scrypt takes a while)."""
-        return tornado.ioloop.IOLoop.current().run_in_executor(None, work, *args)
 
 
 class UserNewPage(UserPages):

@@ -15,7 +15,7 @@ from inventory.appointment_booking import BookingRefused
 from inventory.appointments import ACTIVE, CANCELLED_BY, CHECKLIST, Appointment
 from inventory.booking_locks import ScheduleBusy
 from inventory.counts import count
-from inventory.equipment import EQUIPMENT_STATES, Equipment
+from inventory.equipment import Equipment
 from inventory.errors import VersionConflict
 from inventory.installation_completion import tick
 from provisioner.lifecycle_rules import rules_for
@@ -89,10 +89,3 @@ class AppointmentPage(PageHandler):
             done_notice={"completed": "appt.completed_now", "ticked": "appt.ticked", "rescheduled": "appt.rescheduled",
                          "cancelled": "appt.cancelled_now", "booked": "appt.booked"}.get(done),
             money=self.money, **defaults)
-
-    def state_name(self, state: Any) -> str:
-        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
-
-    def money(self, cents: int) -> str:
-        """An amount in euros, written the language's way."""
-        return self.t("money", euros=f"{cents // 100:,}".replace(",", "\u202f"), cents=f"{cents % 100:02d}")

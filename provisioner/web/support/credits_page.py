@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from inventory.credit_report import credits_due, per_customer
+from inventory.credit_report import as_per, per_customer
 from inventory.service_credits import PARIS
 from provisioner.report_cache import ReportCache
 from provisioner.report_output import as_csv
+from provisioner.web.page_handler import page_count
 from provisioner.web.support.support_page import SupportPage
 from sip_core.fair_use import month_bounds
 
@@ -55,7 +56,7 @@ class CreditsPage(SupportPage):
         if chosen and any(row["customer"] == chosen for row in customers):
             index = next(n for n, row in enumerate(customers) if row["customer"] == chosen)
             page = index // PER_PAGE + 1
-        pages = max(1, -(-len(customers) // PER_PAGE))
+        pages = page_count(len(customers), PER_PAGE)
         page = min(page, pages)
         self.render_page("support_credits.html", month=month, error=None,
                          customers=customers[(page - 1) * PER_PAGE:page * PER_PAGE], chosen=chosen,
@@ -80,7 +81,8 @@ class CreditsCsvPage(SupportPage):
             self.render_page("support_credits.html", status=400, month=month, error=self.t("support.bad_month"),
                              customers=[], tickets=[], chosen="", page=1, pages=1, total_due=0, money=self.money)
             return
-        report = await self.off_loop(credits_due, *bounds, self.calendar, per)
+        kept = self.services.reports
+        report = await self.off_loop(lambda: as_per(kept.credits(month, *bounds, self.calendar), per))
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition", f'attachment; filename="credits-due-{month}-{per}.csv"')
         self.finish(as_csv(report).encode("utf-8"))

@@ -14,7 +14,7 @@ from inventory.equipment import OWNERSHIPS
 from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.provisioning_log import QuarantinedDevice
 from provisioner.quarantine_claims import ClaimRefused, claim
-from provisioner.web.page_handler import PageError
+from provisioner.web.page_handler import PageError, page_count
 from provisioner.web.support.support_page import SupportPage
 
 QUARANTINE_ROLES = ("support", "warehouse")  # and admin, as GET /api/v1/quarantine
@@ -47,7 +47,7 @@ class QuarantinePage(SupportPage):
     async def show(self, page: int, status: int = 200, error: dict[str, Any] | None = None) -> None:
         entries, total = await self.off_loop(read_page, page)
         self.render_page("support_quarantine.html", status=status, entries=entries, total=total, page=page,
-                         pages=max(1, -(-total // PER_PAGE)), may_claim=self.caller.may(CLAIM_ROLES),
+                         pages=page_count(total, PER_PAGE), may_claim=self.caller.may(CLAIM_ROLES),
                          ownerships=OWNERSHIPS, error=error, claimed=self.get_query_argument("claimed", ""))
 
     async def post(self, entry_id: str | None = None) -> None:

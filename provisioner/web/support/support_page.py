@@ -4,16 +4,12 @@ times left said in the user's language."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-import tornado.ioloop
-
-from inventory.equipment import EQUIPMENT_STATES
 from inventory.ticket_deadlines import Calendar
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
 from provisioner.ticket_calendar import ticket_calendar
-from provisioner.web.page_handler import PageError, PageHandler
+from provisioner.web.page_handler import PageHandler
 from provisioner.web.support.ticket_urgency import duration_parts
 
 #: The roles of the API's ticket readers (provisioner/api/tickets.py READERS) and writers.
@@ -34,17 +30,6 @@ class SupportPage(PageHandler):
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
-
-    async def off_loop(self, work: Any, *args: Any) -> Any:
-        """Run blocking database work off the event loop."""
-        return await tornado.ioloop.IOLoop.current().run_in_executor(None, work, *args)
-
-    def page_number(self) -> int:
-        """?page= (1 by default); a 400 page for anything but a number from 1 to 1,000,000."""
-        asked = self.get_query_argument("page", "1")
-        if not asked.isdigit() or not 1 <= int(asked) <= 1_000_000:
-            raise PageError(400, "error.400")
-        return int(asked)
 
     def local_time(self, text: str) -> dt.datetime | None:
         """A time typed in a datetime-local field, in the server's time zone; None when it is not one."""
@@ -70,13 +55,3 @@ class SupportPage(PageHandler):
         if minutes <= 0:
             return self.t("support.late_by", duration=self.duration(minutes))
         return self.t("support.left", duration=self.duration(minutes))
-
-    def money(self, cents: int) -> str:
-        """An amount in euros, written the language's way."""
-        sign = "-" if cents < 0 else ""
-        cents = abs(cents)
-        return sign + self.t("money", euros=f"{cents // 100:,}".replace(",", "\u202f"), cents=f"{cents % 100:02d}")
-
-    def state_name(self, state: Any) -> str:
-        """An equipment state in the user's language."""
-        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")

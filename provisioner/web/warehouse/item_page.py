@@ -9,11 +9,10 @@ import tornado.ioloop
 from bson import ObjectId
 
 from inventory.customers import Customer, Site
-from inventory.equipment import EQUIPMENT_STATES
 from provisioner.equipment_labels import item_label_png, label_file_name
 from provisioner.web.messages import CATALOGUE
 from provisioner.web.navigation import ITEM_ROLES, WAREHOUSE_ROLES
-from provisioner.web.page_handler import PageError, PageHandler
+from provisioner.web.page_handler import PageHandler, page_count
 from provisioner.web.warehouse import item_timeline
 from provisioner.web.warehouse.item_list import item_or_404, shown_mac
 
@@ -33,17 +32,14 @@ class ItemPage(PageHandler):
 
     def get(self, record_id: str) -> None:
         item = item_or_404(record_id)
-        asked = self.get_query_argument("page", "1")
-        if not (asked.isascii() and asked.isdigit() and 1 <= int(asked) <= 1_000_000):
-            raise PageError(400, "error.400")
-        page = int(asked)
+        page = self.page_number()
         moments, total = item_timeline.timeline(str(item.pk), page)
         customer = _record(Customer, item.to_mongo().get("customer"))
         site = _record(Site, item.to_mongo().get("site"))
         dates = [(name, getattr(item, name)) for name in DATES if getattr(item, name, None)]
         self.render_page(
             "item.html", item=item, mac=shown_mac(item.mac), customer=customer, site=site, dates=dates, days=DAYS,
-            moments=moments, total=total, page=page, pages=max(1, -(-total // item_timeline.PER_PAGE)),
+            moments=moments, total=total, page=page, pages=page_count(total, item_timeline.PER_PAGE),
             may_print=self.caller.may(WAREHOUSE_ROLES), state_name=self.state_name, money=self.money,
             charge_reason=self.t.charge, shown=self.shown, action_name=self.action_name)
 
@@ -52,12 +48,6 @@ class ItemPage(PageHandler):
         key = f"timeline.move.{moment.move}" if moment.move else f"timeline.action.{moment.action}"
         return self.t(key) if key in CATALOGUE[self.t.language] else moment.action
 
-    def state_name(self, state: Any) -> str:
-        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
-
-    def money(self, cents: int) -> str:
-        """An amount in euros, written the language's way."""
-        return self.t("money", euros=f"{cents // 100:,}".replace(",", "\u202f"), cents=f"{cents % 100:02d}")
 
     def shown(self, name: str, value: Any) -> str:
         """A notable input of a move as text: amounts in euros, lists joined, conditions in words."""

@@ -22,8 +22,6 @@ from provisioner.web.warehouse import scan_batch
 from provisioner.web.warehouse.scan_batch import MoveRow
 
 MOVE = "check_in"
-#: The states a check-in accepts, in the lifecycle's order (read from the table, for the refusal's text).
-RETURNABLE_STATES = scan_batch.states_of(MOVE)
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,6 @@ class ReturnScansPage(ScanBatchPage):
                          done=sum(1 for row in rows if row.status in ("done", "repeated")),
                          **self.batch_values(rows, note, last))
 
-    def money(self, cents: int) -> str:
-        """An amount in euros, written the language's way."""
-        return self.t("money", euros=f"{cents // 100:,}".replace(",", "\u202f"), cents=f"{cents % 100:02d}")
 
     def reason(self, row: return_batch.Row) -> str:
         """Why a row is not checked in, in the user's language when the lifecycle's refusal is a wrong state."""

@@ -217,8 +217,6 @@ class ScanBatchPage(PageHandler):
                 "note_values": {"scan": last, "max": limit}, "state_name": self.state_name, "good": GOOD,
                 "page_path": self.request.path}
 
-    def state_name(self, state: Any) -> str:
-        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
 
     def wrong_state(self, row: MoveRow, move: str) -> str | None:
         """A refusal for the row's state, in the user's language (None when the refusal is another one)."""

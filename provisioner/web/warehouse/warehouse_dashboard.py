@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import tornado.ioloop
 
@@ -63,6 +62,3 @@ class WarehouseDashboardPage(PageHandler):
         chart = bar_chart([(self.t(f"state.{state}"), count) for state, count in dashboard.by_state])
         self.render_page("warehouse.html", dashboard=dashboard, chart=chart, limit=LIST_LIMIT,
                          state_name=self.state_name)
-
-    def state_name(self, state: Any) -> str:
-        return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")

@@ -9,11 +9,11 @@ import pytest
 
 from inventory.errors import InvalidRecord
 from inventory.staff import ApiToken
-from provisioner.web.admin.admin_forms import asked_page, field_messages, page_count
+from provisioner.web.admin.admin_forms import field_messages
 from provisioner.web.admin.token_pages import days_asked, token_state
 from provisioner.web.admin.user_pages import LABELS, UserEntries
 from provisioner.web.messages import Translator
-from provisioner.web.page_handler import PageError
+from provisioner.web.page_handler import PageError, asked_page, page_count
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 
