@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-
 from inventory.passwords import MIN_LENGTH
-from inventory.staff import LANGUAGES, User
+from inventory.staff import LANGUAGES
 from provisioner.staff_sessions import PasswordRefused, change_password, start_session
 from provisioner.web.navigation import groups_for
 from provisioner.web.page_handler import PageHandler
@@ -39,7 +37,7 @@ class PasswordPage(PageHandler):
         if new != self.get_body_argument("confirm_password", ""):
             self.show_form({"confirm_password": self.t("password.mismatch")}, 422)
             return
-        user = User.objects.get(pk=ObjectId(self.caller.user_id))
+        user = self.user  # read by prepare() in this request
         try:
             change_password(user, current, new, self.actor, self.services.auth_cache)
         except PasswordRefused as refused:

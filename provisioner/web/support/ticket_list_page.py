@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bson import ObjectId
-
 from inventory import ticket_rules
 from inventory.business_calendar import HOLIDAY_SUBDIVISIONS, add_business_hours
-from inventory.customers import Customer, Site
+from inventory.customers import Customer
+from inventory.record_names import RecordNames
 from inventory.reports import as_utc
 from inventory.ticket_deadlines import AT_RISK, Calendar
 from inventory.ticket_views import views
@@ -75,22 +74,14 @@ def read_page(filters: Filters, customer_id: str | None, page: int, now: dt.date
     chosen = views(found[end - PER_PAGE:end], now, calendar)
     if filters.at_risk:  # the bound above may take in a ticket another holiday calendar still counts as on track
         chosen = [view for view in chosen if view["target"] in ("at_risk", "breached")]
-    names = _names(Customer, {view["customer"] for view in chosen})
-    sites = _names(Site, {view["site"] for view in chosen})
+    names = RecordNames()
+    customers, sites = names.customers(view["customer"] for view in chosen), names.sites(view["site"] for view in chosen)
     for view in chosen:
-        view["customer_name"] = names.get(view["customer"] or "", "")
+        view["customer_name"] = customers.get(view["customer"] or "", "")
         view["site_name"] = sites.get(view["site"] or "", "")
         view["restoration"] = ticket_deadline_rows.restoration(view)
         view["replacement"] = ticket_deadline_rows.replacement(view, now)
     return chosen, len(found) > end
-
-
-def _names(document: type, ids: set[str | None]) -> dict[str, str]:
-    wanted = [ObjectId(i) for i in ids if i and ObjectId.is_valid(i)]
-    if not wanted:
-        return {}
-    return {str(raw["_id"]): raw.get("name", "") for raw in document._get_collection().find(
-        {"_id": {"$in": wanted}}, {"name": 1})}
 
 
 def customer_by_reference(reference: str) -> Customer | None:

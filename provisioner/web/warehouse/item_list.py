@@ -12,9 +12,10 @@ from bson import ObjectId
 
 from inventory.catalogue import VENDORS
 from inventory.counts import count_up_to
-from inventory.customers import Customer, Site
+from inventory.customers import Customer
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.mac import format_mac
+from inventory.record_names import RecordNames
 from provisioner.equipment_labels import MAX_LABELS, RECORD_ID, items_by_ids, items_sheet_pdf
 from provisioner.labels import PAGES
 from provisioner.web.navigation import ITEM_ROLES, WAREHOUSE_ROLES
@@ -66,10 +67,12 @@ def find_items(item_filter: ItemFilter) -> tuple[Found, dict[str, str]]:
     window = item_filters.window(item_filter.page, len(rows), counted,
                                  cap=item_filters.COUNT_CAP if query else None)
     rows = rows[:PER_PAGE]
-    names = _names(Customer, {row.get("customer") for row in rows}) | _names(Site, {row.get("site") for row in rows})
+    names = RecordNames()
+    customers = names.customers(row.get("customer") for row in rows)
+    sites = names.sites(row.get("site") for row in rows)
     for row in rows:
         row["id"], row["mac_shown"] = str(row["_id"]), shown_mac(row.get("mac"))
-        row["customer_name"], row["site_name"] = names.get(row.get("customer"), ""), names.get(row.get("site"), "")
+        row["customer_name"], row["site_name"] = customers.get(row.get("customer"), ""), sites.get(row.get("site"), "")
     return Found(rows, window, query), problems
 
 
@@ -79,15 +82,6 @@ def shown_mac(mac: object) -> str:
         return format_mac(mac)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(mac or "")
-
-
-def _names(document: type, ids: set[str | None]) -> dict[str, str]:
-    """Record id -> name, for the few records a page shows (found by _id, through its index)."""
-    wanted = [ObjectId(i) for i in ids if i and RECORD_ID.match(i)]
-    if not wanted:
-        return {}
-    return {str(raw["_id"]): raw.get("name", "") for raw in document._get_collection().find(
-        {"_id": {"$in": wanted}}, {"name": 1})}
 
 
 class ItemListPage(PageHandler):

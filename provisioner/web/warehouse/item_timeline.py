@@ -9,10 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from bson import ObjectId
-
 from inventory.charges import ChargeLine
-from inventory.customers import Site
+from inventory.record_names import RecordNames
 from inventory.report_queries import equipment_history
 from inventory.reports import Report
 
@@ -60,16 +58,9 @@ def timeline(item_id: str, page: int) -> tuple[list[Moment], int]:
     charges: dict[str, list[tuple[str, int]]] = {}
     for raw in ChargeLine._get_collection().find({"item": item_id}, {"event": 1, "reason": 1, "amount_cents": 1}):
         charges.setdefault(str(raw.get("event")), []).append((raw.get("reason", ""), raw.get("amount_cents", 0)))
-    sites = _site_names({value for moment in moments for name, value in moment.inputs if name == "site"})
+    sites = RecordNames().sites(value for moment in moments for name, value in moment.inputs
+                                if name == "site" and isinstance(value, str))
     for moment, row in zip(moments, report.rows, strict=True):
         moment.charges = charges.get(row["event"], [])
-        moment.inputs = [(name, sites.get(value, value) if name == "site" else value) for name, value in moment.inputs]
+        moment.inputs = [(name, (sites.get(value) or value) if name == "site" else value) for name, value in moment.inputs]
     return moments, report.total or 0
-
-
-def _site_names(ids: set[Any]) -> dict[str, str]:
-    wanted = [ObjectId(i) for i in ids if isinstance(i, str) and ObjectId.is_valid(i)]
-    if not wanted:
-        return {}
-    return {str(raw["_id"]): raw.get("name", "") for raw in Site._get_collection().find({"_id": {"$in": wanted}},
-                                                                                        {"name": 1})}

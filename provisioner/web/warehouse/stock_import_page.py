@@ -131,14 +131,18 @@ class StockImportPage(PageHandler):
         """Run the API's import on `data` (off the event loop) and show what it found or did."""
         actor, box = self.actor, self.services.box
         loop = tornado.ioloop.IOLoop.current()
+
+        def import_and_report() -> tuple[ImportResult, list[stock_report.ReportRow]]:
+            # The report's rows are read here too: parsing a big file would hold the event loop up.
+            result = receive_stock(data, name, actor, box, dry_run=dry_run)
+            return result, stock_report.report_rows(read_rows(data), result.problems)
+
         try:
-            result: ImportResult = await loop.run_in_executor(
-                None, lambda: receive_stock(data, name, actor, box, dry_run=dry_run))
+            result, rows = await loop.run_in_executor(None, import_and_report)
         except StockFileError as exc:
             self.show(error=stock_report.file_problem(self.t, str(exc), ", ".join(REQUIRED_COLUMNS),
                                                       ", ".join(OPTIONAL_COLUMNS)), status=422)
             return
-        rows = stock_report.report_rows(read_rows(data), result.problems)
         self.show(report=rows, result=result, name=name, status=422 if result.problems else 200,
                   data=base64.b64encode(data).decode("ascii") if dry_run and not result.problems else "")
 
