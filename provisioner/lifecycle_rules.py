@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from inventory.business_calendar import BusinessHours, replacement_deadline, return_due_date
+from inventory.business_calendar import replacement_deadline, return_due_date
 from inventory.equipment import Equipment
 from inventory.lifecycle import Refused, Rules
 from provisioner.settings import Settings
+from provisioner.ticket_calendar import business_hours
 
 
 def rules_for(settings: Settings) -> Callable[[Equipment], Rules]:
     """A function giving the rules for one item under `settings`."""
     calendar = settings.calendar
-    hours = BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
-                                        calendar.business_hours_end)
+    hours = business_hours(settings)
     prices = settings.lifecycle
 
     def for_item(item: Equipment) -> Rules:

@@ -1,5 +1,5 @@
-"""The failure tickets' calendar as this server's settings read it (calendar.restoration_hours,
-calendar.no_answer_hours and the business hours); inventory/ticket_deadlines.py does the counting."""
+"""The business hours and the failure tickets' calendar as this server's settings read them (calendar.*:
+the time zone, business days and hours, restoration_hours, no_answer_hours); inventory/ does the counting."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from inventory.ticket_deadlines import Calendar
 from provisioner.settings import Settings
 
 
+def business_hours(settings: Settings) -> BusinessHours:
+    """The business hours of `settings` (deadlines, cancellations and replacements are counted in them)."""
+    calendar = settings.calendar
+    return BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
+                                       calendar.business_hours_end)
+
+
 def ticket_calendar(settings: Settings) -> Calendar:
     """The readings and business hours the tickets' deadlines are counted with under `settings`."""
     calendar = settings.calendar
-    hours = BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
-                                        calendar.business_hours_end)
-    return Calendar(calendar.restoration_hours, calendar.no_answer_hours, hours)
+    return Calendar(calendar.restoration_hours, calendar.no_answer_hours, business_hours(settings))

@@ -30,14 +30,7 @@ from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.lifecycle import refusal as move_refusal
 from provisioner.api.records import if_match_version
 from provisioner.lifecycle_rules import rules_for
-from provisioner.settings import Settings
-
-
-def business_hours(settings: Settings) -> BusinessHours:
-    """The business hours a cancellation is read against (the ``calendar.*`` settings). Shared with the pages."""
-    calendar = settings.calendar
-    return BusinessHours.from_settings(calendar.timezone, calendar.business_days, calendar.business_hours_start,
-                                       calendar.business_hours_end)
+from provisioner.ticket_calendar import business_hours
 
 
 class ChangeHandler(BaseHandler):

@@ -10,8 +10,8 @@ import tornado.ioloop
 
 from inventory.appointment_booking import cancel, cancellation_fee, preview_cancellation, reschedule
 from inventory.appointments import CANCELLED_BY
-from provisioner.api.appointment_changes import business_hours
 from provisioner.api.appointments import OFFICE
+from provisioner.ticket_calendar import business_hours
 from provisioner.web.installations.appointment_access import picked_technician, viewable_appointment
 from provisioner.web.installations.appointment_calendar import local_start, parse_clock, parse_day
 from provisioner.web.installations.appointment_page import REFUSALS, AppointmentPage, posted_version
