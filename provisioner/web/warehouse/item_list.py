@@ -63,7 +63,10 @@ def find_items(item_filter: ItemFilter) -> tuple[Found, dict[str, str]]:
     collection = Equipment._get_collection()
     rows = list(collection.find(query, ROW_FIELDS).sort(ORDER)
                 .skip((item_filter.page - 1) * PER_PAGE).limit(PER_PAGE + 1))
-    counted = count_up_to(collection, query, item_filters.COUNT_CAP)
+    if item_filter.page == 1 and len(rows) <= PER_PAGE:
+        counted = len(rows)  # the first page holds them all: counting again would read them again
+    else:
+        counted = count_up_to(collection, query, item_filters.COUNT_CAP)
     window = item_filters.window(item_filter.page, len(rows), counted,
                                  cap=item_filters.COUNT_CAP if query else None)
     rows = rows[:PER_PAGE]
