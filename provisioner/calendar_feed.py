@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import icalendar
+from bson import ObjectId
 
 from inventory.appointment_rules import ZONE
 from inventory.appointments import CHECKLIST, Appointment
+from inventory.customers import Customer, Site
+from inventory.equipment import Equipment
 from inventory.technicians import Technician
 
 PRODUCT = "-//Centrex provisioner//Installation appointments//FR"
@@ -44,9 +49,33 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def event_of(appointment: Appointment, domain: str) -> icalendar.Event:
-    """One appointment as a VEVENT."""
-    site = appointment.site
+@dataclass(frozen=True)
+class Related:
+    """The sites, customers and equipment a feed's appointments name, by id (text), read in one query each."""
+
+    sites: dict[str, Site]
+    customers: dict[str, Customer]
+    items: dict[str, Equipment]
+
+    @classmethod
+    def of(cls, appointments: list[Appointment]) -> "Related":
+        stored = [appointment.to_mongo() for appointment in appointments]
+        return cls(_by_id(Site, {raw.get("site") for raw in stored}),
+                   _by_id(Customer, {raw.get("customer") for raw in stored}),
+                   _by_id(Equipment, {item for raw in stored for item in raw.get("equipment") or []}))
+
+
+def _by_id(document: type, ids: set[Any]) -> dict[str, Any]:
+    wanted = [ObjectId(text) for text in ids if isinstance(text, str) and ObjectId.is_valid(text)]
+    return {str(record.pk): record for record in document.objects(pk__in=wanted)} if wanted else {}
+
+
+def event_of(appointment: Appointment, domain: str, related: Related) -> icalendar.Event:
+    """One appointment as a VEVENT, its site, customer and equipment taken from `related`."""
+    stored = appointment.to_mongo()
+    site = related.sites[stored["site"]]
+    customer = related.customers.get(stored.get("customer") or "")
+    equipment = [related.items[i] for i in stored.get("equipment") or [] if i in related.items]
     visit = appointment.visit()
     event = icalendar.Event()
     event.add("uid", f"{appointment.pk}@{domain}")
@@ -59,11 +88,11 @@ def event_of(appointment: Appointment, domain: str) -> icalendar.Event:
     prefix = "Annulé : " if appointment.state == "cancelled" else ""
     event.add("summary", f"{prefix}Installation {site.name} ({site.city})")
     event.add("location", f"{site.address}, {site.postcode} {site.city}")
-    lines = [f"Client : {appointment.customer.name}", f"Durée : {appointment.duration_minutes} min, "
+    lines = [f"Client : {customer.name if customer else ''}", f"Durée : {appointment.duration_minutes} min, "
              f"trajet {appointment.travel_minutes} min avant et après"]
     if site.contact_name or site.contact_phone:
         lines.append(f"Contact : {site.contact_name or ''} {site.contact_phone or ''}".rstrip())
-    lines += [f"Matériel : {item.serial} ({item.vendor} {item.model})" for item in appointment.equipment or []]
+    lines += [f"Matériel : {item.serial} ({item.vendor} {item.model})" for item in equipment]
     lines.append("Recette : " + ", ".join(f"{name} {'fait' if getattr(appointment.checklist, name).done else 'à faire'}"
                                           for name in CHECKLIST))
     if appointment.notes:
@@ -82,8 +111,10 @@ def render_feed(technician: Technician, appointments: Iterable[Appointment], dom
     calendar.add("x-wr-calname", f"Installations {technician.name}")
     calendar.add("x-wr-timezone", "Europe/Paris")
     calendar.add_component(paris_timezone())
+    appointments = list(appointments)
+    related = Related.of(appointments)  # one query per kind, not one per appointment
     for appointment in appointments:
-        calendar.add_component(event_of(appointment, domain))
+        calendar.add_component(event_of(appointment, domain, related))
     return calendar.to_ical()
 
 

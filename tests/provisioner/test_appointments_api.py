@@ -178,6 +178,7 @@ async def test_the_calendar_feed_is_behind_a_revocable_secret_url(call, staff, a
     assert set(events) == {f"{created['id']}@installations.example.net", f"{other['id']}@installations.example.net"}
     moved, gone = events[f"{created['id']}@installations.example.net"], events[f"{other['id']}@installations.example.net"]
     assert (int(moved["SEQUENCE"]), str(moved["STATUS"])) == (1, "CONFIRMED")
+    assert str(moved["SUMMARY"]) == "Installation Siège (Paris)" and str(moved["DESCRIPTION"]).startswith("Client : Acme\n")
     assert moved.decoded("DTSTART") == dt.datetime(2026, 12, 7, 11, tzinfo=moved.decoded("DTSTART").tzinfo)
     assert moved["DTSTART"].params["TZID"] == "Europe/Paris"
     assert (int(gone["SEQUENCE"]), str(gone["STATUS"])) == (1, "CANCELLED")
