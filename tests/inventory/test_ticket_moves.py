@@ -187,6 +187,14 @@ def test_of_two_conflicting_transitions_one_wins_the_other_is_409(shop, expected
     results = race(2, lambda n: move(ticket, *attempts[n], expected_version=expected_version))
     won = [r for r in results if isinstance(r, FailureTicket)]
     lost = [r for r in results if isinstance(r, TicketRefused)]
+    if expected_version is None and not (len(won) == 1 and lost and "was not changed" in lost[0].message):
+        # The threads did not overlap: without a version, the second moved the ticket from where the first left it
+        # (asked the customer, then restored) or was refused from there (restored: no question). Nothing is lost.
+        stored = FailureTicket.objects.get(pk=ticket.pk)
+        assert len(won) + len(lost) == 2 and stored.version == 2 + len(won), results
+        assert all(refused.state == stored.state for refused in lost), results
+        assert len([a for a in transitions_of(ticket) if a.startswith("transition:")]) == 1 + len(won)
+        return
     assert len(won) == 1 and len(lost) == 1, results
     stored = FailureTicket.objects.get(pk=ticket.pk)
     assert (stored.state, stored.version) == (won[0].state, 3)
