@@ -11,6 +11,7 @@ and 14 µs a fetch in a batch). fetches() reads them back as one dict per fetch.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from typing import Callable
 
@@ -27,6 +28,10 @@ FETCH_DAYS = 90
 TRANSPORTS = ("http", "https", "tftp")
 #: Fetches kept in memory at most while the database is out of reach; the oldest are dropped beyond.
 MAX_BUFFERED = 200_000
+#: Latest fetches written per flush at most, the others waiting for the next ones: a fleet's first boot storm
+#: would otherwise write every device's at once (about 0.13 ms of NX-27017 each, per process), taking a core
+#: from the storm for seconds (docs/benchmarks.rst, "Boot storm"). The fetch log itself is written whole.
+LATEST_PER_FLUSH = 500
 DUPLICATE_KEY = 11000
 
 
@@ -100,8 +105,9 @@ class FetchLog:
     NX-27017, whose filters compare datetimes to the second).
     """
 
-    def __init__(self, max_buffered: int = MAX_BUFFERED, clock: Callable[[], dt.datetime] = _now):
-        self.max_buffered, self.clock = max_buffered, clock
+    def __init__(self, max_buffered: int = MAX_BUFFERED, clock: Callable[[], dt.datetime] = _now,
+                 latest_per_flush: int = LATEST_PER_FLUSH):
+        self.max_buffered, self.clock, self.latest_per_flush = max_buffered, clock, latest_per_flush
         self.dropped = 0  # fetches forgotten because the database stayed out of reach too long
         self._lock = threading.Lock()
         self._fetches: list[dict] = []
@@ -127,11 +133,15 @@ class FetchLog:
         with self._lock:
             return self._pending()
 
-    def flush(self) -> int:
-        """Write what was noted (raises PyMongoError after keeping it for the next flush); returns the count."""
+    def flush(self, everything: bool = False) -> int:
+        """Write what was noted (raises PyMongoError after keeping it for the next flush); returns the count.
+
+        The latest fetches are written LATEST_PER_FLUSH at a time (the ones noted first), unless `everything`.
+        """
         with self._lock:
-            batches, fetches, latest = self._unwritten, self._fetches, self._latest
-            self._unwritten, self._fetches, self._latest = [], [], {}
+            batches, fetches = self._unwritten, self._fetches
+            self._unwritten, self._fetches = [], []
+            latest = self._take_latest(None if everything else self.latest_per_flush)
         if fetches:
             batches.append(batch_of(fetches))
         written = 0
@@ -148,6 +158,18 @@ class FetchLog:
                 self._trim()
             raise
         return written
+
+    def latest_pending(self) -> int:
+        """How many devices' latest fetches wait to be written."""
+        with self._lock:
+            return len(self._latest)
+
+    def _take_latest(self, limit: int | None) -> dict[str, dict]:
+        """The latest fetches to write now, at most `limit` (the lock is held)."""
+        if limit is None or len(self._latest) <= limit:
+            taken, self._latest = self._latest, {}
+            return taken
+        return {mac: self._latest.pop(mac) for mac in list(itertools.islice(self._latest, limit))}
 
     def _trim(self) -> None:
         """Forget the oldest fetches beyond max_buffered (the lock is held)."""

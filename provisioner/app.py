@@ -47,27 +47,22 @@ from provisioner.api.tickets import (
 from provisioner.logs import log_request
 from provisioner.metrics import observe_request
 from provisioner.provisioning.firmware_files import FirmwareFileHandler
-from provisioner.provisioning.http_files import DeviceFileHandler
+from provisioner.provisioning.http_files import DeviceFilesApplication
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.services import Services
 from provisioner.vendors import VENDORS
 from provisioner.web.routes import staff_routes
 
-#: Every path that is not the API's, the staff pages', the firmware's, /healthz or /metrics: a file a device may
-#: ask for.
-DEVICE_FILES = r"/(?!api/|staff(?:/|$)|firmware/[^/]+$|healthz$|metrics$)(.*)"
 #: Bodies larger than this are refused before they are read; records are small.
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def routes(services: Services, provisioner: Provisioner | None = None) -> list[tuple]:
-    """The URL table: paths, handlers and what each handler is given."""
+    """The URL table: paths, handlers and what each handler is given (devices' files are answered before it:
+    provisioning/http_files.py)."""
     shared = {"services": services}
     provisioner = provisioner or Provisioner(services, VENDORS.values())
     table: list[tuple] = [
-        # Devices' files first: a boot storm is thousands of them a second, each matched against this table
-        # in order. Everything else has a prefix of its own, which this pattern leaves to the routes below.
-        (DEVICE_FILES, DeviceFileHandler, {"provisioner": provisioner}),
         (r"/healthz", HealthHandler, shared),
         (r"/metrics", MetricsHandler, shared),
         (r"/api/v1/openapi\.json", OpenApiHandler, shared),
@@ -147,7 +142,7 @@ def _log_and_measure(handler: tornado.web.RequestHandler) -> None:
 def make_app(services: Services) -> tornado.web.Application:
     """The application for these services; `app.settings["provisioner"]` is the one the TFTP front end shares."""
     provisioner = Provisioner(services, VENDORS.values())
-    return tornado.web.Application(
+    return DeviceFilesApplication(
         routes(services, provisioner),
         provisioner=provisioner,
         cookie_secret=services.cookie_secret,

@@ -56,19 +56,22 @@ def setup_logging(level: str = "INFO", fmt: str = "text", access_log: bool = Tru
 
 def log_request(handler) -> None:  # type: ignore[no-untyped-def]
     """Tornado's access-log hook: one line per request, path without its query string."""
-    status = handler.get_status()
-    logger = logging.getLogger("tornado.access")
-    # A handler may log its successes lower (device files: a boot storm would write a line per phone).
-    level = getattr(handler, "success_log_level", logging.INFO) if status < 400 else \
-        logging.WARNING if status < 500 else logging.ERROR
-    if not logger.isEnabledFor(level):
-        return
     request = handler.request
     caller = getattr(handler, "caller", None)
-    duration = 1000.0 * request.request_time()
+    log_access(handler.get_status(), request.method, request.path, request.request_time(), request.remote_ip,
+               caller.username if caller else "-", getattr(handler, "success_log_level", logging.INFO))
+
+
+def log_access(status: int, method: str | None, path: str, seconds: float, remote: str | None, user: str = "-",
+               success_level: int = logging.INFO) -> None:
+    """One access-log line: successes at `success_level`, client errors at WARNING, server errors at ERROR."""
+    logger = logging.getLogger("tornado.access")
+    level = success_level if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if not logger.isEnabledFor(level):
+        return
+    duration = 1000.0 * seconds
     logger.log(
-        level, "%d %s %s %.1fms", status, request.method, request.path, duration,
-        extra={"status": status, "method": request.method, "path": request.path,
-               "duration_ms": round(duration, 2), "user": caller.username if caller else "-",
-               "remote": request.remote_ip},
+        level, "%d %s %s %.1fms", status, method, path, duration,
+        extra={"status": status, "method": method, "path": path, "duration_ms": round(duration, 2), "user": user,
+               "remote": remote},
     )

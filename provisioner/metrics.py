@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
@@ -31,10 +32,21 @@ RENDER_AHEAD_WAITING = Gauge("provisioner_render_ahead_waiting",
 START_SECONDS = Gauge("provisioner_start_seconds", "Seconds from process start to ready", multiprocess_mode="max")
 
 
+#: Methods counted under their name; any other is "other" (a client may send any word: each would be a series).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request under its route pattern (never the raw path: ids would explode the series)."""
-    HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    HTTP_SECONDS.labels(route).observe(seconds)
+    requests, durations = _series(route, method if method in KNOWN_METHODS else "other", status)
+    requests.inc()
+    durations.observe(seconds)
+
+
+@functools.lru_cache(maxsize=1024)
+def _series(route: str, method: str, status: int) -> tuple:
+    """The request counter and duration histogram of one route, method and status (looked up once each)."""
+    return HTTP_REQUESTS.labels(route, method, str(status)), HTTP_SECONDS.labels(route)
 
 
 def exposition() -> bytes:

@@ -29,6 +29,9 @@ class FirmwareFileHandler(tornado.web.StaticFileHandler):
         request_id_var.set("")
         super().initialize(path=str(firmware_folder(services.settings.data_path)))
 
+    def set_default_headers(self) -> None:
+        self.clear_header("Server")  # as the configuration files' answers (http_files.py): no server's name
+
     def parse_url_path(self, url_path: str) -> str:
         """The stored file (the image's SHA-256) for the name asked for; 404 for any other name."""
         if not is_safe_filename(url_path):

@@ -309,10 +309,13 @@ class Provisioner:
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().run_in_executor(None, self.flush)
 
-    def flush(self) -> int:
-        """Write the fetches noted so far; returns how many. If the database fails they wait for the next flush."""
+    def flush(self, everything: bool = False) -> int:
+        """Write the fetches noted so far; returns how many. If the database fails they wait for the next flush.
+
+        The devices' latest fetches are written a few hundred at a time unless `everything` (FetchLog.flush).
+        """
         try:
-            return self.fetches.flush()
+            return self.fetches.flush(everything)
         except PyMongoError as exc:
             log.warning("fetch records not written yet (%d waiting): %s", self.fetches.pending(), exc)
             return 0
@@ -322,7 +325,7 @@ class Provisioner:
         if self._flusher is not None:
             self._flusher.stop()
             self._flusher = self._flusher_loop = None
-        self.flush()
+        self.flush(everything=True)
 
     def _log_miss(self, request: DeviceRequest, reason: str) -> None:
         # One line per miss, always the same shape, for fail2ban: "provisioning miss from <address>: ...".

@@ -447,6 +447,22 @@ def test_the_newest_latest_fetch_wins_whichever_process_writes_last(mongo_db):
     assert len(fetches()) == 4
 
 
+def test_latest_fetches_are_written_a_few_at_a_time_and_all_at_stop(mongo_db):
+    log = FetchLog(latest_per_flush=4)
+    macs = [f"805ec0{number:06x}" for number in range(10)]
+    for mac in macs:
+        note(log, mac, "r1")
+    note(log, macs[0], "r2")  # noted again while waiting: its newest is the one written
+    assert log.flush() == 11  # the fetch log is written whole
+    assert sorted(entry.mac for entry in LastFetch.objects) == macs[:4] and log.latest_pending() == 6
+    assert log.flush() == 0 and LastFetch.objects.count() == 8 and log.latest_pending() == 2
+    note(log, macs[9], "r2")
+    log.flush(everything=True)  # as the server stops
+    assert log.latest_pending() == 0
+    assert {entry.mac: entry.revision for entry in LastFetch.objects} == {
+        **{mac: "r1" for mac in macs}, macs[0]: "r2", macs[9]: "r2"}
+
+
 def test_repeated_fetches_rewrite_the_latest_fetch_only_when_the_file_or_its_way_changed(phone, services):
     clock = Clock()
     provisioner = make_provisioner(services, clock)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
@@ -15,7 +17,7 @@ from inventory.provisioning_log import LastFetch, QuarantinedDevice
 from provisioner.provisioning.device_cache import CHECK_SECONDS
 from provisioner.provisioning.device_secrets import issue_secrets
 from provisioner.provisioning.encryption import yealink_decrypt
-from provisioner.provisioning.pipeline import revision_of
+from provisioner.provisioning.pipeline import Served, revision_of
 
 pytestmark = pytest.mark.gen_test
 ACTOR = Actor.system("tests")
@@ -173,6 +175,97 @@ async def test_files_served_are_logged_at_debug_and_misses_as_before(http_client
 @pytest.mark.parametrize("path", ["/api", "/healthz/x", "/healthzx", "/metricsx", "/firmware/", "/firmware/a/b",
                                   "/apis/x.cfg"])
 async def test_paths_near_other_routes_are_device_files(http_client, base_url, phone, path):
-    # Devices' files are matched first (app.DEVICE_FILES): only the other routes' own paths escape it.
+    # Devices' files are matched first (http_files.DEVICE_FILES): only the other routes' own paths escape it.
     missing = await fetch(http_client, base_url, path)
     assert (missing.code, missing.body) == (404, b"Not Found\n")
+
+
+async def test_head_answers_the_get_headers_without_a_body(http_client, base_url, phone):
+    got = await fetch(http_client, base_url, "/805ec0000001.cfg")
+    head = await http_client.fetch(base_url + "/805ec0000001.cfg", method="HEAD", raise_error=False,
+                                   headers={"User-Agent": UA})
+    assert (head.code, head.body) == (200, b"")
+    assert comparable(head)[2] == comparable(got)[2]
+    assert int(head.headers["Content-Length"]) == len(got.body)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "BREW"])
+async def test_other_methods_on_a_device_file_get_the_missing_answer(http_client, base_url, phone, method):
+    missing = comparable(await fetch(http_client, base_url, "/no-such-file.txt"))
+    body = b"x" if method in ("POST", "PUT") else None
+    answer = await http_client.fetch(base_url + "/805ec0000001.cfg", method=method, body=body, raise_error=False,
+                                     headers={"User-Agent": UA}, allow_nonstandard_methods=True)
+    assert comparable(answer) == missing
+
+
+async def test_a_method_nobody_knows_is_counted_as_other(http_client, base_url, phone):
+    def count(method: str) -> float:
+        return REGISTRY.get_sample_value("provisioner_http_requests_total",
+                                         {"route": "device file", "method": method, "status": "404"}) or 0.0
+
+    before = count("other")
+    await http_client.fetch(base_url + "/805ec0000001.cfg", method="BREW", raise_error=False,
+                            allow_nonstandard_methods=True)
+    assert count("other") == before + 1 and count("BREW") == 0
+
+
+async def test_a_failure_of_ours_is_logged_and_answered_as_a_missing_file(http_client, base_url, app, phone, caplog,
+                                                                          monkeypatch):
+    missing = comparable(await fetch(http_client, base_url, "/no-such-file.txt"))
+
+    async def broken(request):
+        raise RuntimeError("template store unreachable")
+
+    monkeypatch.setattr(app.settings["provisioner"], "answer", broken)
+    assert comparable(await fetch(http_client, base_url, "/805ec0000001.cfg")) == missing
+    failures = [r for r in caplog.records if r.name == "provisioner.provisioning" and r.exc_info]
+    assert failures and "template store unreachable" in str(failures[0].exc_info[1])
+
+
+@pytest.mark.parametrize(("content_type", "accepts", "compressed"), [
+    ("text/xml", "gzip, deflate", True),
+    ("text/plain; charset=utf-8", "gzip", True),
+    ("application/octet-stream", "gzip", False),  # encrypted files: nothing to gain
+    ("text/xml", "", False),
+    ("text/xml", "identity", False),
+])
+async def test_text_files_are_compressed_for_devices_that_accept_gzip(http_client, base_url, app, monkeypatch,
+                                                                      content_type, accepts, compressed):
+    body = b"<settings>" + b"<line/>" * 400 + b"</settings>"
+
+    async def answer(request):
+        return Served(body=body, content_type=content_type, revision="r1")
+
+    monkeypatch.setattr(app.settings["provisioner"], "answer", answer)
+    got = await http_client.fetch(base_url + "/805ec0000001.xml", raise_error=False, decompress_response=False,
+                                  headers={"User-Agent": UA, "Accept-Encoding": accepts})
+    assert got.code == 200 and got.headers["Vary"] == "Accept-Encoding"
+    assert (got.headers.get("Content-Encoding") == "gzip") is compressed
+    assert (gzip.decompress(got.body) if compressed else got.body) == body
+    assert int(got.headers["Content-Length"]) == len(got.body)
+
+
+async def test_a_device_gone_before_its_answer_leaves_nothing_behind(http_client, base_url, app, phone, caplog,
+                                                                     monkeypatch):
+    release, asked = asyncio.Event(), asyncio.Event()
+    real = app.settings["provisioner"].answer
+
+    async def slow(request):
+        asked.set()
+        await release.wait()
+        return await real(request)
+
+    monkeypatch.setattr(app.settings["provisioner"], "answer", slow)
+    host, port = base_url.split("//")[1].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET /805ec0000001.cfg HTTP/1.1\r\nHost: x\r\nUser-Agent: {UA}\r\n\r\n".encode())
+    await writer.drain()
+    await asyncio.wait_for(asked.wait(), 5)
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.sleep(0.05)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    monkeypatch.setattr(app.settings["provisioner"], "answer", real)
+    assert (await fetch(http_client, base_url, "/805ec0000001.cfg")).code == 200

@@ -26,7 +26,6 @@ from provisioner.api.base import NotFoundHandler
 from provisioner.api.openapi import build_openapi
 from provisioner.api.resources import RESOURCES
 from provisioner.app import routes
-from provisioner.provisioning.http_files import DeviceFileHandler
 
 OPENAPI = "/api/v1/openapi.json"
 NO_SUCH_ID = "0" * 24
@@ -169,7 +168,7 @@ def _served_operations() -> dict[str, set[str]]:
     """Each route of the application under /api/v1, /healthz and /metrics, as a path template, with its methods."""
     served: dict[str, set[str]] = {}
     for pattern, handler, *_ in routes(services=None):  # the table only carries `services` along
-        if handler in (NotFoundHandler, DeviceFileHandler):  # catch-alls: JSON 404 under /api, device files elsewhere
+        if handler is NotFoundHandler:  # the catch-all: JSON 404 under /api (device files are not in the table)
             continue
         if pattern.startswith("/staff"):  # the staff pages are HTML (docs/staff_pages.rst), not the API
             continue

@@ -26,7 +26,6 @@ from server_process import ADMIN_PASSWORD, ServerProcess, free_port, nx_running,
 from inventory.catalogue import VENDORS
 from provisioner.app import routes
 from provisioner.provisioning.firmware_files import FirmwareFileHandler
-from provisioner.provisioning.http_files import DeviceFileHandler
 
 pytestmark = pytest.mark.slow
 
@@ -200,8 +199,8 @@ def staff_endpoints() -> list[tuple[str, str]]:
                      "/staff", "/staff/static/(.*)", "/staff/login", "/staff/logout", "/staff/password", "/staff/.*"}
     calls, open_paths = [], set()
     for pattern, handler, _ in routes(None):  # type: ignore[arg-type]
-        if handler in (DeviceFileHandler, FirmwareFileHandler):
-            continue  # devices' files and firmware: no staff credentials, ever
+        if handler is FirmwareFileHandler:
+            continue  # firmware, like devices' files (not in the table): no staff credentials, ever
         if getattr(handler, "roles", None) is None or getattr(handler, "allowed_before_password_change", False):
             open_paths.add(pattern)
             continue
