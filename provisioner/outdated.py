@@ -1,13 +1,14 @@
 """Devices behind on their configuration: the revision they would get now differs from the one they last fetched.
 
-Shared by the list of them (GET /api/v1/provisioning/outdated) and the re-sync of them all (resync_targets.py).
+Shared by the list of them a page at a time (GET /api/v1/provisioning/outdated and the support pages: `read_page`)
+and the re-sync of them all (resync_targets.py).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from inventory.equipment import Equipment
 from inventory.provisioning_log import LastFetch
@@ -70,3 +71,45 @@ def outdated_devices(provisioner: Provisioner, items: Iterable[Equipment] | None
         if is_outdated(current, fetched.revision if fetched else None):
             found.append(Outdated(item, name, current, fetched))
     return found
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of devices that may be behind starts: a state of OUTDATED_STATES and an offset within it."""
+
+    state: int = 0
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        """The cursor of ?from=<state>-<offset>; the first page for anything else."""
+        state, _, offset = text.partition("-")
+        if state.isdigit() and offset.isdigit() and int(state) < len(OUTDATED_STATES) and len(offset) < 9:
+            return cls(int(state), int(offset))
+        return cls()
+
+    def __str__(self) -> str:
+        return f"{self.state}-{self.offset}"
+
+
+def read_page(provisioner: Provisioner, cursor: Cursor, per_page: int) -> tuple[list[Outdated], int, Cursor | None]:
+    """The devices behind among the `per_page` devices that may be from `cursor` on (state by state, each read by
+    equality on its index, in stored order: NX-27017 scans for `$in`, and sorts slowly), how many were checked,
+    and where the next page starts (None at the end). No count: NX-27017 reads every matching id to count."""
+    collection = Equipment._get_collection()
+    ids: list[Any] = []
+    state, offset = cursor.state, cursor.offset
+    while len(ids) < per_page and state < len(OUTDATED_STATES):
+        wanted = per_page - len(ids)
+        got = [raw["_id"] for raw in collection.find({"state": OUTDATED_STATES[state]}, {"_id": 1})
+               .skip(offset).limit(wanted + 1)]
+        ids += got[:wanted]
+        if len(got) > wanted:
+            offset += wanted
+        else:
+            state, offset = state + 1, 0
+    items = [Equipment._from_son(raw) for raw in collection.find({"_id": {"$in": ids}})] if ids else []
+    order = {item_id: n for n, item_id in enumerate(ids)}
+    items.sort(key=lambda item: order[item.pk])
+    following = Cursor(state, offset) if state < len(OUTDATED_STATES) else None
+    return outdated_devices(provisioner, items), len(items), following

@@ -64,13 +64,14 @@ OTHER_SCHEMAS: dict[str, Any] = {
     "Preview": {"type": "object", "required": ["file", "files", "revision", "content_type", "masked", "content"],
                 "properties": {"file": STRING, "files": {"type": "array", "items": STRING}, "revision": STRING,
                                "content_type": STRING, "masked": {"type": "boolean"}, "content": STRING}},
-    "OutdatedList": {"type": "object", "required": ["items", "total"], "properties": {
+    "OutdatedList": {"type": "object", "required": ["items", "checked", "next"], "properties": {
         "items": {"type": "array", "items": {"type": "object", "required": ["equipment", "mac", "current_revision"],
                                              "properties": {
             "equipment": STRING, "mac": STRING, "vendor": STRING, "model": STRING, "file": STRING,
             "current_revision": STRING, "fetched_revision": {"type": "string", "nullable": True},
             "fetched_at": NULLABLE_TIME}}},
-        "total": {"type": "integer"}}},
+        "checked": {"type": "integer", "description": "Devices that may be behind checked on this page"},
+        "next": {"type": "string", "nullable": True, "description": "?from= of the next page; null at the end"}}},
     "QuarantineList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": {"type": "object", "required": ["id", "mac"], "properties": {
             "id": STRING, "mac": STRING, "vendor": STRING, "model": STRING, "firmware": STRING,
@@ -181,7 +182,11 @@ OTHER_PATHS: dict[str, Any] = {
     "/api/v1/provisioning/outdated": {"get": {
         "tags": ["provisioning"], "summary": "Devices whose configuration changed since their last fetch",
         "operationId": "list_outdated",
-        "responses": {**_ok("OutdatedList", "Devices to re-sync"), **errors("401", "403")}}},
+        "description": "A page checks per_page devices that may be behind and lists those that are; it may list "
+                       "none before the end. Follow `next` until it is null.",
+        "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}},
+                       {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+        "responses": {**_ok("OutdatedList", "Devices to re-sync"), **errors("400", "401", "403")}}},
     "/api/v1/quarantine": {"get": {
         "tags": ["provisioning"], "summary": "Devices that asked without being in the inventory",
         "operationId": "list_quarantine", "parameters": _PAGING,

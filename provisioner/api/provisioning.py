@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import tornado.ioloop
+
 from inventory.counts import count
 from inventory.equipment import Equipment
 from inventory.provisioning_log import QuarantinedDevice
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
 from provisioner.configuration_preview import preview
-from provisioner.outdated import outdated_devices
+from provisioner.outdated import Cursor, read_page
 from provisioner.provisioning.answers import Miss
 from provisioner.provisioning.pipeline import Provisioner
 from provisioner.quarantine_claims import ClaimRefused, claim
 
 _TIME = Field("moment", "datetime").render
+#: Devices checked per page of the outdated list, by default and at most (each one's file is rendered).
+OUTDATED_PER_PAGE = 100
+MAX_OUTDATED_PER_PAGE = 500
 
 
 def _equipment(record_id: str) -> Equipment:
@@ -46,18 +51,33 @@ class PreviewHandler(ProvisioningHandler):
 
 
 class OutdatedHandler(ProvisioningHandler):
-    """GET: devices whose configuration changed since they last fetched it (to re-sync), and those never fetched."""
+    """GET: devices whose configuration changed since they last fetched it (to re-sync), and those never fetched.
+
+    A page checks ?per_page= devices that may be behind, from ?from= (the previous page's `next`) on, and lists
+    those that are: a page may list fewer than it checked, or none, before the end (`next` null).
+    """
 
     roles = ("support",)
     route = "/api/v1/provisioning/outdated"
 
-    def get(self) -> None:
-        items = [{"equipment": str(found.item.pk), "mac": found.item.mac, "vendor": found.item.vendor,
-                  "model": found.item.model, "file": found.file, "current_revision": found.current_revision,
-                  "fetched_revision": found.fetched.revision if found.fetched else None,
-                  "fetched_at": _TIME(found.fetched.at) if found.fetched else None}
-                 for found in outdated_devices(self.provisioner)]
-        self.send({"items": items, "total": len(items)})
+    async def get(self) -> None:
+        problems: dict[str, str] = {}
+        asked = self.get_query_argument("from", "")
+        cursor = Cursor.parse(asked)
+        if asked and str(cursor) != asked:
+            problems["from"] = "must be a cursor given as `next` by the previous page"
+        per_page = bounded_int(self.get_query_argument("per_page", str(OUTDATED_PER_PAGE)), 1, MAX_OUTDATED_PER_PAGE,
+                               "per_page", problems)
+        if problems:
+            raise ApiError(400, "the query is not valid", problems)
+        # Each device checked is rendered: off the event loop, which serves the devices' own requests.
+        found, checked, following = await tornado.ioloop.IOLoop.current().run_in_executor(
+            None, read_page, self.provisioner, cursor, per_page)
+        items = [{"equipment": str(each.item.pk), "mac": each.item.mac, "vendor": each.item.vendor,
+                  "model": each.item.model, "file": each.file, "current_revision": each.current_revision,
+                  "fetched_revision": each.fetched.revision if each.fetched else None,
+                  "fetched_at": _TIME(each.fetched.at) if each.fetched else None} for each in found]
+        self.send({"items": items, "checked": checked, "next": str(following) if following else None})
 
 
 class QuarantineHandler(BaseHandler):

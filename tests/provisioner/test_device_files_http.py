@@ -124,6 +124,30 @@ async def test_outdated_lists_devices_until_they_fetch_the_current_revision(http
     assert [entry["mac"] for entry in after.body["items"]] == ["805ec0000001"]
 
 
+async def test_the_outdated_list_is_read_a_page_at_a_time(call, staff, phone, services):
+    item, _ = phone
+    for number in range(3, 8):
+        other = Equipment(serial=f"YL-{number}", mac=f"805ec000000{number}", vendor="yealink", model="T46U",
+                          site=item.site, lines=[item.lines[0]], state="installed")
+        issue_secrets(other, services.box)
+        other.insert(ACTOR)
+    support = staff("support")
+    seen, cursor, pages = [], "", 0
+    while cursor is not None and pages < 10:
+        answer = await call("GET", f"/api/v1/provisioning/outdated?per_page=2&from={cursor}", token=support)
+        assert answer.status == 200 and answer.body["checked"] <= 2
+        seen += [entry["mac"] for entry in answer.body["items"]]
+        cursor, pages = answer.body["next"], pages + 1
+    assert sorted(seen) == ["805ec0000001", *(f"805ec000000{number}" for number in range(3, 8))]
+    assert pages == 3  # 6 devices that may be behind, 2 a page; the last page ends the last state
+
+
+@pytest.mark.parametrize("query", ["from=x", "from=9-0", "from=0-01", "per_page=0", "per_page=501", "per_page=a"])
+async def test_a_bad_outdated_page_query_is_a_400_naming_the_parameter(call, staff, phone, query):
+    answer = await call("GET", f"/api/v1/provisioning/outdated?{query}", token=staff("support"))
+    assert answer.status == 400 and set(answer.body["fields"]) == {query.split("=")[0]}
+
+
 async def test_a_device_whose_secrets_cannot_be_decrypted_is_left_out_of_the_outdated_list_with_a_warning(
         call, staff, phone, caplog):
     item, _ = phone
