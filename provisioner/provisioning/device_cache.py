@@ -102,6 +102,13 @@ class DeviceCache:
                 return None
         return self.load([mac]).get(mac)
 
+    def ready(self, macs: Collection[str]) -> bool:
+        """Whether looking these devices up reads nothing now: no check is due, and each is kept or known absent."""
+        with self._lock:
+            if self.clock() - self._checked >= self.check_seconds:
+                return False
+            return all(mac in self._devices or mac in self._absent for mac in macs)
+
     def peek(self, mac: str) -> CachedDevice | None:
         """The device with this MAC if kept now: nothing is read, checked or reordered."""
         with self._lock:

@@ -8,6 +8,8 @@ Device files are answered on Tornado's HTTP connection directly (an `HTTPMessage
 machinery (routing through the whole table, a handler object, header bookkeeping, output transforms) cost
 about a fifth of each worker (docs/benchmarks.rst, "Boot storm"). Tornado still reads, parses and bounds the
 request, and writes the answer; the application's routes serve everything else (`DeviceFilesApplication`).
+A request whose devices the cache knows is answered as soon as it is read (`Provisioner.answer_now`); one that
+needs a device read first waits for it in a task.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from provisioner.logs import log_access, request_id_var
 from provisioner.metrics import observe_request
 from provisioner.provisioning.answers import Challenge, DeviceRequest, Served
 from provisioner.provisioning.client_certs import ClientCertificate
-from provisioner.provisioning.pipeline import Provisioner
+from provisioner.provisioning.pipeline import Pending, Provisioner
 
 log = logging.getLogger("provisioner.provisioning")
 
@@ -114,22 +116,47 @@ class DeviceFileAnswer(httputil.HTTPMessageDelegate):
         pass  # a device's request has no body worth reading; Tornado bounds its size
 
     def finish(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._answer())
-
-    async def _answer(self) -> None:
         request_id_var.set("")
         assert self.start_line is not None
-        method = self.start_line.method
-        path = self.start_line.path.partition("?")[0]
+        method, path = self.start_line.method, self.start_line.path.partition("?")[0]
         try:
-            served = await self.provisioner.answer(self._request(method, path)) \
-                if method in ("GET", "HEAD") else None
+            request = self._request(method, path)
+            served = self.provisioner.answer_now(request) if method in ("GET", "HEAD") else None
+        except Exception:  # noqa: BLE001 - logged with its trace; the device sees a missing file
+            self._fail(method, path)
+            return
+        if isinstance(served, Pending):  # a device to read first, off the IOLoop
+            self.task = asyncio.get_running_loop().create_task(self._answer_later(request, served))
+        else:
+            self._respond(method, path, served)
+
+    async def _answer_later(self, request: DeviceRequest, pending: Pending) -> None:
+        request_id_var.set("")
+        method, path = request.method, request.path
+        try:
+            await self.provisioner.devices.prefetch(pending.macs)
+            served = self.provisioner.serve(request, pending.readings)
+        except Exception:  # noqa: BLE001 - logged with its trace; the device sees a missing file
+            self._fail(method, path)
+            return
+        self._respond(method, path, served)
+
+    def _respond(self, method: str, path: str, served: Served | Challenge | None) -> None:
+        try:
             status = self._write(method, *self._response(served))
         except Exception:  # noqa: BLE001 - logged with its trace; the device sees a missing file
-            log.exception("answering %s %s failed", method, path[:200])
-            status = 404
-            if not self.written:
-                self._write(method, *_missing())
+            self._fail(method, path)
+            return
+        self._measure(method, path, status)
+
+    def _fail(self, method: str, path: str) -> None:
+        """A failure of ours: logged with its trace, answered as a missing file (if nothing was sent yet)."""
+        log.exception("answering %s %s failed", method, path[:200])
+        if not self.written:
+            self._write(method, *_missing())
+        self._measure(method, path, 404)
+
+    def _measure(self, method: str, path: str, status: int) -> None:
         duration = time.time() - self.started
         observe_request(ROUTE, method, status, duration)
         log_access(status, method, path, duration, self._remote(), success_level=logging.DEBUG)

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Iterable
 
 import jinja2
@@ -35,7 +36,7 @@ from provisioner.provisioning.templates import RenderError, forget_templates, ma
 from provisioner.services import Services
 from provisioner.vendors.base import FileMatch, Vendor
 
-__all__ = ["Challenge", "DeviceRequest", "Miss", "Provisioner", "Served", "revision_of", "SERVED_STATES"]
+__all__ = ["Challenge", "DeviceRequest", "Miss", "Pending", "Provisioner", "Served", "revision_of", "SERVED_STATES"]
 
 misses = logging.getLogger("provisioner.misses")
 log = logging.getLogger("provisioner.provisioning")
@@ -67,6 +68,14 @@ def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int
                     continue  # removed meanwhile: the next call sees it gone
                 found.add((path, stat.st_mtime_ns, stat.st_size))
     return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A request whose answer needs devices read first: what identify() read, and the MACs to load."""
+
+    readings: list[Identified] | None
+    macs: set[str]
 
 
 class Provisioner:
@@ -121,12 +130,23 @@ class Provisioner:
 
     async def answer(self, request: DeviceRequest) -> Served | Challenge | None:
         """As serve(), but a device not seen yet is read off the IOLoop, in one query with other requests' (HTTP)."""
+        now = self.answer_now(request)
+        if not isinstance(now, Pending):
+            return now
+        await self.devices.prefetch(now.macs)
+        return self.serve(request, now.readings)
+
+    def answer_now(self, request: DeviceRequest) -> Served | Challenge | None | Pending:
+        """As answer() when that reads nothing (the devices asked for are kept or known absent, and no check of
+        the cache is due): the front ends then answer without a task. Else a Pending, which answer() awaits."""
         self._start_flushing()
         readings = None
         if not self.guard.blocked(request.source):
             readings = identify(request.path, request.user_agent, self.vendors)
-        await self.devices.prefetch({r.file.mac for r in readings or () if r.file.mac})
-        return self.serve(request, readings)
+        macs = {r.file.mac for r in readings or () if r.file.mac}
+        if self.devices.ready(macs):
+            return self.serve(request, readings)
+        return Pending(readings, macs)
 
     def serve(self, request: DeviceRequest, readings: list[Identified] | None = None) -> Served | Challenge | None:
         """The file for this request, a Challenge for credentials, or None for the missing-file answer.

@@ -27,7 +27,7 @@ from inventory.template_overrides import TemplateOverride
 from provisioner.provisioning import record_changes
 from provisioner.provisioning.device_cache import CHECK_SECONDS, DeviceCache
 from provisioner.provisioning.device_secrets import issue_secrets
-from provisioner.provisioning.pipeline import DeviceRequest, Provisioner
+from provisioner.provisioning.pipeline import DeviceRequest, Pending, Provisioner
 from provisioner.provisioning.record_changes import ChangeFeed
 from provisioner.provisioning.templates import make_environment, templates_root
 from provisioner.vendors import VENDORS
@@ -357,6 +357,30 @@ def test_devices_asked_for_together_are_loaded_in_one_batch(site, services):
     assert sum(batches) == 20 and len(batches) <= 2, batches
     assert [ask(provisioner, mac).revision for mac in macs] == [s.revision for s in served]
     assert sum(batches) == 20  # served from the cache afterwards
+
+
+def test_a_request_reading_nothing_is_answered_at_once_else_pending(site, services):
+    known, _ = add_phone(site, services, 1)
+    clock = Clock()
+    provisioner = make_provisioner(services, clock)
+    provisioner.devices.check()  # as the first request would: a check is due at start
+
+    def request(mac: str) -> DeviceRequest:
+        return DeviceRequest(path=f"/{mac}.cfg", user_agent=UA, source=SOURCE, transport="https")
+
+    async def scenario() -> None:  # the front ends ask from within the IOLoop
+        first = provisioner.answer_now(request(known.mac))
+        assert isinstance(first, Pending) and first.macs == {known.mac}  # not kept yet: read first
+        served = await provisioner.answer(request(known.mac))
+        assert provisioner.answer_now(request(known.mac)) == served  # kept: answered without a read
+        assert isinstance(provisioner.answer_now(request("805ec0000099")), Pending)  # unknown: looked for once
+        await provisioner.answer(request("805ec0000099"))
+        assert provisioner.answer_now(request("805ec0000099")) is None  # known absent: the missing answer at once
+        clock.advance(CHECK_SECONDS)
+        assert isinstance(provisioner.answer_now(request(known.mac)), Pending)  # a check is due: it goes first
+        assert await provisioner.answer(request(known.mac)) == served
+
+    asyncio.run(scenario())
 
 
 # --- the fetch log --------------------------------------------------------------------------------

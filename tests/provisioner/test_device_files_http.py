@@ -237,10 +237,10 @@ async def test_a_failure_of_ours_is_logged_and_answered_as_a_missing_file(http_c
                                                                           monkeypatch):
     missing = comparable(await fetch(http_client, base_url, "/no-such-file.txt"))
 
-    async def broken(request):
+    def broken(request):
         raise RuntimeError("template store unreachable")
 
-    monkeypatch.setattr(app.settings["provisioner"], "answer", broken)
+    monkeypatch.setattr(app.settings["provisioner"], "answer_now", broken)
     assert comparable(await fetch(http_client, base_url, "/805ec0000001.cfg")) == missing
     failures = [r for r in caplog.records if r.name == "provisioner.provisioning" and r.exc_info]
     assert failures and "template store unreachable" in str(failures[0].exc_info[1])
@@ -257,10 +257,8 @@ async def test_text_files_are_compressed_for_devices_that_accept_gzip(http_clien
                                                                       content_type, accepts, compressed):
     body = b"<settings>" + b"<line/>" * 400 + b"</settings>"
 
-    async def answer(request):
-        return Served(body=body, content_type=content_type, revision="r1")
-
-    monkeypatch.setattr(app.settings["provisioner"], "answer", answer)
+    monkeypatch.setattr(app.settings["provisioner"], "answer_now",
+                        lambda request: Served(body=body, content_type=content_type, revision="r1"))
     got = await http_client.fetch(base_url + "/805ec0000001.xml", raise_error=False, decompress_response=False,
                                   headers={"User-Agent": UA, "Accept-Encoding": accepts})
     assert got.code == 200 and got.headers["Vary"] == "Accept-Encoding"
@@ -272,14 +270,15 @@ async def test_text_files_are_compressed_for_devices_that_accept_gzip(http_clien
 async def test_a_device_gone_before_its_answer_leaves_nothing_behind(http_client, base_url, app, phone, caplog,
                                                                      monkeypatch):
     release, asked = asyncio.Event(), asyncio.Event()
-    real = app.settings["provisioner"].answer
+    devices = app.settings["provisioner"].devices
+    real = devices.prefetch
 
-    async def slow(request):
+    async def slow(macs):
         asked.set()
         await release.wait()
-        return await real(request)
+        await real(macs)
 
-    monkeypatch.setattr(app.settings["provisioner"], "answer", slow)
+    monkeypatch.setattr(devices, "prefetch", slow)  # the device is not known yet: read first, off the IOLoop
     host, port = base_url.split("//")[1].split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(f"GET /805ec0000001.cfg HTTP/1.1\r\nHost: x\r\nUser-Agent: {UA}\r\n\r\n".encode())
@@ -291,5 +290,5 @@ async def test_a_device_gone_before_its_answer_leaves_nothing_behind(http_client
     release.set()
     await asyncio.sleep(0.05)
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
-    monkeypatch.setattr(app.settings["provisioner"], "answer", real)
+    monkeypatch.setattr(devices, "prefetch", real)
     assert (await fetch(http_client, base_url, "/805ec0000001.cfg")).code == 200
