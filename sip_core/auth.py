@@ -49,6 +49,10 @@ class Checked:
     username: str = ""
 
 
+_NO_CREDENTIALS = Checked(Outcome.CHALLENGE)
+_MALFORMED = Checked(Outcome.MALFORMED)
+
+
 class NonceCounts:
     """The highest nonce-count accepted per nonce, for as long as nonces live; bounded."""
 
@@ -99,10 +103,10 @@ class Authenticator:
     def check(self, method: str, header: str | None, password_of: Callable[[str], str | None], now: float) -> Checked:
         """What the credentials in `header` (the whole header value, or None) prove for a `method` request."""
         if header is None:
-            return Checked(Outcome.CHALLENGE)
+            return _NO_CREDENTIALS
         answer = parse_authorization(header)
         if answer is None:
-            return Checked(Outcome.MALFORMED)
+            return _MALFORMED
         if answer.realm != self.realm:
             # A phone answering another realm's challenge (a cached one from another server): ours is due.
             return Checked(Outcome.CHALLENGE, answer.username)

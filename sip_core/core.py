@@ -29,7 +29,7 @@ from sip_core.calls import Calls
 from sip_core.directory import Directory
 from sip_core.fraud import DEFAULT_BLOCKED, CallRateGuard, FailureBans, OptionsSweepGuard, is_scanner
 from sip_core.location import BindingStore, Location, Policy
-from sip_core.message import MalformedMessage, Request, Response, response_to
+from sip_core.message import KNOWN_METHODS, MalformedMessage, Request, Response, response_to
 from sip_core.numbering import CONTRACT_COUNTRIES, DestinationClass
 from sip_core.peer import Peer
 from sip_core.proxy import Proxy
@@ -251,11 +251,6 @@ class SipCore:
         self.location.expire(now)
         self.calls.sweep(now)
         self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
-
-
-#: Methods the core knows of (405 when not handled here, 501 for the others).
-KNOWN_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "PRACK", "SUBSCRIBE",
-                           "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"})
 
 
 def stamp_via(request: Request, peer: Peer) -> None:

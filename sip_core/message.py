@@ -4,7 +4,8 @@ Reading them from bytes is parsing.py's, and it is lazy because the registrar ta
 second in one process: only the start line and the header lines are split at first. Via, From, To, Contact
 and the Request-URI are parsed here when first read and cached until a header is changed; a problem on a read
 is a `MalformedMessage` carrying the status to answer with. Streams are cut into messages by framing.py; Via
-lives in via.py.
+lives in via.py. A server noting where a request came from rewrites its top Via line in place, keeping the
+rest of what was parsed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from sip_core.uri import (
 )
 from sip_core.via import Via, parse_via
 
-__all__ = ["MAX_MESSAGE", "REASONS", "MalformedMessage", "Message", "Request", "Response", "Via", "canonical_name",
-           "answerable", "new_branch", "new_tag", "parse_via", "response_to"]
+__all__ = ["KNOWN_METHODS", "MAX_MESSAGE", "REASONS", "MalformedMessage", "Message", "Request", "Response", "Via",
+           "canonical_name", "answerable", "new_branch", "new_tag", "parse_via", "response_to"]
 
 #: Longest message accepted, in bytes (head and body); a longer one is answered 413 when it can be.
 MAX_MESSAGE = 65_535
@@ -35,9 +36,14 @@ MAGIC_COOKIE = "z9hG4bK"
 
 # Copied from a request into its response, in this order (section 8.2.6.2); Timestamp also into a 100 (8.2.6.1).
 _COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+_COPIED_RANK = {name: rank for rank, name in enumerate(_COPIED)}
+_COPIED_RANK_TO_100 = {name: rank for rank, name in enumerate(_COPIED + ("Timestamp",))}
 
 _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
-_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
+#: Methods of RFC 3261 and its extensions (the core answers 405 to these, 501 to others); tokens, so a CSeq or
+#: start line naming one needs no regular expression.
+KNOWN_METHODS = frozenset(("REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "PRACK", "SUBSCRIBE", "NOTIFY",
+                            "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"))
 
 
 
@@ -51,7 +57,7 @@ def _number(text: str, what: str, digits: int = 10) -> int:
 
 def _parse_cseq(value: str) -> tuple[int, str]:
     parts = value.split()
-    if len(parts) != 2 or not _TOKEN.fullmatch(parts[1]):
+    if len(parts) != 2 or not (parts[1] in KNOWN_METHODS or _TOKEN.fullmatch(parts[1])):
         raise MalformedMessage(f"CSeq {value[:40]!r} is not 'number method'")
     number = _number(parts[0], "CSeq number")
     if number >= 2 ** 31:
@@ -74,8 +80,9 @@ class Message:
         self.headers: list[tuple[str, str]] = []
         self.body = body
         self._cache: dict[str, object] = {}
-        for name, value in headers or ():
-            self.add_header(name, value)
+        if headers:
+            for name, value in headers:
+                self.add_header(name, value)
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case, compact form accepted), or None."""
@@ -138,8 +145,16 @@ class Message:
         vias = self.vias
         if not vias or via is not vias[0]:
             raise ValueError("only the message's own topmost Via, as parsed, can be written back")
+        value = _checked(via.encode())
+        headers = self.headers
+        for index, (name, line) in enumerate(headers):
+            if name == "Via":
+                if "," not in line:  # the usual line of one Via: replaced whole, and the cache still holds
+                    headers[index] = ("Via", value)
+                    return
+                break
         kept = dict(self._cache)  # nothing but the top Via changes: what was parsed of the rest still holds
-        self.replace_first("Via", via.encode())
+        self.replace_first("Via", value)
         self._cache.update(kept)
 
     @property
@@ -289,7 +304,7 @@ class Response(Message):
 
 def _checked(value: str) -> str:
     """`value`, refused if it would break the header line (a CR, LF or NUL: header injection)."""
-    if _UNSAFE_VALUE.search(value):
+    if "\r" in value or "\n" in value or "\x00" in value:  # three scans of a short string: faster than a pattern
         raise ValueError(f"header value {value[:40]!r} contains CR, LF or NUL")
     return value
 
@@ -309,9 +324,12 @@ def response_to(request: Request, status: int, reason: str | None = None, *,
     """A response to `request`: its Via lines, From, To (with `to_tag` if it had no tag), Call-ID and CSeq."""
     if not 100 <= status <= 699:
         raise ValueError(f"status {status} is not between 100 and 699")
-    copied = _COPIED + ("Timestamp",) if status == 100 else _COPIED
+    rank = _COPIED_RANK_TO_100 if status == 100 else _COPIED_RANK
     # Names as parsed are canonical; values are checked still: a malformed request answered 400 may hold a bare CR.
-    headers = [(name, _checked(value)) for copy in copied for name, value in request.headers if name == copy]
+    headers = [line for line in request.headers if line[0] in rank]
+    headers.sort(key=lambda line: rank[line[0]])  # stable: the lines of one header keep their order
+    for _, value in headers:
+        _checked(value)
     if to_tag is not None:
         for index, (name, value) in enumerate(headers):
             if name == "To":

@@ -4,7 +4,8 @@ with framing.py through `read_head`, `declared_length` and `complete`.
 Parsing is lazy (message.py says why): the start line and the header lines are split into ``(canonical name,
 raw value)`` pairs and what every message needs is checked (the mandatory headers, CSeq, Content-Length, the
 SIP version, the Request-URI scheme). Every problem is a `MalformedMessage` carrying the status to answer with
-(and, from message.answerable, whether an answer can be built at all).
+(and, from message.answerable, whether an answer can be built at all). The usual head is checked for control
+characters and bare line ends in one pass; only a head failing it is looked at closer, to name its problem.
 
 Keep-alives: `parse` returns None for an empty datagram or one made only of CRLFs (nothing to answer).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 
 from sip_core.header_names import _CANONICAL, canonical_name
-from sip_core.message import _TOKEN, MAX_MESSAGE, Request, Response, _number, answerable
+from sip_core.message import _TOKEN, KNOWN_METHODS, MAX_MESSAGE, Request, Response, _number, answerable
 from sip_core.uri import SCHEMES, MalformedMessage
 
 __all__ = ["complete", "declared_length", "parse", "read_head"]
@@ -24,6 +25,7 @@ _MANDATORY = ("Via", "Call-ID", "CSeq", "From", "To")
 _VERSION = re.compile(r"SIP/[0-9]{1,3}\.[0-9]{1,3}", re.I)
 _SCHEME_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _CONTROLS = bytes(byte for byte in range(32) if byte not in b"\t\r\n") + b"\x7f"  # refused in headers
+_CONTROLS_AND_LINE_ENDS = _CONTROLS + b"\r\n"
 
 
 def _start(line: str) -> Request | Response:
@@ -36,7 +38,8 @@ def _start(line: str) -> Request | Response:
             raise MalformedMessage(f"bad status line {line[:64]!r}")
         return Response(int(status), parts[2].strip() if len(parts) > 2 else "", version=parts[0])
     parts = line.split()
-    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not _VERSION.fullmatch(parts[2]):
+    if len(parts) != 3 or not (parts[0] in KNOWN_METHODS or _TOKEN.fullmatch(parts[0])) or not (
+            parts[2] == "SIP/2.0" or _VERSION.fullmatch(parts[2])):
         raise MalformedMessage(f"bad request line {line[:64]!r}")
     return Request(parts[0], parts[1], version=parts[2])
 
@@ -49,15 +52,18 @@ def read_head(head: bytes) -> tuple[Request | Response, tuple[str, int] | None]:
     except UnicodeDecodeError:  # read on, so a response can still be built; surrogates keep the bytes
         text = head.decode("utf-8", "surrogateescape")
         problem = ("headers are not UTF-8", 400)
-    if problem is None and len(head.translate(None, _CONTROLS)) != len(head):
-        problem = (f"control character {next(byte for byte in head if byte in _CONTROLS):#04x} in headers", 400)
     lines = text.split("\r\n")
     breaks = len(lines) - 1
-    if text.count("\n") != breaks or text.count("\r") != breaks:  # bare LF line ends are tolerated, bare CR not
-        text = text.replace("\r\n", "\n")
-        if "\r" in text:
-            problem = problem or ("bare CR in headers", 400)
-        lines = text.split("\n")
+    # One pass for the usual head: as many CRs and LFs as CRLFs, and nothing else removed, means no control
+    # character and no bare CR or LF (there are at least `breaks` of each).
+    if problem is not None or len(head) - len(head.translate(None, _CONTROLS_AND_LINE_ENDS)) != 2 * breaks:
+        if problem is None and len(head.translate(None, _CONTROLS)) != len(head):
+            problem = (f"control character {next(byte for byte in head if byte in _CONTROLS):#04x} in headers", 400)
+        if text.count("\n") != breaks or text.count("\r") != breaks:  # bare LF line ends are tolerated, bare CR not
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                problem = problem or ("bare CR in headers", 400)
+            lines = text.split("\n")
     message = _start(lines[0])
     try:  # the usual case: known header names, no folding; a KeyError falls back to reading line by line
         canonical = _CANONICAL
@@ -147,10 +153,11 @@ def _problem(message: Request | Response) -> tuple[str, int] | None:
         if method != message.method:
             return f"CSeq method {method} does not match the request method {message.method}", 400
         scheme, colon, _ = message.uri.partition(":")
-        if not colon or not _SCHEME_NAME.fullmatch(scheme):
-            return f"Request-URI {message.uri[:64]!r} is not a URI", 400
-        if scheme.lower() not in SCHEMES:
-            return f"unsupported URI scheme {scheme.lower()!r}", 416
+        if not (colon and scheme in SCHEMES):  # a lower-case scheme of ours needs no more
+            if not colon or not _SCHEME_NAME.fullmatch(scheme):
+                return f"Request-URI {message.uri[:64]!r} is not a URI", 400
+            if scheme.lower() not in SCHEMES:
+                return f"unsupported URI scheme {scheme.lower()!r}", 416
     return None
 
 

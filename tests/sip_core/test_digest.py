@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 
 import pytest
 from hypothesis import given, settings
@@ -133,3 +134,41 @@ def test_the_answers_phones_send_are_read_quickly_and_alike(text):
 ])
 def test_odd_answers_are_left_to_the_full_reading(text):
     assert digest._plain_parameters(text) is None
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(st.sampled_from(["username", "realm", "nonce", "uri", "response", "qop", "nc", "Realm", "x-y",
+                                           "1bad", "", " nc "]),
+                          st.sampled_from(["", " ", "="]),
+                          st.text(alphabet='ab,"\\ =\t\x01é', max_size=6)), max_size=6),
+       st.sampled_from([",", ", ", " ,", ",,", ",\t"]))
+def test_the_usual_reading_of_an_answer_takes_only_what_the_plain_one_reads_alike(parts, separator):
+    text = separator.join(f"{name}{equals}{value}" for name, equals, value in parts)
+    usual = digest._usual_parameters(text)
+    assert usual is None or usual == digest._plain_parameters(text) == digest._parameters(text)
+
+
+@pytest.mark.parametrize("text, read", [
+    ('username="u1", realm="sip.test", nonce="abc", uri="sip:sip.test", response="0a", qop=auth, nc=00000001', True),
+    ('username="u1",realm="sip.test",cnonce="6b8b4567",nc=00000001,qop=auth,uri="sip:sip.test",nonce="n",response="r"',
+     True),
+    ('username="", realm="a b", opaque=ab==', True),
+    ('username = "u1" , realm="a b"', False),  # blanks around "=": the plain reading's
+    ('Username="u1"', False),
+    ('username="u1", username="u2"', False),
+    ('username="a\\"b"', False),
+    ('username=a b', False),
+    ('username="u1",', False),
+])
+def test_which_answers_the_usual_reading_takes(text, read):
+    usual = digest._usual_parameters(text)
+    assert (usual is not None) is read
+    if read:
+        assert usual == digest._parameters(text)
+
+
+def test_nonce_signatures_are_hmac_sha256_of_issued_and_realm():
+    nonce = make_nonce(KEY, REALM, 1_000_000)
+    expected = hmac.digest(KEY, f"{nonce[:24]}:{REALM}".encode(), "sha256").hex()[:32]
+    assert nonce[24:] == expected and nonce_verdict(KEY, REALM, nonce, 1_000_000, 300) is Verdict.OK
+    assert nonce_verdict(b"x" * 32, REALM, nonce, 1_000_000, 300) is Verdict.WRONG  # another key, prepared apart

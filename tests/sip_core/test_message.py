@@ -594,3 +594,64 @@ def test_replace_first_changes_or_pops_only_the_first_value_of_a_list_header():
     request.replace_first("Route", None)  # none left: nothing happens
     with pytest.raises(ValueError):
         request.replace_first("Via", "x\r\nInjected: 1")
+
+
+# --- the quick paths give what the full ones gave -------------------------------------------------------
+
+@pytest.mark.parametrize("extra, problem", [
+    ("Subject: plain\r\n", None),
+    ("Subject: tab\there\r\n", None),
+    ("Subject: a\x01b\r\n", (400, "control character 0x01 in headers")),
+    ("Subject: a\x7fb\r\n", (400, "control character 0x7f in headers")),
+    ("Subject: a\rb\r\n", (400, "bare CR in headers")),
+    ("Subject: a\x00b\rc\r\n", (400, "control character 0x00 in headers")),  # the first problem found is named
+    ("Subject: a\nX-Other: b\r\n", None),  # a bare LF ends a line
+    ("Subject: a\r\r\n", (400, "bare CR in headers")),
+])
+def test_the_one_pass_check_of_a_head_finds_what_the_separate_checks_found(extra, problem):
+    if problem is None:
+        assert parse(message(extra=extra)).header("Subject") in ("plain", "tab\there", "a")
+    else:
+        error = malformed(message(extra=extra))
+        assert (error.status, error.reason) == problem and error.answerable
+
+
+def test_a_stamped_top_via_alone_on_its_line_is_rewritten_in_place_and_the_cache_holds():
+    request = parse(message(extra="Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKz\r\n"))
+    to, cseq = request.to, request.cseq
+    via = request.vias[0]
+    via.params["received"] = "192.0.2.1"
+    request.rewrite_top_via(via)
+    assert request.header_values("Via") == ["SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.1",
+                                            "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKz"]
+    assert request.to is to and request.cseq is cseq and request.vias[0] is via and len(request.vias) == 2
+    assert parse(request.encode()).vias[0].received == "192.0.2.1"
+
+
+def test_a_stamped_top_via_sharing_its_line_keeps_the_others():
+    request = parse(message(drop=("Via",),
+                            extra="Via: SIP/2.0/UDP a:1;branch=z9hG4bK1;rport, SIP/2.0/UDP b;branch=z9hG4bK2\r\n"))
+    via = request.vias[0]
+    via.params["rport"] = "7"
+    request.rewrite_top_via(via)
+    assert [line for name, line in request.headers if name == "Via"] == [
+        "SIP/2.0/UDP a:1;branch=z9hG4bK1;rport=7, SIP/2.0/UDP b;branch=z9hG4bK2"]
+    assert request.vias[0] is via and [v.host for v in request.vias] == ["a", "b"]
+
+
+def test_response_to_puts_the_copied_headers_in_their_order_whatever_the_request_s():
+    request = parse(b"REGISTER sip:x SIP/2.0\r\nCSeq: 1 REGISTER\r\nCall-ID: c\r\n"
+                    b"Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\nTo: <sip:u@x>\r\nX-A: 1\r\nFrom: <sip:u@x>;tag=1\r\n"
+                    b"Via: SIP/2.0/UDP b;branch=z9hG4bK2\r\n"
+                    b"Timestamp: 3\r\n\r\n")
+    assert response_to(request, 200).headers == [
+        ("Via", "SIP/2.0/UDP a;branch=z9hG4bK1"), ("Via", "SIP/2.0/UDP b;branch=z9hG4bK2"),
+        ("From", "<sip:u@x>;tag=1"), ("To", "<sip:u@x>"), ("Call-ID", "c"), ("CSeq", "1 REGISTER")]
+    assert response_to(request, 100).headers[-1] == ("Timestamp", "3")
+
+
+def test_a_value_with_a_cr_lf_or_nul_is_still_refused_in_a_response():
+    request = parse(message())
+    request.headers[0] = ("Via", "SIP/2.0/UDP a;branch=z9hG4bK1\rX")
+    with pytest.raises(ValueError):
+        response_to(request, 400)

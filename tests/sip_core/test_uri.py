@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sip_core import uri
 from sip_core.uri import Address, MalformedMessage, SipUri, parse_address, parse_contacts, parse_uri, split_list
 
 
@@ -149,3 +150,30 @@ def test_random_text_only_raises_malformed(text):
                 max_size=30).map("".join))
 def test_grammar_characters_only_raise_malformed(text):
     test_random_text_only_raises_malformed.hypothesis.inner_test(text)
+
+
+# --- the quick reading of the usual URIs -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("sip:u1000@sip.test", SipUri("sip", "u1000", "sip.test")),
+    ("sip:sip.test", SipUri("sip", None, "sip.test")),
+    ("sips:u1000@Phone.Example.COM:5061", SipUri("sips", "u1000", "phone.example.com", 5061)),
+    ("sip:+33123456789@10.0.0.1:5060", SipUri("sip", "+33123456789", "10.0.0.1", 5060)),
+])
+def test_the_usual_uris_are_read_quickly_and_alike(text, expected):
+    assert uri._usual_uri(text) == expected == uri._any_uri(text) == parse_uri(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SIP:u@h", "sip:u@h;transport=udp", "sip:%61@h", "sip:u:pw@h", "sip:u@[::1]", "sip:u@h?x=y", "tel:+331",
+    "sip:u@h:0", "sip:u@h:65536", "sip:@h", "sip:u@", "sip:u@h:", "sip:u h@x", "http://x",
+])
+def test_other_uris_are_left_to_the_full_reading(text):
+    assert uri._usual_uri(text) is None
+
+
+@given(st.text(alphabet="sipSIP:@%;=?&.-_[]<>\" \t0123456789abcxyz+!~*'()$,/", max_size=30))
+def test_the_quick_reading_of_a_uri_takes_only_what_the_full_one_reads_alike(text):
+    quick = uri._usual_uri(text)
+    if quick is not None:
+        assert quick == uri._any_uri(text)
