@@ -41,8 +41,9 @@ HOLIDAY_SUBDIVISIONS: Mapping[str, str] = MappingProxyType(
 #: Names of the week days as the settings spell them, in ``date.weekday()`` order (Monday is 0).
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-#: The two ways the 72-hour replacement target can be counted (setting ``calendar.replacement_hours``).
-REPLACEMENT_READINGS = ("calendar", "business")
+#: The two ways the hours of a deadline can be counted (settings ``calendar.replacement_hours``,
+#: ``calendar.restoration_hours`` and ``calendar.no_answer_hours``): every hour, or business hours only.
+READINGS = ("calendar", "business")
 
 _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 # More consecutive days without business time than this means the definition can never open again.
@@ -289,6 +290,28 @@ def add_calendar_hours(
     return (start.astimezone(UTC) + _duration(hours, "Hours to add")).astimezone(hours_def.timezone)
 
 
+def add_hours(
+    start: datetime,
+    hours: float | timedelta,
+    departement: str,
+    reading: str,
+    hours_def: BusinessHours = DEFAULT_BUSINESS_HOURS,
+) -> datetime:
+    """Return `start` plus `hours` counted as `reading` says: "calendar" counts every hour, "business" only
+    business hours in `departement`."""
+    if check_reading(reading) == "calendar":
+        validate_departement(departement)  # holidays do not count, but a wrong département is still an error
+        return add_calendar_hours(start, hours, hours_def)
+    return add_business_hours(start, hours, departement, hours_def)
+
+
+def check_reading(reading: str) -> str:
+    """Return `reading` when it is one of `READINGS`; raise ValueError naming them otherwise."""
+    if reading not in READINGS:
+        raise ValueError(f"Reading {reading!r} is not valid: expected one of {', '.join(READINGS)}")
+    return reading
+
+
 def replacement_deadline(
     noted_at: datetime,
     departement: str,
@@ -301,9 +324,4 @@ def replacement_deadline(
     `reading` is the ``calendar.replacement_hours`` setting: "calendar" counts every hour, "business" only
     business hours.
     """
-    if reading == "calendar":
-        validate_departement(departement)  # holidays do not count, but a wrong département is still an error
-        return add_calendar_hours(noted_at, hours, hours_def)
-    if reading == "business":
-        return add_business_hours(noted_at, hours, departement, hours_def)
-    raise ValueError(f"Replacement reading {reading!r} is not valid: expected one of {', '.join(REPLACEMENT_READINGS)}")
+    return add_hours(noted_at, hours, departement, reading, hours_def)

@@ -31,7 +31,7 @@ from bson import ObjectId
 from inventory.business_calendar import business_hours_between
 from inventory.contracts import Contract
 from inventory.customers import Customer, Site
-from inventory.reports import Report, as_date, as_utc
+from inventory.reports import Report, as_date
 from inventory.service_credits import (
     CAP_WINDOW_DAYS,
     PARIS,
@@ -41,6 +41,7 @@ from inventory.service_credits import (
     apply_rolling_cap,
     ticket_credit,
 )
+from inventory.stored_times import as_utc
 from inventory.ticket_deadlines import Calendar
 from inventory.ticket_rules import gives_credit
 from inventory.tickets import FailureTicket

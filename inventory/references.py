@@ -1,4 +1,5 @@
-"""A reference to another record, stored as the record id's hex text instead of an ObjectId.
+"""A reference to another record, stored as the record id's hex text instead of an ObjectId, and how to read
+the id a reference holds and the records many references point to.
 
 NX-27017 (the embedded database) finds nothing when a query matches an ObjectId held outside `_id`:
 equality, array membership and counts all miss (see docs/storage.rst). Text ids
@@ -7,6 +8,7 @@ behave the same on NX-27017 and MongoDB, so every reference between records uses
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import mongoengine as me
@@ -37,3 +39,25 @@ class Reference(me.ReferenceField):
         if isinstance(value, str) and ObjectId.is_valid(value):
             value = ObjectId(value)
         return super().to_python(value)
+
+
+def referenced_id(record: me.Document, name: str) -> str | None:
+    """The id (text) the reference field `name` of `record` holds, without loading the record it points to."""
+    value = record._data.get(name)
+    if isinstance(value, DBRef):
+        value = value.id
+    return None if value is None else str(getattr(value, "pk", value))
+
+
+def records_by_id(document: type[me.Document], ids: Iterable[Any],
+                  fields: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The stored records of `document` with these ids (text; anything else is skipped), keyed by id.
+
+    One ``$in`` on ``_id``, which NX-27017 answers through the index (docs/storage.rst); `fields` limits what
+    is read (the id always comes), None reads whole records.
+    """
+    wanted = [ObjectId(text) for text in set(ids) if isinstance(text, str) and ObjectId.is_valid(text)]
+    if not wanted:
+        return {}
+    projection = None if fields is None else {name: 1 for name in fields}
+    return {str(raw["_id"]): raw for raw in document._get_collection().find({"_id": {"$in": wanted}}, projection)}

@@ -15,6 +15,7 @@ from typing import Any
 
 from inventory.equipment import EQUIPMENT_STATES
 from inventory.lifecycle import AT_CUSTOMER, GONE
+from inventory.stored_times import as_utc
 
 #: States of a lent item that the customer should have given back: due and not back yet, or worse.
 OVERDUE_STATES = ("return_due", "overdue", "repossession")
@@ -46,13 +47,6 @@ def as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
-
-
-def as_utc(value: Any) -> dt.datetime | None:
-    """A stored time as an aware UTC datetime (naive ones are UTC, as the database keeps them)."""
-    if not isinstance(value, dt.datetime):
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _names(record: Record, customers: Mapping[str, str], sites: Mapping[str, str]) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class User(VersionedDocument):
 
 
 def token_digest(token: str) -> str:
-    """The stored form of an API token: its SHA-256, so a stolen database holds no usable token."""
+    """The stored form of a secret token (an API token, a calendar feed token): its SHA-256, so a stolen
+    database holds no usable token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

@@ -3,7 +3,6 @@ and the secret token of their calendar feed."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets as _random
 
@@ -11,17 +10,12 @@ import mongoengine as me
 
 from inventory.appointment_rules import TechnicianProfile, WorkingHours, served_departement
 from inventory.references import Reference
-from inventory.staff import User
+from inventory.staff import User, token_digest
 from inventory.versioned import VersionedDocument
 
 FEED_TOKEN_PREFIX = "ics_"
 MAX_BUFFER_MINUTES = 240
 SKILL_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
-
-
-def feed_token_digest(token: str) -> str:
-    """The stored form of a feed token: its SHA-256, so the database holds no usable token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class Technician(VersionedDocument):
@@ -92,10 +86,10 @@ class Technician(VersionedDocument):
         """A new random feed token, never stored, and the changes that make it the technician's (the previous one
         stops working once they are written)."""
         token = FEED_TOKEN_PREFIX + _random.token_urlsafe(32)
-        return token, {"feed_token_hash": feed_token_digest(token), "feed_token_hint": token[:len(FEED_TOKEN_PREFIX) + 4]}
+        return token, {"feed_token_hash": token_digest(token), "feed_token_hint": token[:len(FEED_TOKEN_PREFIX) + 4]}
 
     def feed_token_matches(self, token: str) -> bool:
         """Whether `token` is the technician's current feed token (none matches once it is revoked)."""
         if not self.feed_token_hash or not isinstance(token, str):
             return False
-        return hmac.compare_digest(self.feed_token_hash, feed_token_digest(token))
+        return hmac.compare_digest(self.feed_token_hash, token_digest(token))

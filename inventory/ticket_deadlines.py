@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from inventory.business_calendar import (
     DEFAULT_BUSINESS_HOURS,
     BusinessHours,
-    add_business_hours,
-    add_calendar_hours,
+    add_hours,
     business_hours_between,
+    check_reading,
 )
-from inventory.departements import validate_departement
 
-#: How the hours of a deadline are counted (settings calendar.restoration_hours and calendar.no_answer_hours).
-READINGS = ("calendar", "business")
 RESTORATION_HOURS = 4
 NO_ANSWER_HOURS = 48
 #: A ticket not restored with less than this left before its target is "at risk".
@@ -30,25 +27,16 @@ AT_RISK = dt.timedelta(hours=1)
 TARGET_STATUSES = ("on_track", "at_risk", "breached", "met", "missed", "deemed_resolved")
 
 
-def _add(start: dt.datetime, hours: float, departement: str, reading: str, hours_def: BusinessHours) -> dt.datetime:
-    if reading == "calendar":
-        validate_departement(departement)
-        return add_calendar_hours(start, hours, hours_def)
-    if reading == "business":
-        return add_business_hours(start, hours, departement, hours_def)
-    raise ValueError(f"Reading {reading!r} is not valid: expected one of {', '.join(READINGS)}")
-
-
 def restoration_deadline(notified_at: dt.datetime, departement: str, reading: str = "business",
                          hours_def: BusinessHours = DEFAULT_BUSINESS_HOURS) -> dt.datetime:
     """When the failure should be fixed (clause 4): 4 hours after the notification was received."""
-    return _add(notified_at, RESTORATION_HOURS, departement, reading, hours_def)
+    return add_hours(notified_at, RESTORATION_HOURS, departement, reading, hours_def)
 
 
 def no_answer_deadline(waiting_since: dt.datetime, departement: str, reading: str = "calendar",
                        hours_def: BusinessHours = DEFAULT_BUSINESS_HOURS) -> dt.datetime:
     """When a ticket waiting on the customer is deemed resolved (clause 4): 48 hours after the question."""
-    return _add(waiting_since, NO_ANSWER_HOURS, departement, reading, hours_def)
+    return add_hours(waiting_since, NO_ANSWER_HOURS, departement, reading, hours_def)
 
 
 def time_left(deadline: dt.datetime, now: dt.datetime, departement: str, reading: str = "business",
@@ -57,11 +45,9 @@ def time_left(deadline: dt.datetime, now: dt.datetime, departement: str, reading
 
     Past the deadline it is the real time elapsed since, so "breached for 3 hours" means 3 hours on the clock.
     """
-    if now >= deadline or reading == "calendar":
+    if now >= deadline or check_reading(reading) == "calendar":
         return deadline - now
-    if reading == "business":
-        return business_hours_between(now, deadline, departement, hours_def)
-    raise ValueError(f"Reading {reading!r} is not valid: expected one of {', '.join(READINGS)}")
+    return business_hours_between(now, deadline, departement, hours_def)
 
 
 def target_status(active: bool, deadline: dt.datetime, restored_at: dt.datetime | None, left: dt.timedelta,

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bson import DBRef, ObjectId
+from bson import ObjectId
 from bson.errors import InvalidId
 
 from inventory import generation, lifecycle, ticket_rules, transitions
@@ -26,6 +26,8 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.errors import InvalidRecord
 from inventory.events import Actor, record_event
+from inventory.references import referenced_id
+from inventory.stored_times import as_utc, to_millisecond
 from inventory.ticket_deadlines import Calendar
 from inventory.tickets import FailureTicket, allocate_number
 
@@ -43,14 +45,6 @@ class TicketRefused(Exception):
         super().__init__(message)
         self.status, self.message, self.state, self.allowed = status, message, state, tuple(allowed)
         self.fields = dict(fields or {})
-
-
-def ref_id(record: Any, name: str) -> str | None:
-    """The id (text) a reference field holds, without loading the record it points to."""
-    value = record._data.get(name)
-    if isinstance(value, DBRef):
-        value = value.id
-    return None if value is None else str(getattr(value, "pk", value))
 
 
 def find(document: type, record_id: Any) -> Any:
@@ -75,7 +69,7 @@ def departement_of(site: Site | None) -> str:
 def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], now: dt.datetime,
                 calendar: Calendar, equipment_rules: transitions.RulesFor) -> FailureTicket:
     """Open a ticket with the values `given` (Python values: ids as text, `notified_at` an aware datetime)."""
-    now = _to_ms(now)
+    now = to_millisecond(now)
     problems = ticket_rules.opening_problems(given, now)
     customer = find(Customer, given["customer"]) if "customer" not in problems else None
     site = find(Site, given["site"]) if "site" not in problems else None
@@ -83,14 +77,14 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
         problems["customer"] = "no such customer"
     if "site" not in problems and site is None:
         problems["site"] = "no such site"
-    elif site is not None and customer is not None and ref_id(site, "customer") != str(customer.pk):
+    elif site is not None and customer is not None and referenced_id(site, "customer") != str(customer.pk):
         problems["site"] = "the site belongs to another customer"
     item = None
     if given.get("equipment") not in (None, "") and "equipment" not in problems:
         item = find(Equipment, given["equipment"])
         if item is None:
             problems["equipment"] = "no such equipment"
-        elif site is not None and ref_id(item, "site") != str(site.pk):
+        elif site is not None and referenced_id(item, "site") != str(site.pk):
             problems["equipment"] = f"equipment {item.serial} is not at this site"
     if problems:
         raise TicketRefused(400, "the ticket cannot be opened: some fields are not valid", fields=problems)
@@ -102,9 +96,9 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
     if item is not None and item.state != "failed":
         _note_failure(item, given["description"], actor, roles, now, equipment_rules)
     ticket = FailureTicket(number=allocate_number(now), customer=customer, site=site, equipment=item,
-                           service=given["service"], channel=given["channel"], notified_at=_to_ms(given["notified_at"]),
-                           description=given["description"], opened_by=actor.username, state="open",
-                           restoration_due_at=_to_ms(due))
+                           service=given["service"], channel=given["channel"],
+                           notified_at=to_millisecond(given["notified_at"]), description=given["description"],
+                           opened_by=actor.username, state="open", restoration_due_at=to_millisecond(due))
     return ticket.insert(actor)
 
 
@@ -125,7 +119,7 @@ def _note_failure(item: Equipment, description: str, actor: Actor, roles: tuple[
 def run(ticket_id: Any, name: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
         now: dt.datetime, calendar: Calendar, expected_version: int | None = None) -> FailureTicket:
     """Run transition `name` on the ticket with inputs `given`; the ticket as stored after it, or TicketRefused."""
-    now = _to_ms(now)
+    now = to_millisecond(now)
     for _ in range(ATTEMPTS):
         ticket = _read(ticket_id)
         if expected_version is not None and ticket.version != expected_version:
@@ -143,14 +137,14 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     """Plan and write the transition; False when the ticket changed since it was read (nothing written)."""
     read_version, read_state = ticket.version, ticket.state
     rules = ticket_rules.Rules(no_answer_deadline=lambda since: calendar.no_answer_deadline(
-        since, departement_of(find(Site, ref_id(ticket, "site")))))
+        since, departement_of(find(Site, referenced_id(ticket, "site")))))
     try:
         plan = ticket_rules.plan(ticket.facts(), name, given, roles, now, rules)
     except ticket_rules.Refused as refused:
         raise TicketRefused(refused.status, refused.message, read_state, refused.allowed, refused.fields) from None
     before = ticket.snapshot()
     for field_name, value in plan.changes.items():
-        setattr(ticket, field_name, _to_ms(value) if isinstance(value, dt.datetime) else value)
+        setattr(ticket, field_name, to_millisecond(value) if isinstance(value, dt.datetime) else value)
     ticket.state, ticket.updated_at, ticket.version = plan.state, now, read_version + 1
     try:
         ticket.check()
@@ -194,7 +188,7 @@ def close_expired(now: dt.datetime, actor: Actor, calendar: Calendar,
     waiting = FailureTicket._get_collection().find({"state": "waiting_customer"},
                                                     {"auto_close_at": 1, "number": 1})
     # Compared here, not in the filter: NX-27017 compares datetimes in filters to the second (docs/storage.rst).
-    due = [raw for raw in waiting if raw.get("auto_close_at") is not None and _utc(raw["auto_close_at"]) <= now]
+    due = [raw for raw in waiting if raw.get("auto_close_at") is not None and as_utc(raw["auto_close_at"]) <= now]
     closed = []
     for raw in due:
         try:
@@ -208,11 +202,3 @@ def close_expired(now: dt.datetime, actor: Actor, calendar: Calendar,
         closed.append(raw["number"])
     return closed
 
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
-
-
-def _to_ms(moment: dt.datetime) -> dt.datetime:
-    """To the millisecond, as the database keeps it, so an answer equals a later read."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -6,15 +6,14 @@ tickets at risk of or past their target. Shared by the API, the CLI and the repo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
-
-from bson import ObjectId
 
 from inventory import ticket_rules
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
-from inventory.reports import Report, as_utc
+from inventory.references import records_by_id
+from inventory.reports import Report
+from inventory.stored_times import as_utc
 from inventory.ticket_deadlines import AT_RISK, Calendar, target_status
 from inventory.tickets import FailureTicket
 
@@ -29,19 +28,11 @@ REPORT_COLUMNS = ("number", "target", "minutes_left", "state", "customer", "cust
                   "replacement_due_at")
 
 
-def _by_id(document: type, ids: Iterable[str | None], fields: tuple[str, ...]) -> dict[str, Any]:
-    wanted = [ObjectId(text) for text in {i for i in ids if i}]
-    if not wanted:
-        return {}
-    found = document._get_collection().find({"_id": {"$in": wanted}}, {name: 1 for name in fields})
-    return {str(raw["_id"]): raw for raw in found}
-
-
 def views(tickets: list[dict[str, Any]], now: dt.datetime, calendar: Calendar,
           at_risk: dt.timedelta = AT_RISK) -> list[dict[str, Any]]:
     """Each ticket (stored form) as staff see it at `now`, with the sites and devices read once for all."""
-    sites = _by_id(Site, (t.get("site") for t in tickets), ("name", "departement", "customer"))
-    devices = _by_id(Equipment, (t.get("equipment") for t in tickets),
+    sites = records_by_id(Site, (t.get("site") for t in tickets), ("name", "departement", "customer"))
+    devices = records_by_id(Equipment, (t.get("equipment") for t in tickets),
                      ("serial", "state", "ownership", "replacement", "replacement_due_at"))
     return [_view(raw, now, calendar, at_risk, sites.get(raw.get("site") or ""), devices.get(raw.get("equipment") or ""))
             for raw in tickets]
@@ -88,8 +79,8 @@ def at_risk_report(now: dt.datetime, calendar: Calendar, at_risk: dt.timedelta =
     active = active_tickets()
     late = [view for view in views(active, now, calendar, at_risk) if view["target"] in ("at_risk", "breached")]
     late.sort(key=lambda view: (view["minutes_left"], view["number"]))
-    customers = _by_id(Customer, (v["customer"] for v in late), ("name",))
-    sites = _by_id(Site, (v["site"] for v in late), ("name",))
+    customers = records_by_id(Customer, (v["customer"] for v in late), ("name",))
+    sites = records_by_id(Site, (v["site"] for v in late), ("name",))
     rows = [{**{name: view.get(name) for name in REPORT_COLUMNS},
              "customer_name": customers.get(view["customer"] or "", {}).get("name", ""),
              "site_name": sites.get(view["site"] or "", {}).get("name", ""),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mongoengine as me
-from bson import DBRef, ObjectId
+from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -39,6 +39,8 @@ from inventory.equipment import KEPT_TRANSITION_KEYS, Equipment
 from inventory.errors import InvalidRecord
 from inventory.events import Actor, Event
 from inventory.lines import Line
+from inventory.references import referenced_id
+from inventory.stored_times import to_millisecond
 
 DUPLICATE_KEY = 11000
 #: Plans made again when only the version moved under us (someone edited another field).
@@ -77,7 +79,7 @@ def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any]
     `item_id` may be the item as just read (its first attempt then reads nothing). With `deliveries`, the
     event and charges wait in the item's outbox for `deliveries.deliver()`, which a batch calls once.
     """
-    now = _to_ms(now)
+    now = to_millisecond(now)
     entry = f"{move}:{idempotency_key}" if idempotency_key else None
     first = item_id if isinstance(item_id, Equipment) else None
     item_id = item_id.pk if isinstance(item_id, Equipment) else item_id
@@ -104,7 +106,7 @@ def subject(item: Equipment) -> lifecycle.Item:
     return lifecycle.Item(
         state=item.state, ownership=item.ownership, delivered_at=item.delivered_at, warranty_end=item.warranty_end,
         shipped_accessories=tuple(item.shipped_accessories or ()), return_due_on=item.return_due_on,
-        has_site=_ref(item, "site") is not None, inspection_result=item.inspection_result,
+        has_site=referenced_id(item, "site") is not None, inspection_result=item.inspection_result,
         setup_fees_paid_at=item.setup_fees_paid_at)
 
 
@@ -134,7 +136,7 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
     """Plan and write the move; None when the item changed since it was read (nothing written)."""
     read_version, read_state = item.version, item.state
     before = item.snapshot()
-    charge_to = {"customer": _ref(item, "customer"), "site": _ref(item, "site")}
+    charge_to = {"customer": referenced_id(item, "customer"), "site": referenced_id(item, "site")}
     try:
         plan = lifecycle.plan(subject(item), move, given, roles, now,
                               rules if isinstance(rules, lifecycle.Rules) else rules(item))
@@ -179,7 +181,8 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
 
 def _resolve(item: Equipment, changes: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's changes with record ids turned into records (422 when one is missing) and times to the ms."""
-    resolved = {name: _to_ms(value) if isinstance(value, dt.datetime) else value for name, value in changes.items()}
+    resolved = {name: to_millisecond(value) if isinstance(value, dt.datetime) else value
+                for name, value in changes.items()}
     if resolved.get("site") is not None:
         resolved["site"] = _record(Site, resolved["site"], "site", item)
     if resolved.get("lines"):
@@ -209,7 +212,7 @@ def _faulty(item: Equipment, value: Any) -> Equipment:
     if faulty.state != "failed" or faulty.replacement != "due":
         why = (f"{faulty.serial} is {faulty.state}" if faulty.state != "failed"
                else f"{faulty.serial} gets a quote, not a replacement (sold, out of warranty)")
-    elif _ref(faulty, "customer") != _ref(item, "customer"):
+    elif referenced_id(faulty, "customer") != referenced_id(item, "customer"):
         why = f"{faulty.serial} belongs to another customer than the site this item is staged for"
     else:
         others = Equipment.objects(replaces=faulty.pk).only("serial", "state")
@@ -350,18 +353,5 @@ def _read(item_id: ObjectId | str) -> Equipment:
     return item
 
 
-def _ref(item: Equipment, name: str) -> str | None:
-    """The id (text) a reference field holds, without loading the record it points to."""
-    value = item._data.get(name)
-    if isinstance(value, DBRef):
-        value = value.id
-    return None if value is None else str(getattr(value, "pk", value))
-
-
 def _id_or_none(text: str | None) -> ObjectId | None:
     return ObjectId(text) if text else None
-
-
-def _to_ms(moment: dt.datetime) -> dt.datetime:
-    """To the millisecond, as the database keeps it, so an answer equals a later read."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from inventory import generation
 from inventory.errors import DuplicateValue, InvalidRecord, VersionConflict
 from inventory.events import Actor, record_event
+from inventory.stored_times import to_millisecond
 
 #: Fields never copied into event snapshots: encrypted secrets and password hashes.
 SECRET_SUFFIXES = ("_enc", "_hash")
@@ -23,8 +24,7 @@ SECRET_SUFFIXES = ("_enc", "_hash")
 
 def _now() -> dt.datetime:
     """Now, to the millisecond: what the database keeps, so an answer equals a later read."""
-    moment = dt.datetime.now(dt.timezone.utc)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return to_millisecond(dt.datetime.now(dt.timezone.utc))
 
 
 class VersionedDocument(me.Document):

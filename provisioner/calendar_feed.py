@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import icalendar
-from bson import ObjectId
 
 from inventory.appointment_rules import ZONE
 from inventory.appointments import CHECKLIST, Appointment
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
+from inventory.references import records_by_id
 from inventory.technicians import Technician
 
 PRODUCT = "-//Centrex provisioner//Installation appointments//FR"
@@ -60,14 +60,14 @@ class Related:
     @classmethod
     def of(cls, appointments: list[Appointment]) -> "Related":
         stored = [appointment.to_mongo() for appointment in appointments]
-        return cls(_by_id(Site, {raw.get("site") for raw in stored}),
-                   _by_id(Customer, {raw.get("customer") for raw in stored}),
-                   _by_id(Equipment, {item for raw in stored for item in raw.get("equipment") or []}))
+        return cls(_loaded(Site, [raw.get("site") for raw in stored]),
+                   _loaded(Customer, [raw.get("customer") for raw in stored]),
+                   _loaded(Equipment, [item for raw in stored for item in raw.get("equipment") or []]))
 
 
-def _by_id(document: type, ids: set[Any]) -> dict[str, Any]:
-    wanted = [ObjectId(text) for text in ids if isinstance(text, str) and ObjectId.is_valid(text)]
-    return {str(record.pk): record for record in document.objects(pk__in=wanted)} if wanted else {}
+def _loaded(document: type[Any], ids: Iterable[Any]) -> dict[str, Any]:
+    """The records of `document` with these ids, as documents, by id."""
+    return {key: document._from_son(raw) for key, raw in records_by_id(document, ids).items()}
 
 
 def event_of(appointment: Appointment, domain: str, related: Related) -> icalendar.Event:

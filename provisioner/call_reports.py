@@ -9,7 +9,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from inventory import call_records as stored
-from inventory.reports import Report, as_utc
+from inventory.reports import Report
+from inventory.stored_times import as_utc
 from provisioner.sip_call_log import month_records
 from sip_core.fair_use import fair_use, month_bounds, past
 from sip_core.fraud import FAIR_USE_ALERT_AT, FAIR_USE_LIMIT

@@ -17,10 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from bson import ObjectId
-
 from inventory.equipment import Equipment
 from inventory.lines import Line
+from inventory.references import records_by_id
 from inventory.secret_box import SecretBox, SecretError
 from provisioner.provisioning.pipeline import SERVED_STATES
 from provisioner.provisioning.record_changes import ChangeFeed
@@ -203,7 +202,7 @@ class InventoryDirectory:
     def read_some(self, current: View, line_ids: set[str], equipment_ids: set[str]) -> View:
         """`current` with these lines and equipment read again (and the lines an equipment change reaches)."""
         view = current.copy()
-        read = {str(raw["_id"]): raw for raw in _by_ids(Equipment, equipment_ids, EQUIPMENT_FIELDS)}
+        read = records_by_id(Equipment, equipment_ids, EQUIPMENT_FIELDS)
         lines = set(line_ids)
         for equipment_id in equipment_ids:
             before = view.equipment.pop(equipment_id, None)
@@ -219,7 +218,7 @@ class InventoryDirectory:
             if not view.holders.get(line_id, True):
                 del view.holders[line_id]
             view.discard(line_id)
-        for raw in _by_ids(Line, lines, LINE_FIELDS):
+        for raw in records_by_id(Line, lines, LINE_FIELDS).values():
             account = self._account(raw, view)
             if account is None:
                 log.warning("sip directory: line %s left out, its SIP password cannot be decrypted", raw["_id"])
@@ -249,10 +248,3 @@ class InventoryDirectory:
                        display_name=raw.get("display_name") or "",
                        devices=tuple(view.equipment[i][0] for i in holders))
 
-
-def _by_ids(document: type, ids: Iterable[str], fields: dict) -> list[dict]:
-    """The raw records with these ids (text), by one `$in` on `_id` (the index: docs/storage.rst)."""
-    object_ids = [ObjectId(record_id) for record_id in ids if ObjectId.is_valid(record_id)]
-    if not object_ids:
-        return []
-    return list(document._get_collection().find({"_id": {"$in": object_ids}}, fields))

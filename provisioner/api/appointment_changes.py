@@ -28,7 +28,6 @@ from provisioner.api.appointments import (
 )
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.lifecycle import refusal as move_refusal
-from provisioner.api.records import if_match_version
 from provisioner.lifecycle_rules import rules_for
 from provisioner.ticket_calendar import business_hours
 
@@ -44,13 +43,7 @@ class ChangeHandler(BaseHandler):
         problems = {name: "unknown field" for name in body if name not in (*self.fields, "version")}
         if problems:
             raise ApiError(400, f"unknown field(s): expected {', '.join((*self.fields, 'version'))}", problems)
-        header = self.request.headers.get("If-Match")
-        if header:
-            return body, if_match_version(header)
-        version = parse_field(body, "version", "integer", problems)
-        if problems:
-            raise ApiError(400, "the version is not valid", problems)
-        return body, version
+        return body, self.expected_version(body, invalid_status=400)  # 400, as every body problem here
 
     def hours(self) -> BusinessHours:
         return business_hours(self.services.settings)

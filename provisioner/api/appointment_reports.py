@@ -8,6 +8,7 @@ import datetime as dt
 from bson import ObjectId
 
 from inventory.appointment_reports import appointments_report, late_cancellations_report, parse_period
+from provisioner.api.fields import query_day
 from provisioner.api.reports import ReportHandler
 
 MAX_DAYS = 366
@@ -43,11 +44,7 @@ class LateCancellationsHandler(ReportHandler):
         today = self.today()
         bounds = {}
         for name, default in (("from", today.replace(day=1)), ("to", today)):
-            try:
-                bounds[name] = dt.date.fromisoformat(given[name]) if name in given else default
-            except ValueError:
-                problems[name] = "expected a date as YYYY-MM-DD"
-                bounds[name] = default
+            bounds[name] = query_day(given.get(name), default, name, problems)
         if not problems and not 0 <= (bounds["to"] - bounds["from"]).days <= MAX_DAYS:
             problems["to"] = f"expected from 0 to {MAX_DAYS} days after from"
         return lambda: late_cancellations_report(bounds["from"], bounds["to"])

@@ -1,4 +1,5 @@
-"""The base of every API handler: request ids, authentication, role checks, JSON bodies and JSON errors."""
+"""The base of every API handler: request ids, authentication, role checks, JSON bodies, the version a client
+read (If-Match) and JSON errors."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import mongoengine as me
@@ -16,6 +18,7 @@ from bson.errors import InvalidId
 from inventory.errors import DuplicateValue, InvalidRecord, StillReferenced, VersionConflict
 from inventory.events import Actor
 from provisioner.api.authentication import SESSION_COOKIE, Caller, caller_from_session, caller_from_token
+from provisioner.api.fields import Field, FieldProblem
 from provisioner.logs import request_id_var
 from provisioner.services import Services
 
@@ -24,6 +27,7 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REASONS = {400: "bad request", 401: "unauthenticated", 403: "forbidden", 404: "not found",
            405: "method not allowed", 409: "conflict", 413: "too large", 415: "unsupported media type",
            422: "invalid", 429: "too many requests", 500: "internal error", 503: "unavailable"}
+_VERSION = Field("version", "integer")
 
 
 class ApiError(tornado.web.HTTPError):
@@ -112,6 +116,19 @@ class BaseHandler(tornado.web.RequestHandler):
             raise ApiError(400, "the body must be a JSON object")
         return body
 
+    def expected_version(self, body: Mapping[str, Any] | None = None, invalid_status: int = 422) -> int | None:
+        """The version the client read, for a conditional write: from If-Match, else from `body`'s `version` when
+        a body is given; None when neither says. A `version` that is not an integer is refused `invalid_status`."""
+        header = self.request.headers.get("If-Match")
+        if header:
+            return if_match_version(header)
+        if body is None or body.get("version") is None:
+            return None
+        try:
+            return _VERSION.parse(body["version"])
+        except FieldProblem as problem:
+            raise ApiError(invalid_status, "the version is not valid", {"version": str(problem)}) from None
+
     def send(self, payload: Any, status: int = 200) -> None:
         """Answer with a JSON document."""
         self.set_status(status)
@@ -150,6 +167,15 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(value, ApiError):
             return
         super().log_exception(typ, value, tb)
+
+
+def if_match_version(header: str) -> int:
+    """The version an If-Match header holds (\"3\", 3 or W/\"3\"), or a 400 saying what is expected."""
+    text = header.strip().strip('W/').strip('"')
+    # isdigit() alone accepts "²", which int() refuses; the database holds no integer past 64 bits.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise ApiError(400, "If-Match must hold the record's version, such as \"3\"")
+    return int(text)
 
 
 def record_or_404(document: type, record_id: str, what: str) -> Any:

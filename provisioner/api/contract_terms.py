@@ -13,12 +13,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bson import ObjectId
-
 from inventory.contract_terms import ContractTerms, current_period, early_termination_fee
 from inventory.contracts import Contract
-from provisioner.api.base import ApiError, BaseHandler
-from provisioner.api.fields import bounded_int
+from provisioner.api.base import ApiError, BaseHandler, record_or_404
+from provisioner.api.fields import bounded_int, query_day
 
 ARGUMENTS = ("on", "terminate_on", "penalty_cents")
 #: The largest procedure penalty taken, in cents (10 million euros: anything more is a typing error).
@@ -42,15 +40,13 @@ class ContractTermsHandler(BaseHandler):
         problems = {name: f"unknown argument: expected one of {', '.join(ARGUMENTS)}"
                     for name in self.request.query_arguments if name not in ARGUMENTS}
         today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo(self.services.settings.calendar.timezone)).date()
-        on = self._day("on", today, problems)
-        terminate_on = self._day("terminate_on", on, problems)
+        on = query_day(self.get_query_argument("on", None), today, "on", problems)
+        terminate_on = query_day(self.get_query_argument("terminate_on", None), on, "terminate_on", problems)
         penalty = bounded_int(self.get_query_argument("penalty_cents", "0"), 0, MAX_PENALTY_CENTS,
                               "penalty_cents", problems)
         if problems:
             raise ApiError(400, "the query is not valid", problems)
-        contract = Contract.objects(pk=contract_id).first() if ObjectId.is_valid(contract_id) else None
-        if contract is None:
-            raise ApiError(404, "no such contract")
+        contract = record_or_404(Contract, contract_id, "contract")
         if contract.go_live_date is None:
             raise ApiError(409, "the contract has no go-live date yet (Date de Mise en Service): it has no period")
         terms = ContractTerms.from_record(contract)
@@ -62,13 +58,3 @@ class ContractTermsHandler(BaseHandler):
         self.send({"contract": str(contract.pk), "reference": contract.reference, "on": on.isoformat(),
                    "period": {**_plain(period), "initial": period.is_initial},
                    "early_termination": _plain(fee)})
-
-    def _day(self, name: str, default: dt.date, problems: dict[str, str]) -> dt.date:
-        text = self.get_query_argument(name, None)
-        if text is None:
-            return default
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            problems[name] = "expected a date as YYYY-MM-DD"
-            return default

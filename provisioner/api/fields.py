@@ -160,3 +160,14 @@ def bounded_int(text: str, low: int, high: int, name: str, problems: dict[str, s
         problems[name] = f"expected an integer from {low} to {high}"
         return low
     return int(text)
+
+
+def query_day(text: str | None, default: dt.date, name: str, problems: dict[str, str]) -> dt.date:
+    """A query-string day as YYYY-MM-DD, `default` when not given; a problem is noted under `name` otherwise."""
+    if text is None:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems[name] = "expected a date as YYYY-MM-DD"
+        return default

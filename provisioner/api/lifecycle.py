@@ -17,9 +17,9 @@ from inventory import lifecycle, transitions
 from inventory.charges import ChargeLine
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
+from provisioner.api import transition_inputs
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
-from provisioner.api.fields import Field, FieldProblem
-from provisioner.api.records import if_match_version, render
+from provisioner.api.records import render
 from provisioner.api.resources import RESOURCES
 from provisioner.lifecycle_rules import rules_for
 from provisioner.scan_moves import ScanResult, run_scans
@@ -31,6 +31,8 @@ MAX_SCAN_LENGTH = 100
 #: How each kind of lifecycle input reads from JSON.
 _INPUT_FIELDS = {"text": "string", "choice": "string", "text_list": "string_list", "date": "date",
                  "datetime": "datetime", "amount": "integer", "ref": "ref", "ref_list": "ref_list"}
+#: The field kind of each input of the table, by input name.
+_INPUT_KINDS = {name: _INPUT_FIELDS[spec.kind] for name, spec in lifecycle.INPUTS.items()}
 
 
 def describe_move(move: lifecycle.Move) -> dict[str, Any]:
@@ -42,22 +44,7 @@ def describe_move(move: lifecycle.Move) -> dict[str, Any]:
 
 def parse_inputs(body: Any) -> dict[str, Any]:
     """The inputs of a move from JSON: dates and times from ISO 8601, record ids; 422 naming each bad one."""
-    if not isinstance(body, dict):
-        raise ApiError(422, "the inputs must be a JSON object", {"inputs": "expected an object"})
-    given: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for name, value in body.items():
-        spec = lifecycle.INPUTS.get(name)
-        if spec is None or value is None:
-            given[name] = value  # the table names unknown inputs
-            continue
-        try:
-            given[name] = Field(name, _INPUT_FIELDS[spec.kind]).parse(value)
-        except FieldProblem as exc:
-            problems[name] = str(exc)
-    if problems:
-        raise ApiError(422, "some inputs are not valid", problems)
-    return given
+    return transition_inputs.parse_inputs(body, _INPUT_KINDS, invalid_status=422)
 
 
 def render_outcome(outcome: transitions.Outcome) -> dict[str, Any]:
@@ -122,8 +109,7 @@ class TransitionHandler(BaseHandler):
         key = self.request.headers.get("Idempotency-Key")
         if key is not None and not KEY_PATTERN.match(key):
             raise ApiError(400, "Idempotency-Key must be 1 to 100 printable ASCII characters without blanks")
-        header = self.request.headers.get("If-Match")
-        expected = if_match_version(header) if header else None
+        expected = self.expected_version()
         try:
             outcome = transitions.run(record_id, name, given, self.actor, self.caller.roles,
                                       dt.datetime.now(dt.timezone.utc), rules_for(self.services.settings),

@@ -22,7 +22,6 @@ from provisioner.api.appointments import load, parse_field
 from provisioner.api.authentication import Caller
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
-from provisioner.api.records import if_match_version
 from provisioner.calendar_feed import feed_appointments, render_feed
 
 _TIME = Field("moment", "datetime").render
@@ -78,11 +77,6 @@ def parse_technician(body: dict[str, Any], creating: bool) -> dict[str, Any]:
     return changes
 
 
-def _expected_version(handler: BaseHandler) -> int | None:
-    header = handler.request.headers.get("If-Match")
-    return if_match_version(header) if header else None
-
-
 class TechniciansHandler(BaseHandler):
     """GET: every technician by name (paged: ?page=, ?per_page=). POST: record one (admin), linked to a staff
     user with the technician role."""
@@ -132,7 +126,7 @@ class TechnicianHandler(BaseHandler):
             raise ApiError(403, "this needs the role: admin")
         technician = record_or_404(Technician, record_id, "technician")
         changes = parse_technician(self.json_body(), creating=False)
-        technician.update(self.actor, changes, _expected_version(self))
+        technician.update(self.actor, changes, self.expected_version())
         self.set_header("ETag", f'"{technician.version}"')
         self.send(render_technician(technician))
 
@@ -143,7 +137,7 @@ class TechnicianHandler(BaseHandler):
         used = count(Appointment._get_collection(), {"technician": str(technician.pk)})
         if used:
             raise StillReferenced("technicians", {"appointments": used})
-        technician.remove(self.actor, _expected_version(self))
+        technician.remove(self.actor, self.expected_version())
         self.set_status(204)
         self.finish()
 

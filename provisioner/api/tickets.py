@@ -19,8 +19,8 @@ from inventory.ticket_views import active_tickets, at_risk_report, view_of, view
 from inventory.tickets import FailureTicket
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import Field, FieldProblem, bounded_int
-from provisioner.api.records import if_match_version
 from provisioner.api.reports import ReportHandler
+from provisioner.api.transition_inputs import parse_inputs
 from provisioner.lifecycle_rules import rules_for
 from provisioner.report_output import plain
 from provisioner.ticket_calendar import ticket_calendar
@@ -33,6 +33,8 @@ LIST_TARGETS = ("on_track", "at_risk", "breached")
 LIST_ARGUMENTS = ("state", "customer", "site", "target", "page", "per_page")
 _REF = Field("id", "ref")
 _TIME = Field("time", "datetime")
+#: The inputs read from JSON here, the times; the table (inventory/ticket_rules.py) judges the text ones.
+_INPUT_KINDS = {name: "datetime" for name, spec in ticket_rules.INPUTS.items() if spec.kind == "datetime"}
 
 
 def as_json(value: Any) -> Any:
@@ -66,18 +68,6 @@ def opening_values(body: dict[str, Any]) -> dict[str, Any]:
         given["notified_at"] = _parsed("notified_at", body["notified_at"], _TIME, problems)
     if problems:
         raise ApiError(400, "the ticket cannot be opened: some fields are not valid", problems)
-    return given
-
-
-def transition_inputs(body: dict[str, Any]) -> dict[str, Any]:
-    """A transition's inputs from JSON (times parsed); the table checks the rest."""
-    given, problems = dict(body), {}
-    for name, value in body.items():
-        spec = ticket_rules.INPUTS.get(name)
-        if spec is not None and spec.kind == "datetime" and value is not None:
-            given[name] = _parsed(name, value, _TIME, problems)
-    if problems:
-        raise ApiError(400, "some inputs are not valid", problems)
     return given
 
 
@@ -172,9 +162,8 @@ class TicketTransitionHandler(TicketHandlerBase):
     route = "/api/v1/tickets/{id}/transitions/{name}"
 
     def post(self, ticket_id: str, name: str) -> None:
-        header = self.request.headers.get("If-Match")
-        expected = if_match_version(header) if header else None
-        given = transition_inputs(self.json_body())
+        expected = self.expected_version()
+        given = parse_inputs(self.json_body(), _INPUT_KINDS, invalid_status=400)
         try:
             ticket = ticket_moves.run(ticket_id, name, given, self.actor, self.caller.roles, self.now(),
                                       self.calendar, expected_version=expected)

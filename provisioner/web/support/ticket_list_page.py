@@ -19,7 +19,7 @@ from inventory import ticket_rules
 from inventory.business_calendar import HOLIDAY_SUBDIVISIONS, add_business_hours
 from inventory.customers import Customer
 from inventory.record_names import RecordNames
-from inventory.reports import as_utc
+from inventory.stored_times import as_utc
 from inventory.ticket_deadlines import AT_RISK, Calendar
 from inventory.ticket_views import views
 from inventory.tickets import FailureTicket

@@ -10,6 +10,7 @@ from typing import Any
 
 from inventory import ticket_moves, ticket_rules
 from inventory.equipment import Equipment
+from inventory.references import referenced_id
 from provisioner.lifecycle_rules import rules_for
 from provisioner.scan_moves import find_scanned
 from provisioner.web.support.support_page import TICKET_WRITERS, SupportPage
@@ -57,7 +58,7 @@ class TicketOpeningPage(SupportPage):
             errors.update({k: self.problem(k, v) for k, v in problems.items() if k not in errors})
             self.show(form, errors, 400)
             return
-        given.update(customer=ticket_moves.ref_id(item, "customer"), site=ticket_moves.ref_id(item, "site"),
+        given.update(customer=referenced_id(item, "customer"), site=referenced_id(item, "site"),
                      equipment=str(item.pk))
         try:
             ticket = await self.off_loop(lambda: ticket_moves.open_ticket(

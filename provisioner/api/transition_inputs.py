@@ -1,0 +1,32 @@
+"""How the inputs of a transition (an equipment move, a ticket transition) read from a JSON body.
+
+The table of each (inventory/lifecycle.py, inventory/ticket_rules.py) says which inputs there are and judges
+their values; this only turns the JSON ones that need it into Python values (dates, times, record ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner.api.base import ApiError
+from provisioner.api.fields import Field, FieldProblem
+
+
+def parse_inputs(body: Any, kinds: Mapping[str, str], invalid_status: int) -> dict[str, Any]:
+    """The inputs in `body`, each one named in `kinds` (input name to field kind) read as that kind, the others
+    left as they are for the table to judge; `invalid_status` (400 or 422) names every malformed one."""
+    if not isinstance(body, dict):
+        raise ApiError(invalid_status, "the inputs must be a JSON object", {"inputs": "expected an object"})
+    given: dict[str, Any] = dict(body)
+    problems: dict[str, str] = {}
+    for name, value in body.items():
+        if name not in kinds or value is None:
+            continue
+        try:
+            given[name] = Field(name, kinds[name]).parse(value)
+        except FieldProblem as exc:
+            problems[name] = str(exc)
+    if problems:
+        raise ApiError(invalid_status, "some inputs are not valid", problems)
+    return given
