@@ -31,7 +31,7 @@ MAX_BUFFERED = 200_000
 #: Latest fetches written per flush at most, the others waiting for the next ones: a fleet's first boot storm
 #: would otherwise write every device's at once (about 0.13 ms of NX-27017 each, per process), taking a core
 #: from the storm for seconds (docs/benchmarks.rst, "Boot storm"). The fetch log itself is written whole.
-LATEST_PER_FLUSH = 500
+LATEST_PER_FLUSH = 200
 DUPLICATE_KEY = 11000
 
 
