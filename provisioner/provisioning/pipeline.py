@@ -11,11 +11,12 @@ only for a device not seen since the last change.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import jinja2
 import tornado.ioloop
@@ -49,6 +50,8 @@ FLUSH_SECONDS = 1.0
 #: often (per process): its revision, source and transport are always right, its time at most this old (the
 #: fetch log has every fetch's time).
 LATEST_REFRESH_SECONDS = 60.0
+#: Readings of (path, User-Agent) kept per process, the least recently used going first: a fleet's worth.
+IDENTIFIED_KEPT = 32_768
 
 
 def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int, int]]:
@@ -74,7 +77,7 @@ def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int
 class Pending:
     """A request whose answer needs devices read first: what identify() read, and the MACs to load."""
 
-    readings: list[Identified] | None
+    readings: Sequence[Identified] | None
     macs: set[str]
 
 
@@ -99,6 +102,9 @@ class Provisioner:
         self.overrides = OverrideEnvironments(lambda: self._environment, lambda: self.devices.epoch)
         self._pins: tuple[int, dict] | None = None  # (cache epoch, pinned images) read once per epoch
         self.proofs = DeviceProofs(services)
+        #: identify() of a path and User-Agent, remembered: a device asks with the same ones each time, and
+        #: reading them (the vendors' patterns) cost a twentieth of a boot storm's request.
+        self.identify = functools.lru_cache(maxsize=IDENTIFIED_KEPT)(self._identify)
         self._templates: frozenset | None = None  # the template files' (path, mtime, size) at the last check
         self._flusher: tornado.ioloop.PeriodicCallback | None = None
         self._flusher_loop: asyncio.AbstractEventLoop | None = None
@@ -107,6 +113,9 @@ class Provisioner:
             self._start_flushing()  # the server makes it within its IOLoop: TFTP's fetches get written too
         except RuntimeError:
             pass  # no loop running: answer() starts it, or whoever uses this calls flush()
+
+    def _identify(self, path: str, user_agent: str) -> tuple[Identified, ...]:
+        return tuple(identify(path, user_agent, self.vendors))  # shared by every request alike: not to be changed
 
     @property
     def nonce_key(self) -> bytes:
@@ -142,13 +151,13 @@ class Provisioner:
         self._start_flushing()
         readings = None
         if not self.guard.blocked(request.source):
-            readings = identify(request.path, request.user_agent, self.vendors)
+            readings = self.identify(request.path, request.user_agent)
         macs = {r.file.mac for r in readings or () if r.file.mac}
         if self.devices.ready(macs):
             return self.serve(request, readings)
         return Pending(readings, macs)
 
-    def serve(self, request: DeviceRequest, readings: list[Identified] | None = None) -> Served | Challenge | None:
+    def serve(self, request: DeviceRequest, readings: Sequence[Identified] | None = None) -> Served | Challenge | None:
         """The file for this request, a Challenge for credentials, or None for the missing-file answer.
 
         `readings` are identify()'s, when the caller has them already.
@@ -157,7 +166,7 @@ class Provisioner:
             self._log_miss(request, "source blocked")
             return None
         try:
-            return self._serve(request, identify(request.path, request.user_agent, self.vendors)
+            return self._serve(request, self.identify(request.path, request.user_agent)
                                if readings is None else readings)
         except Miss as miss:
             self._log_miss(request, miss.reason)
@@ -165,7 +174,7 @@ class Provisioner:
                 misses.warning("provisioning source blocked: %s", request.source)
             return None
 
-    def _serve(self, request: DeviceRequest, readings: list[Identified]) -> Served | Challenge:
+    def _serve(self, request: DeviceRequest, readings: Sequence[Identified]) -> Served | Challenge:
         if not readings:
             raise Miss("unrecognised file or user agent")
         if readings[0].file.per_device:
@@ -176,7 +185,7 @@ class Provisioner:
             raise Miss("shared file of an unknown vendor")
         return self._shared_file(readings[0])
 
-    def _device_file(self, request: DeviceRequest, readings: list[Identified]) -> Served | Challenge:
+    def _device_file(self, request: DeviceRequest, readings: Sequence[Identified]) -> Served | Challenge:
         mac = readings[0].file.mac
         device = self.devices.lookup(mac)
         if device is None:

@@ -507,3 +507,12 @@ def test_repeated_fetches_rewrite_the_latest_fetch_only_when_the_file_or_its_way
     provisioner.flush()
     assert LastFetch.objects.get(mac="805ec0000001").revision == changed.revision != first.revision
     assert len(fetches()) == 6
+
+
+def test_readings_are_remembered_per_path_and_user_agent_and_shared_unchanged(site, services):
+    provisioner = make_provisioner(services, Clock())
+    first = provisioner.identify("/805ec0000001.cfg", UA)
+    assert provisioner.identify("/805ec0000001.cfg", UA) is first and isinstance(first, tuple)  # not to be changed
+    assert [reading.file.mac for reading in first] == ["805ec0000001"]
+    assert provisioner.identify("/805ec0000002.cfg", UA) != first
+    assert provisioner.identify("/805ec0000001.cfg", "Polycom/5.9 VVX-400") == ()  # another vendor's agent: none
