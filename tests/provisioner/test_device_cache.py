@@ -515,4 +515,5 @@ def test_readings_are_remembered_per_path_and_user_agent_and_shared_unchanged(si
     assert provisioner.identify("/805ec0000001.cfg", UA) is first and isinstance(first, tuple)  # not to be changed
     assert [reading.file.mac for reading in first] == ["805ec0000001"]
     assert provisioner.identify("/805ec0000002.cfg", UA) != first
-    assert provisioner.identify("/805ec0000001.cfg", "Polycom/5.9 VVX-400") == ()  # another vendor's agent: none
+    unknown_agent = provisioner.identify("/805ec0000001.cfg", "curl/8.0")  # read afresh: every vendor's reading
+    assert len(unknown_agent) > 1 and all(reading.user_agent is None for reading in unknown_agent)
