@@ -279,8 +279,7 @@ async def test_a_device_gone_before_its_answer_leaves_nothing_behind(http_client
         await real(macs)
 
     monkeypatch.setattr(devices, "prefetch", slow)  # the device is not known yet: read first, off the IOLoop
-    host, port = base_url.split("//")[1].split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
     writer.write(f"GET /805ec0000001.cfg HTTP/1.1\r\nHost: x\r\nUser-Agent: {UA}\r\n\r\n".encode())
     await writer.drain()
     await asyncio.wait_for(asked.wait(), 5)
@@ -292,3 +291,43 @@ async def test_a_device_gone_before_its_answer_leaves_nothing_behind(http_client
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     monkeypatch.setattr(devices, "prefetch", real)
     assert (await fetch(http_client, base_url, "/805ec0000001.cfg")).code == 200
+
+
+async def _raw_exchange(base_url: str, payload: bytes, answers: int) -> list[bytes]:
+    """Send `payload` on one connection and read `answers` HTTP answers back (heads and bodies, by Content-Length)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
+    writer.write(payload)
+    await writer.drain()
+    got = []
+    for _ in range(answers):
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        body = await asyncio.wait_for(reader.readexactly(length), 5) if length else b""
+        got.append(head + body)
+    writer.close()
+    await writer.wait_closed()
+    return got
+
+
+async def test_a_kept_alive_connection_answers_device_files_and_api_paths_in_turn(http_server, base_url, phone):
+    ask = f"GET /805ec0000001.cfg HTTP/1.1\r\nHost: x\r\nUser-Agent: {UA}\r\n\r\n".encode()
+    other = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    missing = b"POST /805ec0000001.cfg HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    first, health, refused, again = await _raw_exchange(base_url, ask + other + missing + ask, 4)
+    assert first.startswith(b"HTTP/1.1 200 ") and again.startswith(b"HTTP/1.1 200 ")
+    assert first.split(b"\r\n\r\n", 1)[1] == again.split(b"\r\n\r\n", 1)[1]
+    assert health.startswith(b"HTTP/1.1 ") and b"Server: TornadoServer" in health  # the application's route
+    assert refused.startswith(b"HTTP/1.1 404 ") and refused.endswith(b"\r\n\r\nNot Found\n")
+
+
+async def test_an_http_1_0_device_gets_its_file_and_the_connection_closed(http_server, base_url, phone):
+    ask = f"GET /805ec0000001.cfg HTTP/1.0\r\nUser-Agent: {UA}\r\n\r\n".encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
+    writer.write(ask)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)  # to the end: the server closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"Transfer-Encoding" not in answer
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.startswith(b"Content-Length"))) == len(body)
