@@ -172,3 +172,12 @@ def test_nonce_signatures_are_hmac_sha256_of_issued_and_realm():
     expected = hmac.digest(KEY, f"{nonce[:24]}:{REALM}".encode(), "sha256").hex()[:32]
     assert nonce[24:] == expected and nonce_verdict(KEY, REALM, nonce, 1_000_000, 300) is Verdict.OK
     assert nonce_verdict(b"x" * 32, REALM, nonce, 1_000_000, 300) is Verdict.WRONG  # another key, prepared apart
+
+
+def test_nonces_of_one_moment_are_all_different_and_none_foretells_the_next():
+    nonces = [make_nonce(KEY, REALM, 1_000_000) for _ in range(10_000)]
+    assert len(set(nonces)) == len(nonces)
+    assert all(nonce_verdict(KEY, REALM, nonce, 1_000_000, 300) is Verdict.OK for nonce in nonces[:100])
+    # The signature part (keyed) shares no pattern between two nonces.
+    signatures = [nonce[24:] for nonce in nonces[:1000]]
+    assert len(set(signatures)) == 1000 and len({signature[:4] for signature in signatures}) > 500
