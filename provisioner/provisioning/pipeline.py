@@ -52,6 +52,8 @@ FLUSH_SECONDS = 1.0
 LATEST_REFRESH_SECONDS = 60.0
 #: Readings of (path, User-Agent) kept per process, the least recently used going first: a fleet's worth.
 IDENTIFIED_KEPT = 32_768
+#: The longest path and User-Agent whose readings are kept (a device's are far shorter).
+MAX_KEPT_PATH, MAX_KEPT_AGENT = 256, 512
 
 
 def template_files(loader: jinja2.BaseLoader | None) -> frozenset[tuple[str, int, int]]:
@@ -102,9 +104,7 @@ class Provisioner:
         self.overrides = OverrideEnvironments(lambda: self._environment, lambda: self.devices.epoch)
         self._pins: tuple[int, dict] | None = None  # (cache epoch, pinned images) read once per epoch
         self.proofs = DeviceProofs(services)
-        #: identify() of a path and User-Agent, remembered: a device asks with the same ones each time, and
-        #: reading them (the vendors' patterns) cost a twentieth of a boot storm's request.
-        self.identify = functools.lru_cache(maxsize=IDENTIFIED_KEPT)(self._identify)
+        self._identified = functools.lru_cache(maxsize=IDENTIFIED_KEPT)(self._identify)
         self._templates: frozenset | None = None  # the template files' (path, mtime, size) at the last check
         self._flusher: tornado.ioloop.PeriodicCallback | None = None
         self._flusher_loop: asyncio.AbstractEventLoop | None = None
@@ -113,6 +113,15 @@ class Provisioner:
             self._start_flushing()  # the server makes it within its IOLoop: TFTP's fetches get written too
         except RuntimeError:
             pass  # no loop running: answer() starts it, or whoever uses this calls flush()
+
+    def identify(self, path: str, user_agent: str) -> tuple[Identified, ...]:
+        """identify()'s readings, remembered for a short path and User-Agent: a device asks with the same ones each
+        time, and reading them (the vendors' patterns) cost a twentieth of a boot storm's request. Long ones are
+        read afresh, so that nobody can fill the memory with them (IDENTIFIED_KEPT entries of at most a few
+        hundred bytes)."""
+        if len(path) > MAX_KEPT_PATH or len(user_agent) > MAX_KEPT_AGENT:
+            return self._identify(path, user_agent)
+        return self._identified(path, user_agent)
 
     def _identify(self, path: str, user_agent: str) -> tuple[Identified, ...]:
         return tuple(identify(path, user_agent, self.vendors))  # shared by every request alike: not to be changed

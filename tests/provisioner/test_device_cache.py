@@ -517,3 +517,8 @@ def test_readings_are_remembered_per_path_and_user_agent_and_shared_unchanged(si
     assert provisioner.identify("/805ec0000002.cfg", UA) != first
     unknown_agent = provisioner.identify("/805ec0000001.cfg", "curl/8.0")  # read afresh: every vendor's reading
     assert len(unknown_agent) > 1 and all(reading.user_agent is None for reading in unknown_agent)
+    kept = provisioner._identified.cache_info().currsize
+    long_path = "/" + "a/" * 200 + "805ec0000001.cfg"
+    assert provisioner.identify(long_path, UA) == provisioner.identify(long_path, UA)  # read, not kept: no room
+    provisioner.identify("/805ec0000001.cfg", UA + " x" * 300)
+    assert provisioner._identified.cache_info().currsize == kept
