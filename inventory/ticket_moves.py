@@ -3,7 +3,8 @@
 * **Opening** checks everything first (the values, the customer, its site and device, the deadline's
   département), then notes the device's failure through the lifecycle (inventory/transitions.py: the move that
   sets its 72-hour replacement deadline), then allocates the number and inserts the ticket. A device already
-  failed is only linked. Nothing is written when a check fails.
+  failed is only linked. Nothing is written when a check fails. Under an idempotency key (`open_ticket_once`)
+  a request sent again gets the ticket the first one opened.
 * **A transition** is planned by the table (inventory/ticket_rules.py) and written with one ``replace_one``
   conditional on the version and the state read, then logged as an event ``transition:<name>``. Of two
   conflicting transitions one wins; the other is refused (409) naming the state the ticket is in now. When
@@ -24,7 +25,7 @@ from bson.errors import InvalidId
 from inventory import generation, lifecycle, ticket_rules, transitions
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
-from inventory.errors import InvalidRecord
+from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.events import Actor, record_event
 from inventory.references import referenced_id
 from inventory.stored_times import as_utc, to_millisecond
@@ -67,8 +68,10 @@ def departement_of(site: Site | None) -> str:
 
 
 def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], now: dt.datetime,
-                calendar: Calendar, equipment_rules: transitions.RulesFor) -> FailureTicket:
-    """Open a ticket with the values `given` (Python values: ids as text, `notified_at` an aware datetime)."""
+                calendar: Calendar, equipment_rules: transitions.RulesFor,
+                opening_key: str | None = None) -> FailureTicket:
+    """Open a ticket with the values `given` (Python values: ids as text, `notified_at` an aware datetime);
+    `opening_key` is open_ticket_once's."""
     now = to_millisecond(now)
     problems = ticket_rules.opening_problems(given, now)
     customer = find(Customer, given["customer"]) if "customer" not in problems else None
@@ -98,8 +101,55 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
     ticket = FailureTicket(number=allocate_number(now), customer=customer, site=site, equipment=item,
                            service=given["service"], channel=given["channel"],
                            notified_at=to_millisecond(given["notified_at"]), description=given["description"],
-                           opened_by=actor.username, state="open", restoration_due_at=to_millisecond(due))
+                           opened_by=actor.username, state="open", restoration_due_at=to_millisecond(due),
+                           opening_key=opening_key)
     return ticket.insert(actor)
+
+
+#: The values that make two openings the same ticket (the others are the server's).
+OPENING_VALUES = ("customer", "site", "equipment", "service", "channel", "notified_at", "description")
+
+
+def open_ticket_once(given: Mapping[str, Any], key: str, actor: Actor, roles: tuple[str, ...], now: dt.datetime,
+                     calendar: Calendar, equipment_rules: transitions.RulesFor) -> tuple[FailureTicket, bool]:
+    """open_ticket under the caller's idempotency `key`: the ticket, and whether it was opened earlier.
+
+    A request sent again (a timeout, a double click) gets the ticket the first one opened, never a second one
+    (a second ticket would count its credits twice). The key is the caller's own (another user's same key is
+    another ticket); sent again with other values it is refused (422). The database's unique index on the key
+    settles two requests racing: the one that loses gets the winner's ticket.
+    """
+    scoped = f"{actor.username}:{key}"
+    found = FailureTicket.objects(opening_key=scoped).first()
+    if found is None:
+        try:
+            return open_ticket(given, actor, roles, now, calendar, equipment_rules, opening_key=scoped), False
+        except DuplicateValue as clash:
+            if clash.field != "opening_key":
+                raise
+            found = FailureTicket.objects(opening_key=scoped).first()
+            if found is None:
+                raise
+    differing = [name for name in OPENING_VALUES if _opened_with(found, name) != _given(given, name)]
+    if differing:
+        raise TicketRefused(422, f"the idempotency key {key!r} opened ticket {found.number} with other values "
+                                 f"({', '.join(differing)}): use a new key for another ticket",
+                            fields={"idempotency_key": f"already used for {found.number}"})
+    return found, True
+
+
+def _opened_with(ticket: FailureTicket, name: str) -> Any:
+    if name in ("customer", "site", "equipment"):
+        return referenced_id(ticket, name)
+    value = getattr(ticket, name)
+    return as_utc(value) if name == "notified_at" else value
+
+
+def _given(given: Mapping[str, Any], name: str) -> Any:
+    value = given.get(name)
+    if name == "notified_at" and isinstance(value, dt.datetime):
+        return as_utc(to_millisecond(value))
+    return value or None if name == "equipment" else value
 
 
 def _note_failure(item: Equipment, description: str, actor: Actor, roles: tuple[str, ...], now: dt.datetime,

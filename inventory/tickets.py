@@ -48,13 +48,16 @@ class FailureTicket(VersionedDocument):
     closing_reason = me.StringField(max_length=ticket_rules.TEXT_LIMIT + 40)
     excuse = me.StringField(choices=ticket_rules.EXCUSES)
     excuse_note = me.StringField(max_length=ticket_rules.TEXT_LIMIT)
+    #: "<user>:<the Idempotency-Key it was opened under>" (ticket_moves.open_ticket_once); most tickets have none.
+    opening_key = me.StringField(max_length=200)
 
     meta = {
         "collection": "failure_tickets",
         "indexes": [{"fields": ["number"], "unique": True}, "state", "customer", "site", "equipment",
-                    "notified_at", "restored_at"],  # restored_at: the month of the credits due
+                    "notified_at", "restored_at",  # restored_at: the month of the credits due
+                    {"fields": ["opening_key"], "unique": True, "sparse": True}],
     }
-    unique_fields = ("number",)
+    unique_fields = ("number", "opening_key")
     formats = {"number": "INC-<year>-<six digits>"}
 
     def facts(self) -> ticket_rules.Ticket:

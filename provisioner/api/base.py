@@ -28,6 +28,8 @@ REASONS = {400: "bad request", 401: "unauthenticated", 403: "forbidden", 404: "n
            405: "method not allowed", 409: "conflict", 413: "too large", 415: "unsupported media type",
            422: "invalid", 429: "too many requests", 500: "internal error", 503: "unavailable"}
 _VERSION = Field("version", "integer")
+#: An idempotency key (Idempotency-Key, a scan batch's batch_key): printable ASCII, no blanks.
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 
 class ApiError(tornado.web.HTTPError):
@@ -115,6 +117,13 @@ class BaseHandler(tornado.web.RequestHandler):
         if not isinstance(body, dict):
             raise ApiError(400, "the body must be a JSON object")
         return body
+
+    def idempotency_key(self) -> str | None:
+        """The Idempotency-Key header (None without one): a request sent again under it does its work once."""
+        key = self.request.headers.get("Idempotency-Key")
+        if key is not None and not KEY_PATTERN.match(key):
+            raise ApiError(400, "Idempotency-Key must be 1 to 100 printable ASCII characters without blanks")
+        return key
 
     def expected_version(self, body: Mapping[str, Any] | None = None, invalid_status: int = 422) -> int | None:
         """The version the client read, for a conditional write: from If-Match, else from `body`'s `version` when

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import re
 from typing import Any
 
 from inventory import lifecycle, transitions
@@ -18,7 +17,7 @@ from inventory.charges import ChargeLine
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
 from provisioner.api import transition_inputs
-from provisioner.api.base import ApiError, BaseHandler, record_or_404
+from provisioner.api.base import KEY_PATTERN, ApiError, BaseHandler, record_or_404
 from provisioner.api.records import render
 from provisioner.api.resources import RESOURCES
 from provisioner.lifecycle_rules import rules_for
@@ -26,7 +25,6 @@ from provisioner.scan_moves import ScanResult, run_scans
 
 #: Most items one scan batch may name: what a warehouse clerk scans in one go, answered within seconds.
 MAX_SCANS = 500
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII, no blanks
 MAX_SCAN_LENGTH = 100
 #: How each kind of lifecycle input reads from JSON.
 _INPUT_FIELDS = {"text": "string", "choice": "string", "text_list": "string_list", "date": "date",
@@ -106,9 +104,7 @@ class TransitionHandler(BaseHandler):
     def post(self, record_id: str, name: str) -> None:
         _move(name)
         given = parse_inputs(self.json_body())
-        key = self.request.headers.get("Idempotency-Key")
-        if key is not None and not KEY_PATTERN.match(key):
-            raise ApiError(400, "Idempotency-Key must be 1 to 100 printable ASCII characters without blanks")
+        key = self.idempotency_key()
         expected = self.expected_version()
         try:
             outcome = transitions.run(record_id, name, given, self.actor, self.caller.roles,

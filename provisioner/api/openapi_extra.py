@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.lifecycle import INPUTS
-from provisioner.api.openapi_parts import NULLABLE_TIME, STRING, STRINGS, errors, json_body, ref
+from provisioner.api.openapi_parts import KEY, NULLABLE_TIME, STRING, STRINGS, errors, json_body, ref
 from sip_core.call_records import Outcome
 
 
@@ -13,7 +13,6 @@ def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
     return {status: {"description": description, "content": {"application/json": {"schema": ref(schema)}}}}
 
 
-_KEY = {"type": "string", "pattern": "^[\\x21-\\x7e]{1,100}$"}
 _INPUT_SCHEMAS = {
     "text": STRING, "choice": STRING, "text_list": {"type": "array", "items": STRING, "maxItems": 64},
     "date": {"type": "string", "format": "date"}, "datetime": {"type": "string", "format": "date-time"},
@@ -105,7 +104,7 @@ OTHER_SCHEMAS: dict[str, Any] = {
                   "items": {"type": "string", "minLength": 1, "maxLength": 100},
                   "description": "Serials, MACs (any notation) or label QR codes (EQ:<serial>)"},
         "inputs": ref("MoveInputs"),
-        "batch_key": {**_KEY, "description": "The same when the batch is sent again: each item's idempotency key "
+        "batch_key": {**KEY, "description": "The same when the batch is sent again: each item's idempotency key "
                                              "is batch_key:scan"}}},
     "ScanResults": {"type": "object", "required": ["move", "results", "done", "refused"], "properties": {
         "move": STRING, "done": {"type": "integer"}, "refused": {"type": "integer"},
@@ -265,7 +264,7 @@ OTHER_PATHS: dict[str, Any] = {
                  "description": "One conditional write of the item with its event. Sent again with the same "
                                 "Idempotency-Key, the move is not made twice: the answer says repeated.",
                  "parameters": [
-                     {"name": "Idempotency-Key", "in": "header", "schema": _KEY,
+                     {"name": "Idempotency-Key", "in": "header", "schema": KEY,
                       "description": "The same on a retry: the move is made once"},
                      {"name": "If-Match", "in": "header", "schema": STRING,
                       "description": "The version read, such as \"3\"; 409 if the item moved on"}],

@@ -7,6 +7,8 @@ from typing import Any
 
 STRING: dict[str, Any] = {"type": "string"}
 STRINGS: dict[str, Any] = {"type": "array", "items": STRING}
+#: An idempotency key (the Idempotency-Key header, a scan batch's batch_key): printable ASCII, no blanks.
+KEY: dict[str, Any] = {"type": "string", "pattern": "^[\\x21-\\x7e]{1,100}$"}
 ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
 TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 NULLABLE_TIME: dict[str, Any] = {**TIME, "nullable": True}

@@ -7,7 +7,7 @@ from typing import Any
 
 from inventory import ticket_rules
 from inventory.ticket_deadlines import TARGET_STATUSES
-from provisioner.api.openapi_parts import ID, NULLABLE_TIME, STRING, TIME, errors, json_answer, ref
+from provisioner.api.openapi_parts import ID, KEY, NULLABLE_TIME, STRING, TIME, errors, json_answer, ref
 from provisioner.api.tickets import LIST_TARGETS
 
 _TEXT = {"type": "string", "nullable": True}
@@ -105,10 +105,17 @@ TICKET_PATHS: dict[str, Any] = {
                 "list_tickets", "parameters": _QUERY,
                 "responses": {"200": json_answer("TicketList", "One page of tickets"), **errors("400", "401", "403")}},
         "post": {"tags": ["tickets"], "summary": "Open a failure ticket (support)", "operationId": "open_ticket",
+                 "description": "Sent again with the same Idempotency-Key (the caller's own), the request gets the "
+                                "ticket the first one opened (200), never a second one; with other values, 422.",
+                 "parameters": [{"name": "Idempotency-Key", "in": "header",
+                                 "schema": KEY,
+                                 "description": "The same on a retry: one ticket, whatever the number of tries"}],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TicketCreate")}}},
                  "responses": {"201": json_answer("Ticket", "Opened, with its notification number",
                                             {"Location": {"schema": STRING}, **_ETAG}),
-                               **errors("400", "401", "403", "409", "415")}}},
+                               "200": json_answer("Ticket", "Opened earlier under the same Idempotency-Key",
+                                                  {"Location": {"schema": STRING}, **_ETAG}),
+                               **errors("400", "401", "403", "409", "415", "422")}}},
     "/api/v1/tickets/{ticket_id}": {
         "parameters": [_TICKET_ID],
         "get": {"tags": ["tickets"], "summary": "One failure ticket", "operationId": "get_ticket",

@@ -134,14 +134,19 @@ class TicketsHandler(TicketHandlerBase):
     def post(self) -> None:
         if not self.caller.may(WRITERS):
             raise ApiError(403, f"opening a ticket needs one of the roles: {', '.join(WRITERS)}")
+        key = self.idempotency_key()
         given = opening_values(self.json_body())
+        rules, repeated = rules_for(self.services.settings), False
         try:
-            ticket = ticket_moves.open_ticket(given, self.actor, self.caller.roles, self.now(), self.calendar,
-                                              rules_for(self.services.settings))
+            if key is None:
+                ticket = ticket_moves.open_ticket(given, self.actor, self.caller.roles, self.now(), self.calendar, rules)
+            else:
+                ticket, repeated = ticket_moves.open_ticket_once(given, key, self.actor, self.caller.roles, self.now(),
+                                                                 self.calendar, rules)
         except ticket_moves.TicketRefused as refused:
             raise refusal(refused) from None
         self.set_header("Location", f"/api/v1/tickets/{ticket.pk}")
-        self.send_ticket(ticket, 201)
+        self.send_ticket(ticket, 200 if repeated else 201)
 
 
 class TicketHandler(TicketHandlerBase):

@@ -16,7 +16,7 @@ from inventory.equipment import Equipment
 from inventory.events import Actor, Event
 from inventory.lifecycle import Rules
 from inventory.ticket_deadlines import Calendar
-from inventory.ticket_moves import TicketRefused, close_expired, open_ticket, run
+from inventory.ticket_moves import TicketRefused, close_expired, open_ticket, open_ticket_once, run
 from inventory.ticket_rules import NO_ANSWER_REASON, SYSTEM
 from inventory.ticket_views import view_of
 from inventory.tickets import FailureTicket, TicketNumber, allocate_number
@@ -263,3 +263,26 @@ def test_the_customer_answering_first_keeps_the_ticket_open(shop) -> None:
     with pytest.raises(TicketRefused) as refused:
         move(ticket, "auto_close", now=NOW + dt.timedelta(hours=49), roles=(SYSTEM,))
     assert refused.value.status == 409
+
+
+def test_eight_requests_racing_under_one_idempotency_key_open_one_ticket(shop) -> None:
+    given = opening(shop)
+    results = race(8, lambda n: open_ticket_once(given, "retry-1", ACTOR, SUPPORT, NOW, CALENDAR,
+                                                 lambda item: EQUIPMENT_RULES))
+    assert not [result for result in results if isinstance(result, Exception)], results
+    tickets = {ticket.pk for ticket, _ in results}
+    assert len(tickets) == 1 and FailureTicket.objects.count() == 1
+    assert sorted(repeated for _, repeated in results) == [False] + [True] * 7
+
+
+@pytest.mark.parametrize("changes", [{"description": "other"}, {"channel": "email"}, {"service": "internet"},
+                                     {"notified_at": NOW - dt.timedelta(minutes=11)}])
+def test_an_idempotency_key_sent_again_with_other_values_is_422(shop, changes) -> None:
+    open_ticket_once(opening(shop), "k", ACTOR, SUPPORT, NOW, CALENDAR, lambda item: EQUIPMENT_RULES)
+    with pytest.raises(TicketRefused) as refused:
+        open_ticket_once(opening(shop, **changes), "k", ACTOR, SUPPORT, NOW, CALENDAR, lambda item: EQUIPMENT_RULES)
+    assert refused.value.status == 422 and next(iter(changes)) in refused.value.message
+    assert FailureTicket.objects.count() == 1
+    # The same values, the notification time given in another zone: the same ticket.
+    same = opening(shop, notified_at=(NOW - dt.timedelta(minutes=10)).astimezone(PARIS))
+    assert open_ticket_once(same, "k", ACTOR, SUPPORT, NOW, CALENDAR, lambda item: EQUIPMENT_RULES)[1] is True

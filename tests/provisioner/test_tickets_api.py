@@ -174,3 +174,27 @@ async def test_the_kept_credits_of_a_month_follow_the_tickets_restored_since(cal
         assert restored.status == 200, restored.body
         numbers.append(opened.body["number"])
         assert kept_numbers() == numbers  # the restoration reached the kept month
+
+
+async def test_a_ticket_sent_again_under_its_idempotency_key_is_opened_once(call, place, support, staff) -> None:
+    sent = body(place)
+    key = {"Idempotency-Key": "form-7f3a"}
+    first = await call("POST", "/api/v1/tickets", sent, support, headers=key)
+    again = await call("POST", "/api/v1/tickets", sent, support, headers=key)
+    assert (first.status, again.status) == (201, 200)
+    assert again.body["id"] == first.body["id"] and again.headers["Location"] == first.headers["Location"]
+    assert FailureTicket.objects.count() == 1
+    other = await call("POST", "/api/v1/tickets", {**sent, "description": "another failure"}, support, headers=key)
+    assert other.status == 422 and "description" in other.body["message"]
+    assert set(other.body["fields"]) == {"idempotency_key"} and FailureTicket.objects.count() == 1
+    # Another user's same key is another ticket; no key, another ticket each time.
+    colleague = staff("support", username="lea")
+    assert (await call("POST", "/api/v1/tickets", sent, colleague, headers=key)).status == 201
+    assert (await call("POST", "/api/v1/tickets", sent, support)).status == 201
+    assert FailureTicket.objects.count() == 3
+
+
+@pytest.mark.parametrize("key", ["", "with blank", "é", "x" * 101])
+async def test_a_malformed_idempotency_key_is_400_and_opens_nothing(call, place, support, key) -> None:
+    answer = await call("POST", "/api/v1/tickets", body(place), support, headers={"Idempotency-Key": key})
+    assert answer.status == 400 and FailureTicket.objects.count() == 0

@@ -77,8 +77,14 @@ def test_a_ticket_opened_on_the_page_shows_the_deadlines_the_api_gives(page, sta
     page.get_by_label("Équipement").fill("EQ:WH-6")  # by its label
     page.get_by_label("Service en panne").select_option("equipment")
     page.get_by_label("Canal").select_option("phone")
+    sent = {name: page.locator(f"#main form [name={name}]").input_value()
+            for name in ("_xsrf", "form_key", "code", "service", "channel", "notified_at", "description")}
     submit(page, "Ouvrir le ticket")
     assert re.search(r"/staff/support/tickets/[0-9a-f]{24}\?done=opened$", page.url)
+    # The same form sent again (a double click, a reload): the same ticket, not a second one.
+    again = page.request.post("/staff/support/tickets/new", form=sent, max_redirects=0)
+    assert again.status == 302 and again.headers["location"] == "/staff" + page.url.split("/staff", 1)[1]
+    assert tickets(staff) == before + 1
     number = re.fullmatch(r"Ticket (INC-\d{4}-\d{6}) ouvert\.", page.get_by_role("status").inner_text()).group(1)
     assert page.get_by_role("heading", level=1).inner_text() == f"Ticket {number}"
     ticket = staff.api("GET", f"/api/v1/tickets/{page.url.split('/')[-1].split('?')[0]}")

@@ -1,11 +1,14 @@
 """Opening a failure ticket from the support pages: the failed device picked by its serial, MAC or label code
 (the scan pages' `find_scanned`), its customer and site taken from it, the rest of what POST /api/v1/tickets takes
-filled in; opened by `ticket_moves.open_ticket`, the API's code, which notes the device's failure through the
-lifecycle. A refusal names the field and what is expected; nothing is written then.
+filled in; opened by `ticket_moves.open_ticket_once`, the API's code, which notes the device's failure through
+the lifecycle. The form carries a key of its own (`form_key`), so that a form sent twice (a double click, a
+reload) opens one ticket. A refusal names the field and what is expected; nothing is written then.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from inventory import ticket_moves, ticket_rules
@@ -15,8 +18,9 @@ from provisioner.lifecycle_rules import rules_for
 from provisioner.scan_moves import find_scanned
 from provisioner.web.support.support_page import TICKET_WRITERS, SupportPage
 
-FORM_FIELDS = ("code", "service", "channel", "notified_at", "description")
+FORM_FIELDS = ("code", "service", "channel", "notified_at", "description", "form_key")
 MAX_CODE = 64
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class TicketOpeningPage(SupportPage):
@@ -27,7 +31,7 @@ class TicketOpeningPage(SupportPage):
 
     def get(self) -> None:
         now = self.now().astimezone(self.zone).strftime("%Y-%m-%dT%H:%M")
-        self.show({"service": "equipment", "channel": "phone", "notified_at": now}, {})
+        self.show({"service": "equipment", "channel": "phone", "notified_at": now, "form_key": uuid.uuid4().hex}, {})
 
     def show(self, form: dict[str, str], errors: dict[str, str], status: int = 200) -> None:
         self.render_page("support_ticket_new.html", status=status, form=form, errors=errors,
@@ -60,11 +64,15 @@ class TicketOpeningPage(SupportPage):
             return
         given.update(customer=referenced_id(item, "customer"), site=referenced_id(item, "site"),
                      equipment=str(item.pk))
+        if not FORM_KEY.fullmatch(form["form_key"]):
+            form["form_key"] = uuid.uuid4().hex  # a form of another kind, or tampered with: a key of its own
         try:
-            ticket = await self.off_loop(lambda: ticket_moves.open_ticket(
-                given, self.actor, self.caller.roles, self.now(), self.calendar, rules_for(self.services.settings)))
+            ticket, _ = await self.off_loop(lambda: ticket_moves.open_ticket_once(
+                given, f"page:{form['form_key']}", self.actor, self.caller.roles, self.now(), self.calendar,
+                rules_for(self.services.settings)))
         except ticket_moves.TicketRefused as refused:
-            fields = {("code" if k in ("customer", "site", "equipment") else k): self.problem(k, v)
+            # The device's fields, and this form's key (already used with other values), are said at the code.
+            fields = {("code" if k in ("customer", "site", "equipment", "idempotency_key") else k): self.problem(k, v)
                       for k, v in refused.fields.items()}
             self.show(form, fields or {"code": refused.message}, refused.status)
             return
