@@ -8,7 +8,8 @@ MongoDB (with expiry) so that every process sees them and a restart keeps them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Iterable, Protocol
 
 
@@ -183,7 +184,7 @@ class Location:
             self._bindings[aor] = bindings
         else:
             self._bindings.pop(aor, None)
-        if not _only_refreshed(old, bindings, now):
+        if not only_refreshed(old, bindings, now):
             self.store.save(aor, bindings)
 
     def expire(self, now: float) -> int:
@@ -197,14 +198,17 @@ class Location:
         return len(self._bindings)
 
 
-def _only_refreshed(old: tuple[Binding, ...], new: tuple[Binding, ...], now: float) -> bool:
+#: A binding's fields but its expiry and CSeq, read as one tuple (a refresh changes only those two).
+_KEPT_BY_REFRESH = attrgetter(*(f.name for f in fields(Binding) if f.name not in ("expires_at", "cseq")))
+
+
+def only_refreshed(old: tuple[Binding, ...], new: tuple[Binding, ...], now: float) -> bool:
     """Whether `new` is `old` with later expiries within REWRITE_SHARE of their lifetime (no write needed)."""
     if len(old) != len(new) or not new:
         return False
     for before, after in zip(old, new, strict=True):
-        lifetime = after.expires_at - now
-        if replace(before, expires_at=after.expires_at, cseq=after.cseq) != after:
+        if _KEPT_BY_REFRESH(before) != _KEPT_BY_REFRESH(after):
             return False
-        if after.expires_at - before.expires_at > REWRITE_SHARE * lifetime:
+        if after.expires_at - before.expires_at > REWRITE_SHARE * (after.expires_at - now):
             return False
     return True

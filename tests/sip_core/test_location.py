@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from sip_core.location import Binding, ContactAsked, Location, MemoryStore, Policy, Source, apply_register
+from sip_core.location import (
+    Binding,
+    ContactAsked,
+    Location,
+    MemoryStore,
+    Policy,
+    Source,
+    apply_register,
+    only_refreshed,
+)
 
 NOW = 1_000_000.0
 POLICY = Policy(min_expires=60, max_expires=3600, default_expires=1800, max_contacts=2)
@@ -104,3 +115,29 @@ def test_location_loads_what_the_store_kept_and_forgets_expired_lines():
     assert len(location) == 1 and location.bindings("u1", NOW)[0].contact == A
     assert location.bindings("u1", NOW + 101) == ()
     assert location.expire(NOW + 101) == 1 and len(location) == 0
+
+
+_REFRESHED = bound(A, expires_in=600, cseq=5)
+
+
+@pytest.mark.parametrize(("new", "written"), [
+    (dataclasses.replace(_REFRESHED, cseq=6, expires_at=_REFRESHED.expires_at + 60), False),  # a small move
+    (dataclasses.replace(_REFRESHED, cseq=6), False),  # the same expiry
+    (dataclasses.replace(_REFRESHED, expires_at=_REFRESHED.expires_at + 500), True),  # more than a quarter of 1100 s
+    (dataclasses.replace(_REFRESHED, call_id="rebooted"), True),
+    (dataclasses.replace(_REFRESHED, host="192.0.2.99"), True),
+    (dataclasses.replace(_REFRESHED, port=5099), True),
+    (dataclasses.replace(_REFRESHED, transport="tcp"), True),
+    (dataclasses.replace(_REFRESHED, user_agent="another phone"), True),
+    (dataclasses.replace(_REFRESHED, instance='"<urn:uuid:1>"'), True),
+    (dataclasses.replace(_REFRESHED, q=0.5), True),
+    (dataclasses.replace(_REFRESHED, registered_at=NOW), True),
+    (dataclasses.replace(_REFRESHED, contact=B), True),
+])
+def test_a_refresh_is_written_only_when_more_than_its_expiry_and_cseq_moved(new, written):
+    assert only_refreshed((_REFRESHED,), (new,), NOW) is not written
+
+
+def test_a_binding_added_or_removed_is_written():
+    assert not only_refreshed((_REFRESHED,), (_REFRESHED, bound(B)), NOW)
+    assert not only_refreshed((_REFRESHED,), (), NOW) and not only_refreshed((), (), NOW)
