@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from inventory.equipment import Equipment
 from inventory.references import Reference
+from inventory.stored_times import to_millisecond
 
 FETCH_DAYS = 90
 TRANSPORTS = ("http", "https", "tftp")
@@ -36,8 +37,7 @@ DUPLICATE_KEY = 11000
 
 
 def _now() -> dt.datetime:
-    moment = dt.datetime.now(dt.timezone.utc)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return to_millisecond(dt.datetime.now(dt.timezone.utc))
 
 
 class FetchBatch(me.Document):

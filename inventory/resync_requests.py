@@ -22,6 +22,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
+from inventory.stored_times import to_millisecond
+
 STATES = ("queued", "taken", "done")
 TARGET_KINDS = ("device", "site", "out_of_date")
 #: What one NOTIFY (or the lack of one) came to.
@@ -89,8 +91,7 @@ class ResyncRequest(me.Document):
 
 
 def _now() -> dt.datetime:
-    moment = dt.datetime.now(dt.timezone.utc)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return to_millisecond(dt.datetime.now(dt.timezone.utc))
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:

@@ -251,4 +251,3 @@ def close_expired(now: dt.datetime, actor: Actor, calendar: Calendar,
             continue
         closed.append(raw["number"])
     return closed
-

@@ -247,4 +247,3 @@ class InventoryDirectory:
                        extension=raw.get("extension") or "", number=raw.get("number") or None,
                        display_name=raw.get("display_name") or "",
                        devices=tuple(view.equipment[i][0] for i in holders))
-

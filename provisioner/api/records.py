@@ -154,4 +154,3 @@ class ItemHandler(ResourceHandler):
         delete_record(self.resource, record, self.expected_version(), self.services, self.actor)
         self.set_status(204)
         self.finish()
-
