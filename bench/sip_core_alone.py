@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from provisioner.server import tune_garbage_collector  # noqa: E402
+from provisioner.garbage_collector import tune_garbage_collector  # noqa: E402
 from sip_core.core import CoreConfig, SipCore  # noqa: E402
 from sip_core.directory import Account, Agent, Device, MemoryDirectory  # noqa: E402
 from sip_core.location import MemoryStore  # noqa: E402

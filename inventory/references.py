@@ -1,5 +1,5 @@
 """A reference to another record, stored as the record id's hex text instead of an ObjectId, and how to read
-the id a reference holds and the records many references point to.
+the id a reference holds, the record one id names and the records many references point to.
 
 NX-27017 (the embedded database) finds nothing when a query matches an ObjectId held outside `_id`:
 equality, array membership and counts all miss (see docs/storage.rst). Text ids
@@ -13,6 +13,7 @@ from typing import Any
 
 import mongoengine as me
 from bson import DBRef, ObjectId
+from bson.errors import InvalidId
 
 
 class Reference(me.ReferenceField):
@@ -47,6 +48,14 @@ def referenced_id(record: me.Document, name: str) -> str | None:
     if isinstance(value, DBRef):
         value = value.id
     return None if value is None else str(getattr(value, "pk", value))
+
+
+def record_by_id(document: type, record_id: Any) -> Any:
+    """The record of `document` with this id, or None (also for an id that is not one)."""
+    try:
+        return document.objects(pk=ObjectId(str(record_id))).first()
+    except (InvalidId, TypeError):
+        return None
 
 
 def records_by_id(document: type[me.Document], ids: Iterable[Any],

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import mongoengine as me
-from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ReturnDocument
 
+from inventory.references import record_by_id
 from inventory.stored_times import to_millisecond
 
 STATES = ("queued", "taken", "done")
@@ -109,10 +108,7 @@ def queue(target_kind: str, target: str, requested_by: str, request_id: str = ""
 
 def find(request_id: str) -> ResyncRequest | None:
     """The request with this id (text), or None when there is none or the id is not one."""
-    try:
-        return ResyncRequest.objects(pk=ObjectId(request_id)).first()
-    except (InvalidId, TypeError):
-        return None
+    return record_by_id(ResyncRequest, request_id)
 
 
 @dataclass(frozen=True)

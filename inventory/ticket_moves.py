@@ -19,15 +19,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from inventory import generation, lifecycle, ticket_rules, transitions
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.events import Actor, record_event
-from inventory.references import referenced_id
+from inventory.references import record_by_id, referenced_id
 from inventory.stored_times import as_utc, to_millisecond
 from inventory.ticket_deadlines import Calendar
 from inventory.tickets import FailureTicket, allocate_number
@@ -48,14 +45,6 @@ class TicketRefused(Exception):
         self.fields = dict(fields or {})
 
 
-def find(document: type, record_id: Any) -> Any:
-    """The record of `document` with this id, or None (also for an id that is not one)."""
-    try:
-        return document.objects(pk=ObjectId(str(record_id))).first()
-    except (InvalidId, TypeError):
-        return None
-
-
 def departement_of(site: Site | None) -> str:
     """The département a ticket's deadlines are counted in: its site's; 400 when the site has none."""
     if site is None or not site.departement:
@@ -74,8 +63,8 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
     `opening_key` is open_ticket_once's."""
     now = to_millisecond(now)
     problems = ticket_rules.opening_problems(given, now)
-    customer = find(Customer, given["customer"]) if "customer" not in problems else None
-    site = find(Site, given["site"]) if "site" not in problems else None
+    customer = record_by_id(Customer, given["customer"]) if "customer" not in problems else None
+    site = record_by_id(Site, given["site"]) if "site" not in problems else None
     if "customer" not in problems and customer is None:
         problems["customer"] = "no such customer"
     if "site" not in problems and site is None:
@@ -84,7 +73,7 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
         problems["site"] = "the site belongs to another customer"
     item = None
     if given.get("equipment") not in (None, "") and "equipment" not in problems:
-        item = find(Equipment, given["equipment"])
+        item = record_by_id(Equipment, given["equipment"])
         if item is None:
             problems["equipment"] = "no such equipment"
         elif site is not None and referenced_id(item, "site") != str(site.pk):
@@ -187,7 +176,7 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     """Plan and write the transition; False when the ticket changed since it was read (nothing written)."""
     read_version, read_state = ticket.version, ticket.state
     rules = ticket_rules.Rules(no_answer_deadline=lambda since: calendar.no_answer_deadline(
-        since, departement_of(find(Site, referenced_id(ticket, "site")))))
+        since, departement_of(record_by_id(Site, referenced_id(ticket, "site")))))
     try:
         plan = ticket_rules.plan(ticket.facts(), name, given, roles, now, rules)
     except ticket_rules.Refused as refused:
@@ -219,7 +208,7 @@ def _conflict(ticket: FailureTicket, roles: tuple[str, ...], now: dt.datetime, w
 
 
 def _read(ticket_id: Any) -> FailureTicket:
-    ticket = find(FailureTicket, ticket_id)
+    ticket = record_by_id(FailureTicket, ticket_id)
     if ticket is None:
         raise TicketRefused(404, f"no failure ticket with id {str(ticket_id)[:40]!r}")
     return ticket

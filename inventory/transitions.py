@@ -28,7 +28,6 @@ from typing import Any
 
 import mongoengine as me
 from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -39,7 +38,7 @@ from inventory.equipment import KEPT_TRANSITION_KEYS, Equipment
 from inventory.errors import InvalidRecord
 from inventory.events import Actor, Event
 from inventory.lines import Line
-from inventory.references import referenced_id
+from inventory.references import record_by_id, referenced_id
 from inventory.stored_times import to_millisecond
 
 DUPLICATE_KEY = 11000
@@ -195,10 +194,7 @@ def _resolve(item: Equipment, changes: Mapping[str, Any]) -> dict[str, Any]:
 def _record(document: type[me.Document], value: Any, name: str, item: Equipment) -> me.Document:
     if isinstance(value, document):
         return value
-    try:
-        found = document.objects(pk=ObjectId(str(value))).first()
-    except (InvalidId, TypeError):
-        found = None
+    found = record_by_id(document, value)
     if found is None:
         raise TransitionRefused(422, f"no {name} record with id {str(value)[:40]!r}", item.state,
                                 fields={name: "no such record"})
@@ -344,10 +340,7 @@ def _conflict(item: Equipment, roles: tuple[str, ...], why: str) -> TransitionRe
 
 
 def _read(item_id: ObjectId | str) -> Equipment:
-    try:
-        item = Equipment.objects(pk=ObjectId(str(item_id))).first()
-    except (InvalidId, TypeError):
-        item = None
+    item = record_by_id(Equipment, item_id)
     if item is None:
         raise TransitionRefused(404, f"no equipment record with id {str(item_id)[:40]!r}")
     return item

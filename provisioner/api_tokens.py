@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine import QuerySet
 
+from inventory.references import record_by_id
 from inventory.staff import ApiToken, User
 from provisioner.api.authentication import AuthCache, Caller
 
@@ -43,10 +43,7 @@ def issue_token(caller: Caller, name: object, days: object) -> tuple[ApiToken, s
 
 def revocable_token(caller: Caller, token_id: str) -> ApiToken | None:
     """The token with this id if `caller` may revoke it (their own, or any for admin), else None."""
-    try:
-        token = ApiToken.objects(pk=ObjectId(token_id)).first()
-    except (InvalidId, TypeError):
-        token = None
+    token = record_by_id(ApiToken, token_id)
     if token is None or (str(token.user.pk) != caller.user_id and not caller.may(())):
         return None
     return token

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from inventory import report_queries, reports
 from inventory.appointment_reports import appointments_report, late_cancellations_report, parse_period
@@ -14,25 +13,25 @@ from inventory.reports import Report
 from provisioner.call_reports import fair_use_report
 from provisioner.report_output import as_csv, as_table
 from provisioner.settings import Settings
-from provisioner.ticket_calendar import ticket_calendar
+from provisioner.ticket_calendar import calendar_today, ticket_calendar
 from sip_core.fair_use import month_bounds
 from sip_core.fraud import FAIR_USE_LIMIT, month_key
 
 #: Report name: (what it builds from the arguments, the settings and now, whether it needs a SUBJECT).
 REPORTS: dict[str, tuple[Callable[[argparse.Namespace, Settings, dt.datetime], Report], bool]] = {
-    "overdue-returns": (lambda a, s, now: report_queries.overdue_returns(_today(s, now)), False),
+    "overdue-returns": (lambda a, s, now: report_queries.overdue_returns(calendar_today(s, now)), False),
     "replacements": (lambda a, s, now: report_queries.replacements(now, a.at_risk_hours), False),
     "warranties": (lambda a, s, now: report_queries.warranties(now, a.within_days), False),
     "states": (lambda a, s, now: report_queries.states(a.by), False),
-    "insurance": (lambda a, s, now: report_queries.insurance(_today(s, now), a.within_days), False),
+    "insurance": (lambda a, s, now: report_queries.insurance(calendar_today(s, now), a.within_days), False),
     "equipment-history": (lambda a, s, now: report_queries.equipment_history(a.subject, a.page, a.per_page), True),
     "customer-history": (lambda a, s, now: report_queries.customer_history(a.subject, a.page, a.per_page), True),
     "user-history": (lambda a, s, now: report_queries.user_history(a.subject, a.page, a.per_page), True),
     "fair-use": (lambda a, s, now: fair_use_report(a.month or month_key(now), a.threshold), False),
     "appointments": (lambda a, s, now: appointments_report(
-        *parse_period(a.day or (None if a.week else _today(s, now).isoformat()), a.week), a.technician), False),
+        *parse_period(a.day or (None if a.week else calendar_today(s, now).isoformat()), a.week), a.technician), False),
     "late-cancellations": (lambda a, s, now: late_cancellations_report(
-        *_cancellation_days(a.since, a.until, _today(s, now))), False),
+        *_cancellation_days(a.since, a.until, calendar_today(s, now))), False),
     "credits-due": (lambda a, s, now: credits_due(*month_bounds(a.month or month_key(now)), ticket_calendar(s),
                                                   a.per), False),
 }
@@ -42,10 +41,6 @@ def _cancellation_days(since: str | None, until: str | None, today: dt.date) -> 
     """The days of the late-cancellations report: --since (the 1st of this month) to --until (today)."""
     return (dt.date.fromisoformat(since) if since else today.replace(day=1),
             dt.date.fromisoformat(until) if until else today)
-
-
-def _today(settings: Settings, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(settings.calendar.timezone)).date()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

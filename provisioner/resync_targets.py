@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from inventory.customers import Site
 from inventory.equipment import Equipment
 from inventory.lines import Line
+from inventory.references import record_by_id
 from provisioner.outdated import outdated_devices
 from provisioner.provisioning.pipeline import Provisioner
 
@@ -90,10 +90,7 @@ def resolver(provisioner: Provisioner | None) -> Callable[[Target], list[DeviceL
 
 
 def _site(site_id: str) -> Site | None:
-    try:
-        return Site.objects(pk=ObjectId(site_id)).first()
-    except (InvalidId, TypeError):
-        return None
+    return record_by_id(Site, site_id)
 
 
 def _usernames(line_ids: set[str]) -> dict[str, str]:

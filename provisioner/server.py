@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from inventory.secret_box import SecretBox
 from inventory.transitions import flush_outboxes
 from provisioner.app import MAX_BODY_BYTES, make_app
 from provisioner.bootstrap import ENV_ADMIN_PASSWORD, create_first_admin
+from provisioner.garbage_collector import tune_garbage_collector
 from provisioner.keys import cookie_secret, load_secret_box
 from provisioner.metrics import START_SECONDS, forget_worker
 from provisioner.provisioning.render_ahead import RenderAhead
@@ -32,9 +32,6 @@ from provisioner.storage import Storage
 from provisioner.ticket_calendar import ticket_calendar
 from provisioner.ticket_closer import TicketCloser
 from provisioner.workers import supervise
-
-#: The garbage collector's thresholds in the workers (generation 0 allocations, then collections of 0 and 1).
-GC_THRESHOLDS = (5000, 20, 100)
 
 log = logging.getLogger("provisioner.server")
 CLOSE_CONNECTIONS_SECONDS = 5
@@ -82,20 +79,6 @@ def share_connections_fairly() -> None:
     public setting); tests/provisioner/test_server_process.py checks that the installed Tornado still does.
     """
     tornado.netutil._DEFAULT_BACKLOG = ACCEPT_BATCH
-
-
-def tune_garbage_collector() -> None:
-    """Keep the cyclic garbage collector's pauses short while caches hold hundreds of thousands of objects.
-
-    Measured in a boot storm (docs/benchmarks.rst): with the defaults each worker ran about 57 full
-    collections in two minutes, up to 230 ms each, every one of them a stall of every request in flight.
-    What exists at start (modules, templates, settings) is frozen out of collections, and collections of
-    the older generations are made rarer; request garbage is almost all freed by reference counting, and
-    what the young generations do not free waits longer, at a bounded cost in memory.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def announce_first_admin(password: str) -> None:

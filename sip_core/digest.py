@@ -38,6 +38,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 # or a value of printable ASCII without blank, quote, backslash or comma.
 _USUAL = r'([a-z][a-z0-9_-]*)=(?:"([^"\\,]*)"|([\x21\x23-\x2b\x2d-\x5b\x5d-\x7e]*))'
 _USUAL_ANSWER = re.compile(rf"{_USUAL}(?:,[ \t]*{_USUAL})*")
+_USUAL_PARAMETER = re.compile(_USUAL)
 _QUOTED_ESCAPE = re.compile(r"\\(.)")
 _NONCE = re.compile(r"[0-9a-f]{56}")
 
@@ -92,19 +93,16 @@ def parse_authorization(header: str | None) -> Answer | None:
 
 def _usual_parameters(rest: str) -> dict[str, str] | None:
     """The parameters of an answer written as phones write it (lower-case names, ``name=value`` or
-    ``name="value"`` joined by a comma and blanks), checked by one regular expression then split; None for
-    anything else.
+    ``name="value"`` joined by a comma and blanks), checked by one regular expression then read by another;
+    None for anything else.
 
     What it reads is a part of what `_plain_parameters` reads, and alike (tests/sip_core/test_digest.py).
     """
     if _USUAL_ANSWER.fullmatch(rest) is None:
         return None
-    parts = rest.split(",")  # the pattern let no comma into a value
-    params = {}
-    for part in parts:
-        name, _, value = part.lstrip(" \t").partition("=")
-        params[name] = value[1:-1] if value[:1] == '"' else value
-    return params if len(params) == len(parts) else None  # a repeated parameter is left to the others
+    found = _USUAL_PARAMETER.findall(rest)
+    params = {name: quoted or token for name, quoted, token in found}
+    return params if len(params) == len(found) else None  # a repeated parameter is left to the others
 
 
 def _plain_parameters(rest: str) -> dict[str, str] | None:

@@ -12,13 +12,13 @@ from typing import Any
 
 import mongoengine as me
 import tornado.web
-from bson import ObjectId
-from bson.errors import InvalidId
 
 from inventory.errors import DuplicateValue, InvalidRecord, StillReferenced, VersionConflict
 from inventory.events import Actor
+from inventory.references import record_by_id
 from provisioner.api.authentication import SESSION_COOKIE, Caller, caller_from_session, caller_from_token
 from provisioner.api.fields import Field, FieldProblem
+from provisioner.blocking_work import OffLoop
 from provisioner.logs import request_id_var
 from provisioner.services import Services
 
@@ -43,7 +43,7 @@ class ApiError(tornado.web.HTTPError):
         self.details = details or {}
 
 
-class BaseHandler(tornado.web.RequestHandler):
+class BaseHandler(OffLoop, tornado.web.RequestHandler):
     """Shared behaviour of the JSON handlers; subclasses set `roles` (None: public, (): any signed-in staff)."""
 
     roles: tuple[str, ...] | None = ()
@@ -189,10 +189,7 @@ def if_match_version(header: str) -> int:
 
 def record_or_404(document: type, record_id: str, what: str) -> Any:
     """The record of `document` with this id, or a 404 naming `what` ("equipment record") and the id asked for."""
-    try:
-        record = document.objects(pk=ObjectId(record_id)).first()
-    except (InvalidId, TypeError):
-        record = None
+    record = record_by_id(document, record_id)
     if record is None:
         raise ApiError(404, f"no {what} with id {record_id[:40]!r}")
     return record

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from inventory.contract_terms import ContractTerms, current_period, early_termination_fee
 from inventory.contracts import Contract
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import bounded_int, query_day
+from provisioner.ticket_calendar import calendar_today
 
 ARGUMENTS = ("on", "terminate_on", "penalty_cents")
 #: The largest procedure penalty taken, in cents (10 million euros: anything more is a typing error).
@@ -39,7 +39,7 @@ class ContractTermsHandler(BaseHandler):
     def get(self, contract_id: str) -> None:
         problems = {name: f"unknown argument: expected one of {', '.join(ARGUMENTS)}"
                     for name in self.request.query_arguments if name not in ARGUMENTS}
-        today = dt.datetime.now(dt.UTC).astimezone(ZoneInfo(self.services.settings.calendar.timezone)).date()
+        today = calendar_today(self.services.settings, dt.datetime.now(dt.UTC))
         on = query_day(self.get_query_argument("on", None), today, "on", problems)
         terminate_on = query_day(self.get_query_argument("terminate_on", None), on, "terminate_on", problems)
         penalty = bounded_int(self.get_query_argument("penalty_cents", "0"), 0, MAX_PENALTY_CENTS,

@@ -7,7 +7,6 @@ one is never stored. The records are then served by the generic record handlers,
 
 from __future__ import annotations
 
-import tornado.ioloop
 import tornado.web
 
 from inventory.catalogue import VENDORS
@@ -103,11 +102,10 @@ class FirmwareUploadHandler(BaseHandler):
     async def put(self) -> None:
         if self.failure is not None:
             raise self.failure
-        loop = tornado.ioloop.IOLoop.current()
         self.committing = True  # the file is now the executor's: a dropped connection must not close it
         try:
             # Flushing hundreds of megabytes to disk must not hold up the other requests.
-            await loop.run_in_executor(None, self.pending.commit)
+            await self.off_loop(self.pending.commit)
         except ChecksumMismatch as exc:
             raise ApiError(422, str(exc), {"sha256": f"expected {exc.expected}, got {exc.actual}"}) from None
         except FirmwareStoreError as exc:

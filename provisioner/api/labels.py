@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.customers import Site
@@ -37,8 +36,7 @@ class LabelHandler(BaseHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         item = _equipment(record_id)
-        loop = tornado.ioloop.IOLoop.current()
-        png = await loop.run_in_executor(None, item_label_png, item, dpi)
+        png = await self.off_loop(item_label_png, item, dpi)
         self.set_header("Content-Type", "image/png")
         self.set_header("Content-Disposition", f'inline; filename="{label_file_name(item)}"')
         self.finish(png)
@@ -65,9 +63,8 @@ class LabelSheetHandler(BaseHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         items = self._items(given[0], self.get_query_argument(given[0]))
-        loop = tornado.ioloop.IOLoop.current()
         try:
-            pdf = await loop.run_in_executor(None, items_sheet_pdf, items, page, columns, rows)
+            pdf = await self.off_loop(items_sheet_pdf, items, page, columns, rows)
         except ValueError as exc:  # the page so divided gives labels too small for their QR code or text
             raise ApiError(400, "the query is not valid", {"columns": str(exc), "rows": str(exc)}) from None
         self.set_header("Content-Type", "application/pdf")

@@ -7,7 +7,6 @@ the table refuses with 403.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 from typing import Any
@@ -138,10 +137,9 @@ class ScanBatchHandler(BaseHandler):
         if problems:
             raise ApiError(422, "the batch is not valid", problems)
         given = parse_inputs(body.get("inputs") or {})
-        loop = asyncio.get_running_loop()
         # Hundreds of moves take seconds: off the IOLoop, which keeps serving phones meanwhile.
         actor = dataclasses.replace(self.actor, source=f"scan batch {batch_key} from {self.request.remote_ip or '-'}")
-        results = await loop.run_in_executor(None, self._run_batch, name, scans, given, batch_key, actor)
+        results = await self.off_loop(self._run_batch, name, scans, given, batch_key, actor)
         done = sum(1 for result in results if result["ok"])
         self.send({"move": name, "results": results, "done": done, "refused": len(results) - done})
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tornado.ioloop
-
 from inventory.counts import count
 from inventory.equipment import Equipment
 from inventory.provisioning_log import QuarantinedDevice
@@ -71,8 +69,7 @@ class OutdatedHandler(ProvisioningHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         # Each device checked is rendered: off the event loop, which serves the devices' own requests.
-        found, checked, following = await tornado.ioloop.IOLoop.current().run_in_executor(
-            None, read_page, self.provisioner, cursor, per_page)
+        found, checked, following = await self.off_loop(read_page, self.provisioner, cursor, per_page)
         items = [{"equipment": str(each.item.pk), "mac": each.item.mac, "vendor": each.item.vendor,
                   "model": each.item.model, "file": each.file, "current_revision": each.current_revision,
                   "fetched_revision": each.fetched.revision if each.fetched else None,

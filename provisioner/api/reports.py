@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory import report_queries, reports
@@ -20,6 +18,7 @@ from inventory.staff import User
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.fields import bounded_int
 from provisioner.report_output import as_csv, as_json
+from provisioner.ticket_calendar import calendar_today
 
 READERS = ("support", "warehouse")  # and admin, who may read everything
 _ID = re.compile(r"^[0-9a-f]{24}$")
@@ -48,7 +47,7 @@ class ReportHandler(BaseHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         # Off the event loop: a report over the whole fleet reads for seconds (docs/benchmarks.rst, "Reports").
-        report = await tornado.ioloop.IOLoop.current().run_in_executor(None, build)
+        report = await self.off_loop(build)
         if output == "csv":
             stamp = self.today().isoformat()
             self.set_header("Content-Type", "text/csv; charset=utf-8")
@@ -66,7 +65,7 @@ class ReportHandler(BaseHandler):
 
     def today(self) -> dt.date:
         """Today's date where the items are (setting calendar.timezone)."""
-        return self.now().astimezone(ZoneInfo(self.services.settings.calendar.timezone)).date()
+        return calendar_today(self.services.settings, self.now())
 
 
 class OverdueReturnsHandler(ReportHandler):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from inventory.stock_import import ImportResult, StockFileError
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.stock_intake import FILE_NAME, FILE_NAME_EXPECTED, receive_stock
@@ -32,11 +30,9 @@ class StockImportHandler(BaseHandler):
         if problems:
             raise ApiError(400, "the query is not valid", problems)
         data, box, actor = self.request.body, self.services.box, self.actor
-        loop = asyncio.get_running_loop()
         try:
             # Thousands of rows take seconds: off the IOLoop, which keeps serving phones meanwhile.
-            result = await loop.run_in_executor(
-                None, lambda: receive_stock(data, file_name, actor, box, dry_run=dry_run == "true"))
+            result = await self.off_loop(lambda: receive_stock(data, file_name, actor, box, dry_run=dry_run == "true"))
         except StockFileError as exc:
             raise ApiError(422, f"the file cannot be imported: {exc}", details={"rows": []}) from None
         if result.problems:

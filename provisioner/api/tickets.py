@@ -14,6 +14,7 @@ from typing import Any
 from inventory import ticket_moves, ticket_rules
 from inventory.counts import count
 from inventory.credit_report import as_per
+from inventory.references import record_by_id
 from inventory.ticket_deadlines import AT_RISK, Calendar
 from inventory.ticket_views import active_tickets, at_risk_report, view_of, views
 from inventory.tickets import FailureTicket
@@ -155,7 +156,7 @@ class TicketHandler(TicketHandlerBase):
     route = "/api/v1/tickets/{id}"
 
     def get(self, ticket_id: str) -> None:
-        ticket = ticket_moves.find(FailureTicket, ticket_id)
+        ticket = record_by_id(FailureTicket, ticket_id)
         if ticket is None:
             raise ApiError(404, f"no failure ticket with id {ticket_id[:40]!r}")
         self.send_ticket(ticket)

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import tornado.ioloop
 import tornado.web
 from bson import ObjectId
 from markupsafe import Markup
@@ -16,6 +15,7 @@ from inventory.equipment import EQUIPMENT_STATES
 from inventory.events import Actor
 from inventory.staff import User
 from provisioner.api.authentication import SESSION_COOKIE, Caller, caller_from_session
+from provisioner.blocking_work import OffLoop
 from provisioner.logs import request_id_var
 from provisioner.services import Services
 from provisioner.web.messages import DEFAULT_LANGUAGE, Translator
@@ -55,7 +55,7 @@ def page_count(total: int, per_page: int = PER_PAGE) -> int:
     return max(1, -(-total // per_page))
 
 
-class PageHandler(tornado.web.RequestHandler):
+class PageHandler(OffLoop, tornado.web.RequestHandler):
     """Shared behaviour of the pages; subclasses set `roles` (None: public, (): any signed-in staff)."""
 
     roles: tuple[str, ...] | None = ()
@@ -125,10 +125,6 @@ class PageHandler(tornado.web.RequestHandler):
     def page_number(self) -> int:
         """?page= (1 by default); the 400 page for anything but a page number."""
         return asked_page(self.get_query_argument("page", "1"))
-
-    async def off_loop(self, work: Any, *args: Any) -> Any:
-        """Run blocking work (database, scrypt, rendering) off the event loop."""
-        return await tornado.ioloop.IOLoop.current().run_in_executor(None, work, *args)
 
     def role_names(self, roles: tuple[str, ...]) -> str:
         """The roles that may open a page, named in the user's language (admin may open every page)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import tornado.escape
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.counts import count
@@ -82,8 +81,7 @@ class OverrideDeletePage(PageHandler):
         if not (version.isascii() and version.isdigit()) or len(version) > 18:
             raise PageError(400, "error.400")
         try:
-            await tornado.ioloop.IOLoop.current().run_in_executor(
-                None, delete_record, OVERRIDES, override, int(version), self.services, self.actor)
+            await self.off_loop(delete_record, OVERRIDES, override, int(version), self.services, self.actor)
         except VersionConflict as conflict:
             if conflict.current_version is None:
                 raise PageError(404, "error.404") from None

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import tornado.escape
-import tornado.ioloop
 
 from inventory.catalogue import VENDORS
 from inventory.customers import Customer, Site

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import tornado.ioloop
-
 from inventory.counts import count
 from inventory.staff import ApiToken, User
 from provisioner import api_tokens
@@ -61,11 +59,10 @@ class TokensPage(PageHandler):
 
     async def post(self) -> None:
         action = self.get_body_argument("action", "")
-        loop = tornado.ioloop.IOLoop.current()
         if action == "create":
             name, days = self.get_body_argument("name", ""), self.get_body_argument("expires_in_days", "")
             try:
-                created = await loop.run_in_executor(None, api_tokens.issue_token, self.caller, name, days_asked(days))
+                created = await self.off_loop(api_tokens.issue_token, self.caller, name, days_asked(days))
             except api_tokens.TokenRefused as refused:
                 errors = {field: self.t("tokens.bad_name", max=api_tokens.MAX_NAME) if field == "name"
                           else self.t("tokens.bad_days", max=api_tokens.MAX_TOKEN_DAYS) for field in refused.fields}
@@ -78,7 +75,7 @@ class TokensPage(PageHandler):
             if token is None:
                 self.show(1, 404, errors={"revoke": self.t("tokens.not_found")})
                 return
-            await loop.run_in_executor(None, api_tokens.revoke_token, token, self.services.auth_cache)
+            await self.off_loop(api_tokens.revoke_token, token, self.services.auth_cache)
             self.redirect("/staff/tokens?done=revoked")
             return
         self.show(1, 400, errors={"revoke": self.t("error.400")})

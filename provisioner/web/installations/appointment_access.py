@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from bson import ObjectId
-
 from inventory.appointments import Appointment
+from inventory.references import record_by_id
 from inventory.technicians import Technician
 from provisioner.api.appointments import OFFICE, appointment_for, technician_of
 from provisioner.api.authentication import Caller
@@ -59,6 +58,4 @@ def technician_choices() -> list[Technician]:
 
 def picked_technician(asked: str | None) -> Technician | None:
     """The technician a picker's value names, or None (none asked, or not an id of one)."""
-    if not asked or not ObjectId.is_valid(asked):
-        return None
-    return Technician.objects(pk=ObjectId(asked)).first()
+    return record_by_id(Technician, asked)

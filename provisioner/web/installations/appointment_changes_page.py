@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import tornado.ioloop
-
 from inventory.appointment_booking import cancel, cancellation_fee, preview_cancellation, reschedule
 from inventory.appointments import CANCELLED_BY
 from provisioner.api.appointments import OFFICE
@@ -42,8 +40,8 @@ class ReschedulePage(AppointmentPage):
             return
         version, actor = posted_version(self.get_body_argument("version", "")), self.actor
         try:
-            moved = await tornado.ioloop.IOLoop.current().run_in_executor(
-                None, lambda: reschedule(appointment, actor, local_start(day, clock), duration, technician, version))
+            moved = await self.off_loop(
+                lambda: reschedule(appointment, actor, local_start(day, clock), duration, technician, version))
         except REFUSALS as refused:
             self.show(appointment, getattr(refused, "status", 409), form=form,
                       reschedule_error=refusal_text(self.t, refused, technician.name))
@@ -83,8 +81,7 @@ class CancelPage(AppointmentPage):
                                  hours_before=self.hours_text(reading.business_hours_before))
                 return
             actor = self.actor
-            await tornado.ioloop.IOLoop.current().run_in_executor(
-                None, lambda: cancel(appointment, actor, by, at, fee, reason, hours, version))
+            await self.off_loop(lambda: cancel(appointment, actor, by, at, fee, reason, hours, version))
         except REFUSALS as refused:
             self.show(appointment, getattr(refused, "status", 409), form={**self.kept(appointment), **form},
                       cancel_error=refusal_text(self.t, refused))

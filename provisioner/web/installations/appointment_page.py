@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import tornado.ioloop
-
 from inventory import transitions
 from inventory.appointment_booking import BookingRefused
 from inventory.appointments import ACTIVE, CANCELLED_BY, CHECKLIST, Appointment
@@ -54,8 +52,8 @@ class AppointmentPage(PageHandler):
         version = posted_version(self.get_body_argument("version", ""))
         rules, roles, actor = rules_for(self.services.settings), self.caller.roles, self.actor
         try:
-            done = await tornado.ioloop.IOLoop.current().run_in_executor(
-                None, lambda: tick(appointment, items, actor, roles, dt.datetime.now(dt.UTC), rules, version))
+            done = await self.off_loop(
+                lambda: tick(appointment, items, actor, roles, dt.datetime.now(dt.UTC), rules, version))
         except REFUSALS as refused:
             fresh = Appointment.objects(pk=appointment.pk).first() or appointment
             self.show(fresh, getattr(refused, "status", 409), checklist_error=refusal_text(self.t, refused))

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.appointment_booking import book, site_free_slots
@@ -18,6 +17,7 @@ from inventory.appointment_rules import ZONE
 from inventory.contracts import Contract
 from inventory.customers import Site
 from inventory.equipment import Equipment
+from inventory.references import record_by_id
 from provisioner.api.appointments import OFFICE
 from provisioner.web.installations.appointment_access import picked_technician, technician_choices
 from provisioner.web.installations.appointment_calendar import (
@@ -70,7 +70,7 @@ class BookingPage(PageHandler):
         asked = Request(query=self.argument("q"))
         site_id = self.argument("site")
         if site_id:
-            asked.site = Site.objects(pk=ObjectId(site_id)).first() if ObjectId.is_valid(site_id) else None
+            asked.site = record_by_id(Site, site_id)
             if asked.site is None:
                 asked.problems["site"] = "appt.no_such_site"
         duration = self.argument("duration", "60")
@@ -121,7 +121,7 @@ class BookingPage(PageHandler):
                 self.show(asked, form, "appt.choose_slot", status=422)
                 return
             start = chosen[1]
-        contract = Contract.objects(pk=ObjectId(form["contract"])).first() if ObjectId.is_valid(form["contract"]) else None
+        contract = record_by_id(Contract, form["contract"])
         if contract is None:
             self.show(asked, form, "appt.choose_contract", status=422)
             return
@@ -129,8 +129,8 @@ class BookingPage(PageHandler):
         site, actor, duration, skills = asked.site, self.actor, asked.duration, asked.skills
         notes = form["notes"][:2000] or None
         try:
-            booked = await tornado.ioloop.IOLoop.current().run_in_executor(
-                None, lambda: book(site, technician, contract, start, duration, actor, skills, items, notes))
+            booked = await self.off_loop(
+                lambda: book(site, technician, contract, start, duration, actor, skills, items, notes))
         except REFUSALS as refused:
             self.show(asked, form, None, status=getattr(refused, "status", 409),
                       error=refusal_text(self.t, refused, technician.name))

@@ -4,8 +4,6 @@ manages their own feed; an admin any technician's (?technician=)."""
 
 from __future__ import annotations
 
-import tornado.ioloop
-
 from inventory.technicians import Technician
 from provisioner.api.technicians import issue_feed_token, revoke_feed_token
 from provisioner.web.installations.appointment_access import (
@@ -48,13 +46,12 @@ class CalendarFeedPage(PageHandler):
         if technician is None:
             raise PageError(400, "appt.pick_technician_first")
         action, actor = self.get_body_argument("action", ""), self.actor
-        loop = tornado.ioloop.IOLoop.current()
         if action == "renew":
             base = f"{self.request.protocol}://{self.request.host}"
-            url = await loop.run_in_executor(None, issue_feed_token, technician, actor, base)
+            url = await self.off_loop(issue_feed_token, technician, actor, base)
             self.show(technician, url=url)
         elif action == "revoke":
-            await loop.run_in_executor(None, revoke_feed_token, technician, actor)
+            await self.off_loop(revoke_feed_token, technician, actor)
             self.show(technician, revoked=True)
         else:
             raise PageError(400, "error.400")

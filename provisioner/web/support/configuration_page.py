@@ -4,8 +4,8 @@ secrets masked unless the caller is admin."""
 
 from __future__ import annotations
 
-from inventory import ticket_moves
 from inventory.equipment import Equipment
+from inventory.references import record_by_id
 from provisioner.configuration_preview import device_files, preview
 from provisioner.provisioning.answers import Miss
 from provisioner.web.page_handler import PageError
@@ -21,7 +21,7 @@ class ConfigurationPage(SupportPage):
     route = "/staff/support/devices/{id}/configuration"
 
     async def get(self, item_id: str) -> None:
-        item = await self.off_loop(ticket_moves.find, Equipment, item_id)
+        item = await self.off_loop(record_by_id, Equipment, item_id)
         if item is None:
             raise PageError(404, "support.no_device")
         asked = self.get_query_argument("file", None)

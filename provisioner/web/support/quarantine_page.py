@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bson import ObjectId
-
 from inventory.counts import count
 from inventory.equipment import OWNERSHIPS
 from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.provisioning_log import QuarantinedDevice
+from inventory.references import record_by_id
 from provisioner.quarantine_claims import ClaimRefused, claim
 from provisioner.web.page_handler import PageError, page_count
 from provisioner.web.support.support_page import SupportPage
@@ -30,9 +29,7 @@ def read_page(page: int) -> tuple[list[QuarantinedDevice], int]:
 
 def entry_of(entry_id: str) -> QuarantinedDevice | None:
     """The quarantine entry with this id, or None."""
-    if not ObjectId.is_valid(entry_id):
-        return None
-    return QuarantinedDevice.objects(pk=ObjectId(entry_id)).first()
+    return record_by_id(QuarantinedDevice, entry_id)
 
 
 class QuarantinePage(SupportPage):

@@ -12,6 +12,7 @@ from inventory import ticket_moves, ticket_rules
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Event
+from inventory.references import record_by_id
 from inventory.ticket_views import view_of
 from inventory.tickets import FailureTicket
 from provisioner.web.page_handler import PageError
@@ -24,14 +25,14 @@ HISTORY_LIMIT = 200
 
 def read_ticket(ticket_id: str, now: dt.datetime, calendar: Any, roles: tuple[str, ...]) -> dict[str, Any] | None:
     """The ticket's view with its deadlines, records, history and the moves `roles` may run now; None if none."""
-    ticket = ticket_moves.find(FailureTicket, ticket_id)
+    ticket = record_by_id(FailureTicket, ticket_id)
     if ticket is None:
         return None
     view = view_of(ticket, now, calendar)
     return {"ticket": view, "restoration": ticket_deadline_rows.restoration(view),
             "replacement": ticket_deadline_rows.replacement(view, now),
-            "customer": ticket_moves.find(Customer, view["customer"]), "site": ticket_moves.find(Site, view["site"]),
-            "device": ticket_moves.find(Equipment, view["equipment"]) if view["equipment"] else None,
+            "customer": record_by_id(Customer, view["customer"]), "site": record_by_id(Site, view["site"]),
+            "device": record_by_id(Equipment, view["equipment"]) if view["equipment"] else None,
             "allowed": ticket_rules.allowed_moves(ticket.facts(), roles, now),
             "history": list(Event.objects(collection=FailureTicket._get_collection_name(), object_id=str(ticket.pk))
                             .order_by("at").limit(HISTORY_LIMIT))}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.catalogue import VENDORS
@@ -130,15 +129,14 @@ class LabelSheetPage(ItemListPage):
         item_filter, problems = item_filters.parse_filter(args)
         paper = self.get_body_argument("paper", "A4")
         paper = paper if paper in PAGES else "A4"
-        loop = tornado.ioloop.IOLoop.current()
         if self.get_body_argument("action", "ticked") == "filter":
-            items, note = await loop.run_in_executor(None, self._filtered, item_filter)
+            items, note = await self.off_loop(self._filtered, item_filter)
         else:
             items, note = self._ticked(self.get_body_arguments("ids"))
         if note or problems:
             self.show(item_filter, problems, note or "labels.nothing", status=400)
             return
-        pdf = await loop.run_in_executor(None, items_sheet_pdf, items, paper)
+        pdf = await self.off_loop(items_sheet_pdf, items, paper)
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", 'attachment; filename="labels.pdf"')
         self.finish(pdf)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import tornado.ioloop
 from bson import ObjectId
 
 from inventory.customers import Customer, Site
@@ -68,7 +67,7 @@ class ItemLabelPage(PageHandler):
 
     async def get(self, record_id: str) -> None:
         item = item_or_404(record_id)
-        png = await tornado.ioloop.IOLoop.current().run_in_executor(None, item_label_png, item, 300)
+        png = await self.off_loop(item_label_png, item, 300)
         self.set_header("Content-Type", "image/png")
         self.set_header("Content-Disposition", f'inline; filename="{label_file_name(item)}"')
         self.finish(png)

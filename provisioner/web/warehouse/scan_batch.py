@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-import tornado.ioloop
-
 from inventory import lifecycle, transitions
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
@@ -165,8 +163,7 @@ class ScanBatchPage(PageHandler):
             if entry is not None:
                 entries, code = add_scan(entries, entry, scanned)
                 note = f"{self.prefix}.{code}" if code else None
-        loop = tornado.ioloop.IOLoop.current()
-        rows, repeats = await loop.run_in_executor(None, self.review, key, entries)
+        rows, repeats = await self.off_loop(self.review, key, entries)
         if scanned and note is None and scanned in repeats:
             note = f"{self.prefix}.duplicate"
         if action == "submit":
@@ -174,7 +171,7 @@ class ScanBatchPage(PageHandler):
             if note is None:
                 actor = dataclasses.replace(
                     self.actor, source=f"{self.prefix} page {key} from {self.request.remote_ip or '-'}")
-                rows = await loop.run_in_executor(None, self.submit, key, rows, actor)
+                rows = await self.off_loop(self.submit, key, rows, actor)
                 self.show(key, rows, None, submitted=True)
                 return
         self.show(key, rows, note, last=scanned or None)

@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import tornado.httputil
-import tornado.ioloop
 import tornado.web
 
 from inventory.stock_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, StockFileError, read_rows
@@ -130,7 +129,6 @@ class StockImportPage(PageHandler):
     async def run(self, data: bytes, name: str, dry_run: bool) -> None:
         """Run the API's import on `data` (off the event loop) and show what it found or did."""
         actor, box = self.actor, self.services.box
-        loop = tornado.ioloop.IOLoop.current()
 
         def import_and_report() -> tuple[ImportResult, list[stock_report.ReportRow]]:
             # The report's rows are read here too: parsing a big file would hold the event loop up.
@@ -138,7 +136,7 @@ class StockImportPage(PageHandler):
             return result, stock_report.report_rows(read_rows(data), result.problems)
 
         try:
-            result, rows = await loop.run_in_executor(None, import_and_report)
+            result, rows = await self.off_loop(import_and_report)
         except StockFileError as exc:
             self.show(error=stock_report.file_problem(self.t, str(exc), ", ".join(REQUIRED_COLUMNS),
                                                       ", ".join(OPTIONAL_COLUMNS)), status=422)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import tornado.ioloop
-
 from inventory import reports
 from inventory.equipment import EQUIPMENT_STATES
 from provisioner.services import Services
@@ -57,8 +55,7 @@ class WarehouseDashboardPage(PageHandler):
     async def get(self) -> None:
         now = dt.datetime.now(dt.UTC)
         today = now.astimezone(self.zone).date()
-        dashboard = await tornado.ioloop.IOLoop.current().run_in_executor(
-            None, read_dashboard, self.services, now, today)
+        dashboard = await self.off_loop(read_dashboard, self.services, now, today)
         chart = bar_chart([(self.t(f"state.{state}"), count) for state, count in dashboard.by_state])
         self.render_page("warehouse.html", dashboard=dashboard, chart=chart, limit=LIST_LIMIT,
                          state_name=self.state_name)
