@@ -14,16 +14,9 @@ import re
 import secrets
 from typing import Literal
 
+from sip_core.address import Address, parse_address, parse_contacts
 from sip_core.header_names import _CANONICAL, _LIST_HEADERS, REASONS, canonical_name
-from sip_core.uri import (
-    Address,
-    MalformedMessage,
-    SipUri,
-    parse_address,
-    parse_contacts,
-    parse_uri,
-    split_list,
-)
+from sip_core.uri import MalformedMessage, SipUri, parse_uri, split_list
 from sip_core.via import Via, parse_via
 
 __all__ = ["KNOWN_METHODS", "MAX_MESSAGE", "REASONS", "MalformedMessage", "Message", "Request", "Response", "Via",

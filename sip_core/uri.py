@@ -1,4 +1,5 @@
-"""SIP URIs and addresses (RFC 3261 sections 19.1, 20.10 and 25.1): parsed, compared field by field, written back.
+"""SIP URIs (RFC 3261 sections 19.1 and 25.1): parsed, compared field by field, written back (addresses, which
+hold them, are address.py's).
 
 The lowest layer of the SIP core, so the error every parser raises, `MalformedMessage`, lives here too
 (`sip_core.message` re-exports it). Also here: the small header-value grammar that addresses, Via and
@@ -10,7 +11,6 @@ The URIs phones send most (``sip:user@host:port``) are read by one pattern; ever
 from __future__ import annotations
 
 import re
-from typing import Literal
 from urllib.parse import quote, unquote
 
 #: URI schemes a message may carry; any other well-formed scheme is answered 416 Unsupported URI Scheme.
@@ -23,8 +23,8 @@ _PLAIN_VALUE = re.compile(r"[A-Za-z0-9.!%*_+`'~:\[\]-]+")  # a token or a host (
 _URI_FORBIDDEN = re.compile(r'[\s\x00-\x1f\x7f<>"]')
 # The URIs phones send most, ``sip:user@host:port``: no parameter, escape, password or IPv6 address; read in one match.
 _USUAL_SIP_URI = re.compile(r"(sips?):(?:([A-Za-z0-9_.!~*'()&=+$,-]+)@)?([A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
-_QUOTED_TAIL = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # the inside of a quoted-string, up to its closing quote
-_QUOTED_ESCAPE = re.compile(r"\\(.)", re.S)
+QUOTED_TAIL = re.compile(r'(?:[^"\\]|\\.)*', re.S)  # the inside of a quoted-string, up to its closing quote
+QUOTED_ESCAPE = re.compile(r"\\(.)", re.S)
 _LIST_SPECIAL = re.compile(r'[,"<]')
 _PARAM_SPECIAL = re.compile(r'[;"]')
 _DISPLAY_ESCAPE = re.compile(r'(["\\])')
@@ -62,7 +62,7 @@ def split_list(value: str) -> list[str]:
             items.append(value[start:found])
             start = position = found + 1
         elif char == '"':
-            position = _QUOTED_TAIL.match(value, found + 1).end() + 1
+            position = QUOTED_TAIL.match(value, found + 1).end() + 1
         else:
             close = value.find(">", found + 1)
             position = end if close < 0 else close + 1
@@ -92,10 +92,10 @@ def parse_params(text: str, what: str) -> dict[str, str | None]:
             name, equals, before = text[position:stop].partition("=")
             if not equals or before.strip():
                 raise MalformedMessage(f"misplaced quote in {what}")
-            close = _QUOTED_TAIL.match(text, stop + 1).end()
+            close = QUOTED_TAIL.match(text, stop + 1).end()
             if close >= end:
                 raise MalformedMessage(f"unterminated quoted string in {what}")
-            value: str | None = _QUOTED_ESCAPE.sub(r"\1", text[stop + 1:close])
+            value: str | None = QUOTED_ESCAPE.sub(r"\1", text[stop + 1:close])
             after = text.find(";", close + 1)
             after = end if after < 0 else after
             if text[close + 1:after].strip():
@@ -124,11 +124,11 @@ def encode_params(params: dict[str, str | None]) -> str:
         elif _PLAIN_VALUE.fullmatch(value):
             parts.append(f";{name}={value}")
         else:
-            parts.append(f';{name}="{_escape(value)}"')
+            parts.append(f';{name}="{escape_quoted(value)}"')
     return "".join(parts)
 
 
-def _escape(text: str) -> str:
+def escape_quoted(text: str) -> str:
     """`text` ready to go between double quotes."""
     return _DISPLAY_ESCAPE.sub(r"\\\1", text)
 
@@ -267,96 +267,3 @@ def _any_uri(value: str) -> SipUri:
             if name:
                 headers[_unescape(name)] = _unescape(header)
     return SipUri(scheme, user, host, port, params, headers, password)
-
-
-class Address:
-    """A name-addr or addr-spec (From, To, Contact, Route...): display name, URI and header parameters.
-
-    The URI is parsed the first time `uri` is read, so reading only a tag costs no URI parsing.
-    """
-
-    __slots__ = ("display_name", "params", "_uri_text", "_uri")
-
-    def __init__(self, uri: SipUri | str, display_name: str | None = None,
-                 params: dict[str, str | None] | None = None) -> None:
-        self.display_name = display_name
-        self.params = params if params is not None else {}
-        self._uri_text = uri if isinstance(uri, str) else None
-        self._uri = uri if isinstance(uri, SipUri) else None
-
-    @property
-    def uri(self) -> SipUri:
-        """The URI, parsed on first use (MalformedMessage when it is malformed)."""
-        if self._uri is None:
-            self._uri = parse_uri(self._uri_text or "")
-        return self._uri
-
-    @uri.setter
-    def uri(self, uri: SipUri) -> None:
-        self._uri, self._uri_text = uri, None
-
-    @property
-    def uri_text(self) -> str:
-        """The URI as text, without parsing it."""
-        return self._uri.encode() if self._uri is not None else self._uri_text or ""
-
-    @property
-    def tag(self) -> str | None:
-        """The ``tag`` parameter (RFC 3261 section 19.3), or None."""
-        return self.params.get("tag")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Address):
-            return NotImplemented
-        return (self.display_name, self.uri_text, self.params) == (other.display_name, other.uri_text, other.params)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
-
-    def __repr__(self) -> str:
-        return f"Address({self.encode()!r})"
-
-    def encode(self) -> str:
-        """The address as a name-addr: always in angle brackets, the display name quoted."""
-        name = f'"{_escape(self.display_name)}" ' if self.display_name else ""
-        return f"{name}<{self.uri_text}>{encode_params(self.params)}"
-
-
-def parse_address(value: str) -> Address:
-    """Parse a name-addr or addr-spec; without angle brackets, parameters belong to the header (section 20.10)."""
-    value = value.strip()
-    display_name = None
-    if value.startswith('"'):
-        close = _QUOTED_TAIL.match(value, 1).end()
-        if close >= len(value):
-            raise MalformedMessage("unterminated display name in address")
-        display_name = value[1:close]
-        if "\\" in display_name:
-            display_name = _QUOTED_ESCAPE.sub(r"\1", display_name)
-        rest = value[close + 1:].lstrip()
-        if not rest.startswith("<"):
-            raise MalformedMessage("quoted display name without <URI> in address")
-    else:
-        opening = value.find("<")
-        if opening < 0:
-            uri, _, params = value.partition(";")
-            if not uri or any(char in uri for char in " \t,\"<>"):
-                raise MalformedMessage(f"bad address {value[:64]!r}")
-            return Address(uri, None, parse_params(params, "address") if params else {})
-        display_name = value[:opening].strip() or None
-        rest = value[opening:]
-    close = rest.find(">")
-    if close < 0:
-        raise MalformedMessage("missing '>' in address")
-    uri, after = rest[1:close].strip(), rest[close + 1:].strip()
-    if not uri:
-        raise MalformedMessage("empty URI in address")
-    if after and not after.startswith(";"):
-        raise MalformedMessage(f"text after '>' in address: {after[:32]!r}")
-    return Address(uri, display_name, parse_params(after[1:], "address") if after else {})
-
-
-def parse_contacts(value: str) -> list[Address] | Literal["*"]:
-    """The addresses of a Contact header value, or ``"*"`` for the wildcard of a REGISTER removing all."""
-    if value.strip() == "*":
-        return "*"
-    return [parse_address(item) for item in split_list(value)]

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sip_core import uri
-from sip_core.uri import Address, MalformedMessage, SipUri, parse_address, parse_contacts, parse_uri, split_list
+from sip_core.address import Address, parse_address, parse_contacts
+from sip_core.uri import MalformedMessage, SipUri, parse_uri, split_list
 
 
 @pytest.mark.parametrize("text, expected", [
