@@ -1,7 +1,7 @@
 """Charge lines: what a customer is billed for equipment that came back short or broken (clause 3.5), and
 for an installation appointment cancelled late (inventory/appointment_booking.py).
 
-The lifecycle table computes them (inventory/lifecycle.py, `check_in_charges`); inventory/transitions.py
+The lifecycle table computes them (inventory/lifecycle_effects.py, `check_in_charges`); inventory/transitions.py
 writes them after the move that caused them, each with an id derived from that move's event, so a retry
 or an outbox flush never writes one twice.
 """

@@ -8,7 +8,8 @@ import mongoengine as me
 
 from inventory.catalogue import KINDS, find_model
 from inventory.customers import Customer, Site
-from inventory.lifecycle import CONDITIONS, INSPECTION_RESULTS, REPLACEMENTS
+from inventory.lifecycle_effects import REPLACEMENTS
+from inventory.lifecycle_inputs import CONDITIONS, INSPECTION_RESULTS
 from inventory.lines import Line
 from inventory.mac import normalize_mac
 from inventory.references import Reference
@@ -50,7 +51,7 @@ class Equipment(VersionedDocument):
     config_key_enc = me.StringField()
     notes = me.StringField(max_length=2000)
 
-    # What the lifecycle's moves record (inventory/lifecycle.py); written only by inventory/transitions.py.
+    # What the lifecycle's moves record (inventory/lifecycle_effects.py); written only by inventory/transitions.py.
     staged_at = me.DateTimeField()
     carrier = me.StringField(max_length=80)
     tracking_number = me.StringField(max_length=80)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from inventory import lifecycle, transitions
+from inventory import lifecycle_plans, transitions
 from inventory.appointment_booking import BookingRefused
 from inventory.appointment_rules import ZONE
 from inventory.appointments import ACTIVE, CHECKLIST, Appointment, CheckItem, Checklist
@@ -26,7 +26,7 @@ MOVES_TO_SERVICE = {"delivered": ("install", "put_in_service"), "installed": ("p
 
 
 def tick(appointment: Appointment, items: Sequence[str], actor: Actor, roles: tuple[str, ...], now: dt.datetime,
-         rules: lifecycle.Rules | transitions.RulesFor, expected_version: int | None = None) -> Appointment:
+         rules: lifecycle_plans.Rules | transitions.RulesFor, expected_version: int | None = None) -> Appointment:
     """Mark checklist `items` done by `actor` at `now`; when all four are done, complete the appointment.
 
     An item already done keeps who did it and when. BookingRefused (409 for a state, 422 for a name) or
@@ -56,7 +56,7 @@ def tick(appointment: Appointment, items: Sequence[str], actor: Actor, roles: tu
 
 
 def _complete(appointment: Appointment, actor: Actor, roles: tuple[str, ...], now: dt.datetime,
-              rules: lifecycle.Rules | transitions.RulesFor) -> dict[str, object]:
+              rules: lifecycle_plans.Rules | transitions.RulesFor) -> dict[str, object]:
     """Bring the equipment into service and the contract live; the appointment's changes to write."""
     items: list[Equipment] = list(appointment.equipment or [])
     stuck = [item for item in items if item.state not in MOVES_TO_SERVICE]

@@ -140,7 +140,7 @@ def warranties_ending(items: Iterable[Record], now: dt.datetime, within_days: in
                       customers: Mapping[str, str] = NO_NAMES, sites: Mapping[str, str] = NO_NAMES) -> Report:
     """Sold items still under warranty at `now` whose warranty ends within `within_days` days, soonest first.
 
-    A warranty covers a failure noted before its end (inventory/lifecycle.py): ending at `now` is ended.
+    A warranty covers a failure noted before its end (inventory/lifecycle_effects.py): ending at `now` is ended.
     """
     horizon = now + dt.timedelta(days=within_days)
     rows = []

@@ -36,7 +36,7 @@ NOTE_FAILURE_FROM = lifecycle.MOVES["note_failure"].sources
 
 
 class TicketRefused(Exception):
-    """A ticket not opened or not moved: `status` (400, 403, 404, 409), why, its `state` now, `allowed` moves."""
+    """A ticket not opened or not moved: `status` (403, 404, 409, 422), why, its `state` now, `allowed` moves."""
 
     def __init__(self, status: int, message: str, state: str | None = None, allowed: tuple[str, ...] = (),
                  fields: Mapping[str, str] | None = None):
@@ -46,9 +46,9 @@ class TicketRefused(Exception):
 
 
 def departement_of(site: Site | None) -> str:
-    """The département a ticket's deadlines are counted in: its site's; 400 when the site has none."""
+    """The département a ticket's deadlines are counted in: its site's; 422 when the site has none."""
     if site is None or not site.departement:
-        raise TicketRefused(400, "the ticket's site has no département to count its deadlines in",
+        raise TicketRefused(422, "the ticket's site has no département to count its deadlines in",
                             fields={"site": "the site needs a département"})
     return site.departement
 
@@ -79,7 +79,7 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
         elif site is not None and referenced_id(item, "site") != str(site.pk):
             problems["equipment"] = f"equipment {item.serial} is not at this site"
     if problems:
-        raise TicketRefused(400, "the ticket cannot be opened: some fields are not valid", fields=problems)
+        raise TicketRefused(422, "the ticket cannot be opened: some fields are not valid", fields=problems)
     due = calendar.restoration_deadline(given["notified_at"], departement_of(site))
     if item is not None and item.state != "failed" and item.state not in NOTE_FAILURE_FROM:
         raise TicketRefused(409, f"equipment {item.serial} is {item.state}: a failure can be noted only on equipment "
@@ -147,8 +147,8 @@ def _note_failure(item: Equipment, description: str, actor: Actor, roles: tuple[
     try:
         transitions.run(item, "note_failure", {"description": description[:2000]}, actor, roles, now, rules)
     except transitions.TransitionRefused as refused:
-        status = 400 if refused.status == 422 else refused.status
-        raise TicketRefused(status, f"the failure of equipment {item.serial} could not be noted: {refused.message}",
+        raise TicketRefused(refused.status,
+                            f"the failure of equipment {item.serial} could not be noted: {refused.message}",
                             fields={"equipment": refused.message}) from None
 
 
@@ -188,7 +188,7 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     try:
         ticket.check()
     except InvalidRecord as invalid:
-        raise TicketRefused(400, f"{name} would leave the ticket invalid", read_state, fields=invalid.fields) from None
+        raise TicketRefused(422, f"{name} would leave the ticket invalid", read_state, fields=invalid.fields) from None
     written = FailureTicket._get_collection().replace_one(
         {"_id": ticket.pk, "version": read_version, "state": read_state}, ticket.to_mongo().to_dict())
     if written.matched_count != 1:

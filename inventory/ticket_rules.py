@@ -103,7 +103,7 @@ class Rules:
 
 
 class Refused(Exception):
-    """A transition that may not run: `status` 400 (inputs), 403 (role), 404 (no such move) or 409 (state)."""
+    """A transition that may not run: `status` 403 (role), 404 (no such move), 409 (state) or 422 (inputs)."""
 
     def __init__(self, status: int, message: str, allowed: tuple[str, ...] = (),
                  fields: Mapping[str, str] | None = None):
@@ -159,9 +159,9 @@ def _ask(ticket: Ticket, given: Mapping[str, Any], now: dt.datetime, rules: Rule
 def _restore(ticket: Ticket, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
     restored_at = given.get("restored_at") or now
     if restored_at > now:
-        raise Refused(400, "restored_at cannot be in the future", fields={"restored_at": "later than now"})
+        raise Refused(422, "restored_at cannot be in the future", fields={"restored_at": "later than now"})
     if restored_at < ticket.notified_at:
-        raise Refused(400, "restored_at cannot be before the notification was received",
+        raise Refused(422, "restored_at cannot be before the notification was received",
                       fields={"restored_at": "earlier than notified_at"})
     return {**_NOT_WAITING, "restored_at": restored_at, "restoration_confirmation": given["confirmation"]}
 
@@ -275,5 +275,5 @@ def plan(ticket: Ticket, name: str, given: Mapping[str, Any], roles: frozenset[s
         if why:
             problems[key] = why
     if problems:
-        raise Refused(400, f"{name} needs other inputs", fields=problems)
+        raise Refused(422, f"{name} needs other inputs", fields=problems)
     return Plan(name, move.target or ticket.state, move.effect(ticket, given, now, rules))

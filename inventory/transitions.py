@@ -31,7 +31,7 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from inventory import generation, lifecycle
+from inventory import generation, lifecycle, lifecycle_plans
 from inventory.charges import ChargeLine, charge_id
 from inventory.customers import Site
 from inventory.equipment import KEPT_TRANSITION_KEYS, Equipment
@@ -45,7 +45,7 @@ DUPLICATE_KEY = 11000
 #: Plans made again when only the version moved under us (someone edited another field).
 ATTEMPTS = 3
 
-RulesFor = Callable[[Equipment], lifecycle.Rules]
+RulesFor = Callable[[Equipment], lifecycle_plans.Rules]
 
 
 class TransitionRefused(Exception):
@@ -70,7 +70,7 @@ class Outcome:
 
 
 def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any], actor: Actor,
-        roles: tuple[str, ...], now: dt.datetime, rules: lifecycle.Rules | RulesFor,
+        roles: tuple[str, ...], now: dt.datetime, rules: lifecycle_plans.Rules | RulesFor,
         idempotency_key: str | None = None, expected_version: int | None = None,
         deliveries: Deliveries | None = None) -> Outcome:
     """Run `move` on the item with inputs `given` as `actor` holding `roles`; TransitionRefused when refused.
@@ -100,9 +100,9 @@ def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any]
     raise _conflict(_read(item_id), roles, "it keeps changing")
 
 
-def subject(item: Equipment) -> lifecycle.Item:
+def subject(item: Equipment) -> lifecycle_plans.Item:
     """What the lifecycle table reads of a stored item."""
-    return lifecycle.Item(
+    return lifecycle_plans.Item(
         state=item.state, ownership=item.ownership, delivered_at=item.delivered_at, warranty_end=item.warranty_end,
         shipped_accessories=tuple(item.shipped_accessories or ()), return_due_on=item.return_due_on,
         has_site=referenced_id(item, "site") is not None, inspection_result=item.inspection_result,
@@ -130,7 +130,7 @@ def flush_outboxes() -> int:
 
 
 def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
-           now: dt.datetime, rules: lifecycle.Rules | RulesFor, entry: str | None,
+           now: dt.datetime, rules: lifecycle_plans.Rules | RulesFor, entry: str | None,
            deliveries: Deliveries | None = None) -> Outcome | None:
     """Plan and write the move; None when the item changed since it was read (nothing written)."""
     read_version, read_state = item.version, item.state
@@ -138,8 +138,8 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
     charge_to = {"customer": referenced_id(item, "customer"), "site": referenced_id(item, "site")}
     try:
         plan = lifecycle.plan(subject(item), move, given, roles, now,
-                              rules if isinstance(rules, lifecycle.Rules) else rules(item))
-    except lifecycle.Refused as refused:
+                              rules if isinstance(rules, lifecycle_plans.Rules) else rules(item))
+    except lifecycle_plans.Refused as refused:
         raise TransitionRefused(refused.status, refused.message, item.state, refused.allowed,
                                 refused.fields) from None
     changes = _resolve(item, plan.changes)

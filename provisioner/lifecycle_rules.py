@@ -1,8 +1,9 @@
 """The lifecycle's rules as this server's settings read them: the calendar of the item's site and the charges.
 
-inventory/lifecycle.py asks for a `Rules` (deadlines, today's date, prices) without knowing where they come
-from; this builds one per item from the ``calendar.*`` and ``lifecycle.*`` settings and the département of
-the item's site. The site is read only when a move needs a deadline.
+The lifecycle table (inventory/lifecycle.py) asks for a `Rules` (inventory/lifecycle_plans.py: deadlines, today's
+date, prices) without knowing where they come from; this builds one per item from the ``calendar.*`` and
+``lifecycle.*`` settings and the département of the item's site. The site is read only when a move needs a
+deadline.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from inventory.business_calendar import replacement_deadline, return_due_date
 from inventory.equipment import Equipment
-from inventory.lifecycle import Refused, Rules
+from inventory.lifecycle_plans import Refused, Rules
 from provisioner.settings import Settings
 from provisioner.ticket_calendar import business_hours
 

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from inventory import lifecycle, transitions
+from inventory import lifecycle, lifecycle_inputs, transitions
 from inventory.charges import ChargeLine
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
@@ -29,7 +29,7 @@ MAX_SCAN_LENGTH = 100
 _INPUT_FIELDS = {"text": "string", "choice": "string", "text_list": "string_list", "date": "date",
                  "datetime": "datetime", "amount": "integer", "ref": "ref", "ref_list": "ref_list"}
 #: The field kind of each input of the table, by input name.
-_INPUT_KINDS = {name: _INPUT_FIELDS[spec.kind] for name, spec in lifecycle.INPUTS.items()}
+_INPUT_KINDS = {name: _INPUT_FIELDS[spec.kind] for name, spec in lifecycle_inputs.INPUTS.items()}
 
 
 def describe_move(move: lifecycle.Move) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def describe_move(move: lifecycle.Move) -> dict[str, Any]:
 
 def parse_inputs(body: Any) -> dict[str, Any]:
     """The inputs of a move from JSON: dates and times from ISO 8601, record ids; 422 naming each bad one."""
-    return transition_inputs.parse_inputs(body, _INPUT_KINDS, invalid_status=422)
+    return transition_inputs.parse_inputs(body, _INPUT_KINDS)
 
 
 def render_outcome(outcome: transitions.Outcome) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class LifecycleHandler(BaseHandler):
 
     def get(self) -> None:
         inputs = {name: {"kind": spec.kind, "description": spec.description, "choices": list(spec.choices)}
-                  for name, spec in lifecycle.INPUTS.items()}
+                  for name, spec in lifecycle_inputs.INPUTS.items()}
         self.send({"states": list(EQUIPMENT_STATES), "moves": [describe_move(m) for m in lifecycle.MOVES.values()],
                    "records": [describe_move(m) for m in lifecycle.RECORDS.values()], "inputs": inputs})
 
@@ -102,9 +102,9 @@ class TransitionHandler(BaseHandler):
 
     def post(self, record_id: str, name: str) -> None:
         _move(name)
-        given = parse_inputs(self.json_body())
-        key = self.idempotency_key()
-        expected = self.expected_version()
+        # All that must be readable (body, headers) is read before any field is judged: 400 comes before 422.
+        body, key, expected = self.json_body(), self.idempotency_key(), self.expected_version()
+        given = parse_inputs(body)
         try:
             outcome = transitions.run(record_id, name, given, self.actor, self.caller.roles,
                                       dt.datetime.now(dt.timezone.utc), rules_for(self.services.settings),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory.lifecycle import INPUTS
+from inventory.lifecycle_inputs import INPUTS
 from provisioner.api.openapi_parts import KEY, NULLABLE_TIME, STRING, STRINGS, errors, json_body, ref
 from sip_core.call_records import Outcome
 
@@ -262,7 +262,11 @@ OTHER_PATHS: dict[str, Any] = {
                        {"name": "move", "in": "path", "required": True, "schema": STRING}],
         "post": {"tags": ["lifecycle"], "summary": "Run one move on an item", "operationId": "run_move",
                  "description": "One conditional write of the item with its event. Sent again with the same "
-                                "Idempotency-Key, the move is not made twice: the answer says repeated.",
+                                "Idempotency-Key, the move is not made twice: the answer says repeated. 400: the "
+                                "body is not a JSON object, or a header (If-Match, Idempotency-Key) is malformed; "
+                                "422: an input is unknown, of the wrong type or format, missing, or refused (a time "
+                                "in the future, a record that does not exist), one line per input in `fields`. "
+                                "Nothing is written.",
                  "parameters": [
                      {"name": "Idempotency-Key", "in": "header", "schema": KEY,
                       "description": "The same on a retry: the move is made once"},

@@ -106,7 +106,10 @@ TICKET_PATHS: dict[str, Any] = {
                 "responses": {"200": json_answer("TicketList", "One page of tickets"), **errors("400", "401", "403")}},
         "post": {"tags": ["tickets"], "summary": "Open a failure ticket (support)", "operationId": "open_ticket",
                  "description": "Sent again with the same Idempotency-Key (the caller's own), the request gets the "
-                                "ticket the first one opened (200), never a second one; with other values, 422.",
+                                "ticket the first one opened (200), never a second one; with other values, 422. "
+                                "400: the body is not a JSON object, or the Idempotency-Key is malformed; 422: a "
+                                "field is wrong, missing or refused (a record that does not exist), one line per "
+                                "field in `fields`; nothing is written.",
                  "parameters": [{"name": "Idempotency-Key", "in": "header",
                                  "schema": KEY,
                                  "description": "The same on a retry: one ticket, whatever the number of tries"}],
@@ -125,12 +128,17 @@ TICKET_PATHS: dict[str, Any] = {
                                     "schema": {"type": "string", "enum": _MOVES}}],
         "post": {"tags": ["tickets"], "summary": "Run one transition of the ticket's table", "operationId":
                  "run_ticket_transition",
+                 "description": "Bad input is answered as an equipment move's is. 400: the body is not a JSON "
+                                "object, or If-Match is not a version; 422: an input is unknown, of the wrong "
+                                "type or format, missing, or refused by the table (a time in the future), one "
+                                "line per input in `fields`; 409: not from the ticket's state, or If-Match names "
+                                "another version. Nothing is written.",
                  "parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": STRING,
                                  "description": "The version read, such as \"3\"; 409 if the ticket moved on"}],
                  "requestBody": {"required": False,
                                  "content": {"application/json": {"schema": ref("TicketInputs")}}},
                  "responses": {"200": json_answer("Ticket", "The ticket after the transition", _ETAG),
-                               **errors("400", "401", "403", "404", "409", "415")}}},
+                               **errors("400", "401", "403", "404", "409", "415", "422")}}},
     "/api/v1/reports/tickets-at-risk": _ticket_report(
         "report_tickets_at_risk", "Tickets not restored at risk of or past their 4-hour target",
         [{"name": "at_risk_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1440,

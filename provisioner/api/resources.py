@@ -17,7 +17,8 @@ from inventory.customers import ZONES, Customer, Site
 from inventory.equipment import EQUIPMENT_STATES, OWNERSHIPS, Equipment
 from inventory.errors import InvalidRecord
 from inventory.insurance import InsuranceCertificate
-from inventory.lifecycle import CONDITIONS, INSPECTION_RESULTS, REPLACEMENTS
+from inventory.lifecycle_effects import REPLACEMENTS
+from inventory.lifecycle_inputs import CONDITIONS, INSPECTION_RESULTS
 from inventory.lines import Line
 from inventory.passwords import check_password_policy, hash_password
 from inventory.secret_box import random_secret

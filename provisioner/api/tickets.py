@@ -3,7 +3,8 @@ tickets at risk of or past their restoration target, and the credits due for a m
 
 Handlers only read the request and answer: inventory/ticket_rules.py decides, inventory/ticket_moves.py writes.
 Support (and admin) may do everything; a technician may read tickets and run ``restore``, which the table says.
-Bad input is answered 400 with one line per field, and nothing is written.
+A body that cannot be read (not JSON, not an object, a malformed If-Match) is answered 400; one that reads but
+holds fields that are wrong or refused, 422 with one line per field, as the equipment moves are; nothing is written.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _parsed(name: str, value: Any, field: Field, problems: dict[str, str]) -> An
 
 
 def opening_values(body: dict[str, Any]) -> dict[str, Any]:
-    """The values a ticket is opened with, from JSON: ids as text, the time parsed; 400 for a malformed one."""
+    """The values a ticket is opened with, from JSON: ids as text, the time parsed; 422 for a malformed one."""
     given, problems = dict(body), {}
     for name in ("customer", "site", "equipment"):
         if body.get(name) is not None:
@@ -68,7 +69,7 @@ def opening_values(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("notified_at") is not None:
         given["notified_at"] = _parsed("notified_at", body["notified_at"], _TIME, problems)
     if problems:
-        raise ApiError(400, "the ticket cannot be opened: some fields are not valid", problems)
+        raise ApiError(422, "the ticket cannot be opened: some fields are not valid", problems)
     return given
 
 
@@ -168,8 +169,13 @@ class TicketTransitionHandler(TicketHandlerBase):
     route = "/api/v1/tickets/{id}/transitions/{name}"
 
     def post(self, ticket_id: str, name: str) -> None:
-        expected = self.expected_version()
-        given = parse_inputs(self.json_body(), _INPUT_KINDS, invalid_status=400)
+        if name not in ticket_rules.MOVES and name not in ticket_rules.RECORDS:
+            # Before the inputs are judged, as an equipment move's name is: no such transition is a 404 whatever sent.
+            names = ", ".join([*ticket_rules.MOVES, *ticket_rules.RECORDS])
+            raise ApiError(404, f"no ticket transition named {name[:40]!r}: expected one of {names}")
+        # All that must be readable (headers, body) is read before any field is judged: 400 comes before 422.
+        expected, body = self.expected_version(), self.json_body()
+        given = parse_inputs(body, _INPUT_KINDS)
         try:
             ticket = ticket_moves.run(ticket_id, name, given, self.actor, self.caller.roles, self.now(),
                                       self.calendar, expected_version=expected)

@@ -1,7 +1,9 @@
 """How the inputs of a transition (an equipment move, a ticket transition) read from a JSON body.
 
-The table of each (inventory/lifecycle.py, inventory/ticket_rules.py) says which inputs there are and judges
-their values; this only turns the JSON ones that need it into Python values (dates, times, record ids).
+The table of each (inventory/lifecycle_inputs.py, inventory/ticket_rules.py) says which inputs there are and
+judges their values; this only turns the JSON ones that need it into Python values (dates, times, record ids). A body
+that is no JSON object is the handler's 400 (BaseHandler.json_body); an input that does not read is a 422, as
+an input the table refuses, so both kinds of transition answer bad input alike (docs/failures.rst, lifecycle.rst).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from provisioner.api.base import ApiError
 from provisioner.api.fields import Field, FieldProblem
 
 
-def parse_inputs(body: Any, kinds: Mapping[str, str], invalid_status: int) -> dict[str, Any]:
+def parse_inputs(body: Any, kinds: Mapping[str, str]) -> dict[str, Any]:
     """The inputs in `body`, each one named in `kinds` (input name to field kind) read as that kind, the others
-    left as they are for the table to judge; `invalid_status` (400 or 422) names every malformed one."""
+    left as they are for the table to judge; a 422 names every malformed one."""
     if not isinstance(body, dict):
-        raise ApiError(invalid_status, "the inputs must be a JSON object", {"inputs": "expected an object"})
+        raise ApiError(422, "the inputs must be a JSON object", {"inputs": "expected an object"})
     given: dict[str, Any] = dict(body)
     problems: dict[str, str] = {}
     for name, value in body.items():
@@ -28,5 +30,5 @@ def parse_inputs(body: Any, kinds: Mapping[str, str], invalid_status: int) -> di
         except FieldProblem as exc:
             problems[name] = str(exc)
     if problems:
-        raise ApiError(invalid_status, "some inputs are not valid", problems)
+        raise ApiError(422, "some inputs are not valid", problems)
     return given

@@ -186,8 +186,8 @@ POLICY_FR: dict[str, str] = {
     "Password is one of the most common passwords: expected one that is hard to guess": "c'est l'un des mots de passe les plus courants, choisissez-en un difficile à deviner",
 }
 
-#: French for the reasons of the lifecycle's charges (inventory/lifecycle.py, `check_in_charges`, says them in
-#: English): the start of the reason, and what it becomes; the rest (an accessory's name) is kept.
+#: French for the reasons of the lifecycle's charges (inventory/lifecycle_effects.py, `check_in_charges`, says
+#: them in English): the start of the reason, and what it becomes; the rest (an accessory's name) is kept.
 CHARGE_REASONS_FR: dict[str, str] = {
     "missing accessory: ": "accessoire manquant : ", "returned damaged": "rendu endommagé",
     "returned not working, no failure reported": "rendu hors d'usage sans panne signalée",

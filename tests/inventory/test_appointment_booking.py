@@ -20,7 +20,7 @@ from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor, Event
 from inventory.installation_completion import tick
-from inventory.lifecycle import Rules
+from inventory.lifecycle_plans import Rules
 from inventory.passwords import hash_password
 from inventory.staff import User
 from inventory.technicians import Technician

@@ -1,5 +1,6 @@
-"""The lifecycle table (inventory/lifecycle.py): which move runs from which state, for whom, with what, and what it
-changes; pure, so every case is a row."""
+"""The lifecycle table (inventory/lifecycle.py, with its effects and inputs in inventory/lifecycle_effects.py and
+inventory/lifecycle_inputs.py): which move runs from which state, for whom, with what, and what it changes; pure,
+so every case is a row."""
 
 from __future__ import annotations
 
@@ -10,22 +11,9 @@ import pytest
 from bson import ObjectId
 
 from inventory.equipment import EQUIPMENT_STATES, Equipment
-from inventory.lifecycle import (
-    ADMIN,
-    MOVES,
-    RECORDS,
-    SUPPORT,
-    TECHNICIAN,
-    TRIP_FIELDS,
-    WAREHOUSE,
-    Charge,
-    Item,
-    Refused,
-    Rules,
-    add_months,
-    allowed_moves,
-    plan,
-)
+from inventory.lifecycle import ADMIN, MOVES, RECORDS, SUPPORT, TECHNICIAN, WAREHOUSE, allowed_moves, plan
+from inventory.lifecycle_effects import TRIP_FIELDS, add_months
+from inventory.lifecycle_plans import Charge, Item, Refused, Rules
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 6, 10, 14, 30, tzinfo=UTC)

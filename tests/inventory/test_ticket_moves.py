@@ -14,7 +14,7 @@ import pytest
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor, Event
-from inventory.lifecycle import Rules
+from inventory.lifecycle_plans import Rules
 from inventory.ticket_deadlines import Calendar
 from inventory.ticket_moves import TicketRefused, close_expired, open_ticket, open_ticket_once, run
 from inventory.ticket_rules import NO_ANSWER_REASON, SYSTEM
@@ -123,10 +123,10 @@ BAD_OPENINGS = [
 
 
 @pytest.mark.parametrize(("why", "changes", "field"), BAD_OPENINGS, ids=[c[0] for c in BAD_OPENINGS])
-def test_bad_input_is_400_and_writes_nothing(shop, why, changes, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_422_and_writes_nothing(shop, why, changes, field) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TicketRefused) as refused:
         open_one(shop, **changes(shop))
-    assert refused.value.status == 400 and field in refused.value.fields
+    assert refused.value.status == 422 and field in refused.value.fields
     nothing_written()
     assert Equipment.objects.get(pk=shop.phone.pk).state == "in_service"
 

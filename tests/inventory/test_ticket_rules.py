@@ -150,7 +150,7 @@ def test_restore_inputs(why: str, given: dict, restored_at, refused_field) -> No
     else:
         with pytest.raises(Refused) as refused:
             plan(ticket("in_progress"), "restore", given, TECH, NOW, RULES)
-        assert refused.value.status == 400 and refused_field in refused.value.fields
+        assert refused.value.status == 422 and refused_field in refused.value.fields
 
 
 def test_reopen_clears_the_restoration_and_close_says_why() -> None:
@@ -170,7 +170,7 @@ def test_excuse_in_any_state_and_withdraw_only_when_excused(state: str) -> None:
                                                         "excuse_note": "ticket 1234 at the operator"})
     with pytest.raises(Refused) as refused:
         plan(ticket(state), "excuse", {"excuse": "bad weather"}, SUPPORT, NOW, RULES)
-    assert refused.value.status == 400 and "expected one of operator_delay" in refused.value.fields["excuse"]
+    assert refused.value.status == 422 and "expected one of operator_delay" in refused.value.fields["excuse"]
     with pytest.raises(Refused) as not_excused:
         plan(ticket(state), "withdraw_excuse", {}, SUPPORT, NOW, RULES)
     assert not_excused.value.status == 409

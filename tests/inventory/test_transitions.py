@@ -14,7 +14,9 @@ from inventory.charges import ChargeLine
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor, Event
-from inventory.lifecycle import ADMIN, SUPPORT, TECHNICIAN, TRIP_FIELDS, WAREHOUSE, Rules
+from inventory.lifecycle import ADMIN, SUPPORT, TECHNICIAN, WAREHOUSE
+from inventory.lifecycle_effects import TRIP_FIELDS
+from inventory.lifecycle_plans import Rules
 from inventory.lines import Line
 from inventory.transitions import Deliveries, TransitionRefused, flush_outboxes, run
 

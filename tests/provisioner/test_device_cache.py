@@ -19,7 +19,8 @@ from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.events import Actor, Event
-from inventory.lifecycle import ADMIN, Rules
+from inventory.lifecycle import ADMIN
+from inventory.lifecycle_plans import Rules
 from inventory.lines import Line
 from inventory.provisioning_log import FetchLog, LastFetch, fetches
 from inventory.staff import User

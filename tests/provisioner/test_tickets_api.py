@@ -1,4 +1,4 @@
-"""The failure tickets over HTTP, on the real application and database: opening (201, or 400 changing nothing),
+"""The failure tickets over HTTP, on the real application and database: opening (201, or 422 changing nothing),
 reading, roles, transitions with If-Match (two conflicting requests: one 200, one 409), lists and the report of
 tickets at risk in JSON and CSV."""
 
@@ -71,21 +71,22 @@ async def test_open_read_and_move_a_ticket(call, place, support, staff) -> None:
     ({"service": "equipment"}, "equipment"),
     ({"priority": 1}, "priority"),
 ])
-async def test_bad_input_is_400_naming_the_field_and_writes_nothing(call, place, support, changes, field) -> None:
+async def test_bad_input_is_422_naming_the_field_and_writes_nothing(call, place, support, changes, field) -> None:
     answer = await call("POST", "/api/v1/tickets", body(place, **changes), support)
-    assert answer.status == 400, answer.body
+    assert answer.status == 422, answer.body
     assert field in answer.body["fields"], answer.body
     assert FailureTicket.objects.first() is None and TicketNumber.objects.first() is None
 
 
-async def test_bad_transition_input_is_400_and_changes_nothing(call, place, support) -> None:
+async def test_bad_transition_input_is_422_unreadable_400_and_changes_nothing(call, place, support) -> None:
     ticket = (await call("POST", "/api/v1/tickets", body(place), support)).body
     path = f"/api/v1/tickets/{ticket['id']}/transitions"
     for name, inputs, field in (("restore", {}, "confirmation"), ("restore", {"confirmation": "ok",
                                 "restored_at": "soon"}, "restored_at"), ("excuse", {"excuse": "rain"}, "excuse")):
         answer = await call("POST", f"{path}/{name}", inputs, support)
-        assert answer.status == 400 and field in answer.body["fields"], answer.body
+        assert answer.status == 422 and field in answer.body["fields"], answer.body
     assert (await call("POST", f"{path}/teleport", {}, support)).status == 404
+    assert (await call("POST", f"{path}/restore", token=support, raw=b"[]")).status == 400
     assert (await call("POST", f"{path}/restore", {"confirmation": "ok"}, support,
                        headers={"If-Match": "latest"})).status == 400
     assert FailureTicket.objects.get(pk=ticket["id"]).version == 1

@@ -61,7 +61,9 @@ def test_a_ticket_opened_on_the_page_shows_the_deadlines_the_api_gives(page, sta
     before = tickets(staff)
     # Bad input first: nothing is written, each mistake is said.
     page.get_by_label("Équipement").fill("NO-SUCH-9")
-    submit(page, "Ouvrir le ticket")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Ouvrir le ticket").click()
+    assert navigation.value.status == 422  # fields refused, as the API answers them
     assert page.get_by_role("alert").inner_text().startswith("Le ticket n'a pas été ouvert")
     assert page.locator("#code-error").inner_text() == (
         "Aucun équipement n'a ce n° de série, cette adresse MAC ou cette étiquette : NO-SUCH-9.")
@@ -177,6 +179,16 @@ def test_a_technician_may_restore_only(page, staff) -> None:
     sign_in(page, "tom")
     page.goto(f"/staff/support/tickets/{ticket['id']}")
     assert page.locator("form.move-form button").all_inner_texts() == ["Confirmer le rétablissement"]
+    # A restoration in the future: refused by the table (422, as the API answers it), nothing written.
+    page.get_by_label("Qui a confirmé le rétablissement, et comment").fill("the customer, by phone")
+    tomorrow = dt.datetime.now(PARIS) + dt.timedelta(days=1)
+    page.get_by_label("Rétabli le (par défaut : maintenant)").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Confirmer le rétablissement").click()
+    assert navigation.value.status == 422
+    assert page.get_by_role("alert").inner_text().startswith(
+        "Refusé : des champs ne conviennent pas (restored_at cannot be in the future).")
+    assert staff.api("GET", f"/api/v1/tickets/{ticket['id']}")["state"] == "open"
     assert page.goto("/staff/support/tickets/new").status == 403
     assert page.goto("/staff/support/credits").status == 403
 

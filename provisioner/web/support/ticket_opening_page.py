@@ -60,7 +60,7 @@ class TicketOpeningPage(SupportPage):
             checked = {k: v for k, v in given.items() if v is not None}
             problems = ticket_rules.opening_problems({**placeholders, **checked}, now)
             errors.update({k: self.problem(k, v) for k, v in problems.items() if k not in errors})
-            self.show(form, errors, 400)
+            self.show(form, errors, 422)
             return
         given.update(customer=referenced_id(item, "customer"), site=referenced_id(item, "site"),
                      equipment=str(item.pk))

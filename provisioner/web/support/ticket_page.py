@@ -78,7 +78,8 @@ class TicketPage(SupportPage):
             given["restored_at"] = moment
         version = self.get_body_argument("version", "")
         if fields:
-            await self.show(ticket_id, 400, self.t("support.refused.400"), fields, name, form)
+            await self.show(ticket_id, 422, self.t("support.refused.422", detail=fields["restored_at"]), fields, name,
+                            form)
             return
         try:
             await self.off_loop(lambda: ticket_moves.run(
@@ -92,7 +93,7 @@ class TicketPage(SupportPage):
 
     def refusal_text(self, refused: ticket_moves.TicketRefused) -> str:
         """Why a transition was refused, in the user's language, with the table's own words."""
-        key = f"support.refused.{refused.status}" if refused.status in (400, 403, 404, 409) else "support.refused.other"
+        key = f"support.refused.{refused.status}" if refused.status in (403, 404, 409, 422) else "support.refused.other"
         allowed = ", ".join(self.t(f"support.move.{name}") for name in refused.allowed) or self.t("support.none")
         return self.t(key, detail=refused.message, allowed=allowed)
 

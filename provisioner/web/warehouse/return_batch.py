@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inventory import lifecycle, transitions
+from inventory import lifecycle_inputs, transitions
 from inventory.equipment import Equipment
 from inventory.events import Actor
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
@@ -31,7 +31,7 @@ class Entry:
 
     scan: str
     returned: tuple[int, ...] | None = None
-    condition: str = lifecycle.CONDITIONS[0]
+    condition: str = lifecycle_inputs.CONDITIONS[0]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Row(MoveRow):
 
     shipped: tuple[str, ...] = ()
     returned: tuple[int, ...] = ()
-    condition: str = lifecycle.CONDITIONS[0]
+    condition: str = lifecycle_inputs.CONDITIONS[0]
 
     @property
     def given(self) -> dict[str, Any]:
@@ -93,5 +93,5 @@ def entries_from(scans: Sequence[str], returned: Mapping[int, Sequence[str]], co
             entries.append(Entry(scan))
             continue
         ticked = tuple(int(value) for value in returned.get(n, ()) if value.isdigit() and len(value) < 4)
-        entries.append(Entry(scan, ticked, conditions.get(n, lifecycle.CONDITIONS[0])))
+        entries.append(Entry(scan, ticked, conditions.get(n, lifecycle_inputs.CONDITIONS[0])))
     return entries

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from inventory import lifecycle
+from inventory import lifecycle_inputs
 from inventory.events import Actor
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
 from provisioner.lifecycle_rules import rules_for
@@ -33,7 +33,7 @@ class ReturnScansPage(ScanBatchPage):
         scans = self.get_body_arguments("scans")[:MAX_SCANS]
         return return_batch.entries_from(
             scans, {n: self.get_body_arguments(f"returned-{n}") for n in range(len(scans))},
-            {n: self.get_body_argument(f"condition-{n}", lifecycle.CONDITIONS[0]) for n in range(len(scans))},
+            {n: self.get_body_argument(f"condition-{n}", lifecycle_inputs.CONDITIONS[0]) for n in range(len(scans))},
             [int(n) for n in self.get_body_arguments("shown") if n.isdigit() and len(n) < 4])
 
     def review(self, key: str, entries: list[Any]) -> tuple[list[Any], list[str]]:
@@ -47,7 +47,7 @@ class ReturnScansPage(ScanBatchPage):
              submitted: bool = False) -> None:
         """The page with the batch: its rows, and what became of the last scan."""
         self.render_page("returns.html", key=key, rows=rows, note=note, last=last, submitted=submitted,
-                         conditions=lifecycle.CONDITIONS, money=self.money, reason=self.reason,
+                         conditions=lifecycle_inputs.CONDITIONS, money=self.money, reason=self.reason,
                          charge_reason=self.t.charge, total_cents=sum(row.charged_cents for row in rows),
                          done=sum(1 for row in rows if row.status in ("done", "repeated")),
                          **self.batch_values(rows, note, last))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from inventory import lifecycle, transitions
+from inventory import lifecycle, lifecycle_plans, transitions
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
@@ -80,7 +80,7 @@ class MoveRow:
     status: str
     item: Equipment | None = None
     state: str | None = None
-    charges: tuple[Any, ...] = ()  # lifecycle.Charge before submitting, the ChargeLine records written after
+    charges: tuple[Any, ...] = ()  # lifecycle_plans.Charge before submitting, the ChargeLine records written after
     refusal: str | None = None  # the lifecycle's reason, in English
     sent: bool = field(default=False)
     #: Inputs of the batch the move refuses (name -> why), when the page keeps them apart from the item.
@@ -97,7 +97,7 @@ class MoveRow:
 
 
 def check_move(row: MoveRow, move: str, key: str, roles: tuple[str, ...], rules: transitions.RulesFor,
-               now: dt.datetime, inputs_apart: bool = False) -> lifecycle.Plan | None:
+               now: dt.datetime, inputs_apart: bool = False) -> lifecycle_plans.Plan | None:
     """Plan `move` on the row's item with the row's inputs, setting its status: already (made under this batch's
     key), refused (with the lifecycle's reason), else ready; the plan when there is one. With `inputs_apart`, a
     refusal of the inputs only (the item may move) leaves the row ready and notes the inputs' problems."""
@@ -107,7 +107,7 @@ def check_move(row: MoveRow, move: str, key: str, roles: tuple[str, ...], rules:
             row.status = "already"
             return None
         return lifecycle.plan(transitions.subject(row.item), move, row.given, roles, now, rules(row.item))
-    except lifecycle.Refused as refused:
+    except lifecycle_plans.Refused as refused:
         if inputs_apart and refused.status == 422 and refused.fields:
             row.input_problems = dict(refused.fields)
         else:

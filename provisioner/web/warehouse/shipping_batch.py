@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inventory import lifecycle, transitions
+from inventory import lifecycle, lifecycle_inputs, transitions
 from inventory.events import Actor
 from provisioner.api.base import ApiError
 from provisioner.api.lifecycle import parse_inputs
@@ -47,7 +47,7 @@ class Row(MoveRow):
 def batch_inputs(move: str) -> tuple[str, ...]:
     """The inputs of `move` asked once for the batch, required ones first, in the table's order."""
     spec = lifecycle.MOVES[move]
-    return tuple(name for name in (*spec.requires, *spec.optional) if lifecycle.INPUTS[name].kind in BATCH_KINDS)
+    return tuple(name for name in (*spec.requires, *spec.optional) if lifecycle_inputs.INPUTS[name].kind in BATCH_KINDS)
 
 
 def form_inputs(move: str, form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
@@ -55,7 +55,7 @@ def form_inputs(move: str, form: Mapping[str, str], zone: ZoneInfo) -> tuple[dic
     for those that cannot be read. A list is one entry per line; a date and time is local to `zone`."""
     raw: dict[str, Any] = {}
     for name in batch_inputs(move):
-        text, kind = form.get(name, ""), lifecycle.INPUTS[name].kind
+        text, kind = form.get(name, ""), lifecycle_inputs.INPUTS[name].kind
         if kind == "text_list":
             entries = [line.strip() for line in text.splitlines() if line.strip()]
             if entries:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from inventory import lifecycle
+from inventory import lifecycle, lifecycle_inputs
 from inventory.events import Actor
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
 from provisioner.lifecycle_rules import rules_for
@@ -55,7 +55,7 @@ class ShippingScansPage(ScanBatchPage):
         first_empty = next((name for name in spec.requires if name in names and not self.inputs_text[name].strip()),
                            None)
         self.render_page("shipping.html", key=key, rows=rows, note=note, last=last, submitted=submitted,
-                         inputs=[(name, lifecycle.INPUTS[name], name in spec.requires) for name in names],
+                         inputs=[(name, lifecycle_inputs.INPUTS[name], name in spec.requires) for name in names],
                          values=self.inputs_text, problems=problems, reason=self.reason,
                          focus=None if rows or last else first_empty, problem_text=self.problem_text,
                          done=sum(1 for row in rows if row.status in ("done", "repeated")),

@@ -10,7 +10,7 @@ import pytest
 from inventory import appointments, resync_requests, template_overrides, ticket_rules
 from inventory.catalogue import KINDS
 from inventory.equipment import EQUIPMENT_STATES, OWNERSHIPS
-from inventory.lifecycle import CONDITIONS
+from inventory.lifecycle_inputs import CONDITIONS
 from inventory.staff import LANGUAGES, ROLES
 from provisioner.web import messages
 from provisioner.web.messages import CATALOGUE, Translator
