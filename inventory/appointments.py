@@ -92,8 +92,10 @@ class Appointment(VersionedDocument):
     #: A late customer cancellation whose charge line may not be written yet (the outbox, see appointment_booking).
     charge_pending = me.BooleanField(default=False)
 
+    #: cancellation.at: the late cancellations of a period, for their report (inventory/appointment_reports.py).
     meta = {"collection": "appointments",
-            "indexes": [("technician", "day"), "site", ("customer", "state"), "state", "charge_pending"]}
+            "indexes": [("technician", "day"), "site", ("customer", "state"), "state", "charge_pending",
+                        "cancellation.at"]}
 
     def normalize(self) -> dict[str, str]:
         problems: dict[str, str] = {}

@@ -85,13 +85,13 @@ def still_held(key: str, token: str) -> bool:
 
 
 @contextmanager
-def holding(keys: Iterable[str], wait: float = WAIT_SECONDS) -> Iterator[str]:
+def holding(keys: Iterable[str], wait: float | None = None) -> Iterator[str]:
     """Hold every lock of `keys` (taken in sorted order, so two holders never wait on each other) for the block.
 
-    Yields the holder's token; ScheduleBusy when one stays taken for `wait` seconds.
+    Yields the holder's token; ScheduleBusy when one stays taken for `wait` seconds (WAIT_SECONDS by default).
     """
     token = uuid.uuid4().hex
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + (WAIT_SECONDS if wait is None else wait)
     taken: list[str] = []
     try:
         for key in sorted(set(keys)):

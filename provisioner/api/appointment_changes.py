@@ -4,6 +4,7 @@ the checklist (which completes the installation once all four items are done).""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from inventory import transitions
 from inventory.appointment_booking import (
@@ -13,7 +14,7 @@ from inventory.appointment_booking import (
     preview_cancellation,
     reschedule,
 )
-from inventory.appointments import CANCELLED_BY
+from inventory.appointments import CANCELLED_BY, Cancellation
 from inventory.business_calendar import BusinessHours
 from inventory.installation_completion import tick
 from inventory.technicians import Technician
@@ -25,6 +26,7 @@ from provisioner.api.appointments import (
     parse_field,
     refusal,
     render_appointment,
+    unknown_fields,
 )
 from provisioner.api.base import ApiError, BaseHandler
 from provisioner.api.lifecycle import refusal as move_refusal
@@ -33,17 +35,19 @@ from provisioner.ticket_calendar import business_hours
 
 
 class ChangeHandler(BaseHandler):
-    """Base of the changes: the version read (If-Match or the body's `version`) and unknown fields refused."""
+    """Base of the changes: the body and the version read (If-Match or the body's `version`), refused 400 when they
+    cannot be read, before any field is judged; fields wrong or refused are one 422 naming each (docs/installations.rst)."""
 
     roles = OFFICE
     fields: tuple[str, ...] = ()
 
-    def body_and_version(self) -> tuple[dict, int | None]:
-        body = self.json_body()
-        problems = {name: "unknown field" for name in body if name not in (*self.fields, "version")}
-        if problems:
-            raise ApiError(400, f"unknown field(s): expected {', '.join((*self.fields, 'version'))}", problems)
-        return body, self.expected_version(body, invalid_status=400)  # 400, as every body problem here
+    def read_change(self) -> tuple[dict[str, Any], int | None, dict[str, str]]:
+        """The body, the version read, and the problems of its fields found so far (unknown ones, a `version` that
+        is not an integer) for the handler to add its own to."""
+        expected, body = self.expected_version(), self.json_body()
+        problems = unknown_fields(body, (*self.fields, "version"))
+        version = parse_field(body, "version", "integer", problems)
+        return body, version if expected is None else expected, problems
 
     def hours(self) -> BusinessHours:
         return business_hours(self.services.settings)
@@ -57,13 +61,12 @@ class RescheduleHandler(ChangeHandler):
 
     def post(self, record_id: str) -> None:
         appointment = own_appointment(self, record_id)
-        body, version = self.body_and_version()
-        problems: dict[str, str] = {}
+        body, version, problems = self.read_change()
         start = parse_field(body, "start", "datetime", problems, True)
         duration = minutes(body, "duration_minutes", problems)
         technician = load(Technician, parse_field(body, "technician", "ref", problems), "technician", problems)
         if problems:
-            raise ApiError(400, "the new time is not valid", problems)
+            raise ApiError(422, "the new time is not valid", problems)
         try:
             moved = reschedule(appointment, self.actor, start, duration, technician, version)
         except BookingRefused as refused:
@@ -82,10 +85,9 @@ class CancelHandler(ChangeHandler):
     def post(self, record_id: str) -> None:
         appointment = own_appointment(self, record_id)
         dry_run = self.get_query_argument("dry_run", "false")
-        if dry_run not in ("true", "false"):
+        if dry_run not in ("true", "false"):  # a query argument: 400, as every one of the API (docs/failures.rst)
             raise ApiError(400, "dry_run must be true or false", {"dry_run": "expected true or false"})
-        body, version = self.body_and_version()
-        problems: dict[str, str] = {}
+        body, version, problems = self.read_change()
         by = parse_field(body, "by", "string", problems, True)
         if by is not None and by not in CANCELLED_BY:
             problems["by"] = f"expected one of {', '.join(CANCELLED_BY)}"
@@ -93,9 +95,9 @@ class CancelHandler(ChangeHandler):
         at = parse_field(body, "at", "datetime", problems) or now
         if at > now:
             problems["at"] = "cannot be in the future"
-        reason = parse_field(body, "reason", "string", problems)
+        reason = parse_field(body, "reason", "string", problems, max_length=Cancellation.reason.max_length)
         if problems:
-            raise ApiError(400, "the cancellation is not valid", problems)
+            raise ApiError(422, "the cancellation is not valid", problems)
         fee = self.services.settings.installation.late_cancellation_fee_cents
         try:
             if dry_run == "true":
@@ -124,11 +126,10 @@ class ChecklistHandler(ChangeHandler):
 
     def post(self, record_id: str) -> None:
         appointment = own_appointment(self, record_id)
-        body, version = self.body_and_version()
-        problems: dict[str, str] = {}
+        body, version, problems = self.read_change()
         items = parse_field(body, "items", "string_list", problems, True)
         if problems:
-            raise ApiError(400, "the checklist items are not valid", problems)
+            raise ApiError(422, "the checklist items are not valid", problems)
         try:
             done = tick(appointment, items, self.actor, self.caller.roles, dt.datetime.now(dt.UTC),
                         rules_for(self.services.settings), version)

@@ -1,7 +1,9 @@
 """Staff endpoints of installation appointments: list (a technician's day or week), book, read, and the free
 slots for a site. Changes to a booked appointment are in provisioner/api/appointment_changes.py.
 
-Admin and support do everything; a technician sees only their own appointments (and completes them).
+Admin and support do everything; a technician sees only their own appointments (and completes them). Bad input
+follows the API's rule (docs/installations.rst): 400 for a body that cannot be read, 422 for its fields (unknown,
+wrong, missing, refused, or naming no record), 409 for a conflict; a query argument that is not valid is 400.
 """
 
 from __future__ import annotations
@@ -63,14 +65,20 @@ def refusal(refused: BookingRefused) -> ApiError:
     return ApiError(refused.status, refused.message, refused.fields, details)
 
 
-def parse_field(body: dict[str, Any], name: str, kind: str, problems: dict[str, str], required: bool = False) -> Any:
+def unknown_fields(body: dict[str, Any], expected: tuple[str, ...]) -> dict[str, str]:
+    """A problem for each field of `body` not in `expected`, saying which are."""
+    return {name: f"unknown field: expected {', '.join(expected)}" for name in body if name not in expected}
+
+
+def parse_field(body: dict[str, Any], name: str, kind: str, problems: dict[str, str], required: bool = False,
+                max_length: int = 2000) -> Any:
     """One field of a JSON body read as `kind`; a problem noted under its name (missing and required, or wrong)."""
     if body.get(name) is None:
         if required:
             problems[name] = "required"
         return None
     try:
-        value = Field(name, kind, max_length=2000).parse(body[name])
+        value = Field(name, kind, max_length=max_length).parse(body[name])
     except FieldProblem as exc:
         problems[name] = str(exc)
         return None
@@ -159,20 +167,18 @@ class AppointmentsHandler(BaseHandler):
         if not self.caller.may(OFFICE):
             raise ApiError(403, "booking needs one of the roles: support, admin")
         body = self.json_body()
-        problems = {name: "unknown field" for name in body if name not in CREATE_FIELDS}
+        problems = unknown_fields(body, CREATE_FIELDS)
         ids = {name: parse_field(body, name, "ref", problems, True) for name in ("site", "technician", "contract")}
         start = parse_field(body, "start", "datetime", problems, True)
         duration = minutes(body, "duration_minutes", problems, True)
         skills = parse_field(body, "skills", "string_list", problems) or []
         items = parse_field(body, "equipment", "ref_list", problems) or []
         notes = parse_field(body, "notes", "string", problems)
-        if problems:
-            raise ApiError(400, "the appointment is not valid", problems)
         records = {name: load(document, ids[name], name, problems)
                    for name, document in (("site", Site), ("technician", Technician), ("contract", Contract))}
         equipment = [load(Equipment, item, "equipment", problems) for item in items]
         if problems:
-            raise ApiError(400, "the appointment names records that do not exist", problems)
+            raise ApiError(422, "the appointment is not valid", problems)
         try:
             appointment = book(records["site"], records["technician"], records["contract"], start, duration,
                                self.actor, skills, equipment, notes)

@@ -13,6 +13,7 @@ from typing import Any
 import mongoengine as me
 import tornado.web
 
+from inventory.booking_locks import ScheduleBusy
 from inventory.errors import DuplicateValue, InvalidRecord, StillReferenced, VersionConflict
 from inventory.events import Actor
 from inventory.references import record_by_id
@@ -30,6 +31,10 @@ REASONS = {400: "bad request", 401: "unauthenticated", 403: "forbidden", 404: "n
 _VERSION = Field("version", "integer")
 #: An idempotency key (Idempotency-Key, a scan batch's batch_key): printable ASCII, no blanks.
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")
+
+
+#: Seconds a client is told to wait before trying again a request refused 503 because something was busy.
+RETRY_AFTER_SECONDS = 2
 
 
 class ApiError(tornado.web.HTTPError):
@@ -125,9 +130,9 @@ class BaseHandler(OffLoop, tornado.web.RequestHandler):
             raise ApiError(400, "Idempotency-Key must be 1 to 100 printable ASCII characters without blanks")
         return key
 
-    def expected_version(self, body: Mapping[str, Any] | None = None, invalid_status: int = 422) -> int | None:
-        """The version the client read, for a conditional write: from If-Match, else from `body`'s `version` when
-        a body is given; None when neither says. A `version` that is not an integer is refused `invalid_status`."""
+    def expected_version(self, body: Mapping[str, Any] | None = None) -> int | None:
+        """The version the client read, for a conditional write: from If-Match (400 when it holds none), else from
+        `body`'s `version` when a body is given (422 when it is not an integer); None when neither says."""
         header = self.request.headers.get("If-Match")
         if header:
             return if_match_version(header)
@@ -136,7 +141,7 @@ class BaseHandler(OffLoop, tornado.web.RequestHandler):
         try:
             return _VERSION.parse(body["version"])
         except FieldProblem as problem:
-            raise ApiError(invalid_status, "the version is not valid", {"version": str(problem)}) from None
+            raise ApiError(422, "the version is not valid", {"version": str(problem)}) from None
 
     def send(self, payload: Any, status: int = 200) -> None:
         """Answer with a JSON document."""
@@ -169,6 +174,8 @@ class BaseHandler(OffLoop, tornado.web.RequestHandler):
         self.set_header("X-Request-ID", body["request_id"])
         if status_code == 401:
             self.set_header("WWW-Authenticate", 'Bearer realm="provisioner"')
+        if status_code == 503 and isinstance(exc, ApiError):  # busy for a moment, not down: say when to come back
+            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(body, ensure_ascii=False))
 
@@ -205,6 +212,8 @@ def domain_error(exc: BaseException) -> ApiError | None:
         return ApiError(409, str(exc))
     if isinstance(exc, me.DoesNotExist):
         return ApiError(404, "no such record")
+    if isinstance(exc, ScheduleBusy):  # another request holds a technician's schedule for longer than the wait
+        return ApiError(503, str(exc))
     return None
 
 

@@ -11,7 +11,8 @@ from provisioner.api.resources import RESOURCES, Resource
 ID_PATTERN = "^[0-9a-f]{24}$"
 ERROR_CODES = {"400": "The request is malformed", "401": "Not signed in", "403": "Not allowed for your roles",
                "404": "No such record", "409": "Conflicts with the stored state", "413": "Too large", "415": "Not JSON",
-               "422": "Some fields are not valid"}
+               "422": "Some fields are not valid",
+               "503": "Busy for a moment (another request holds the schedule): try again after Retry-After seconds"}
 
 
 def field_schema(field: Field, for_input: bool = False) -> dict[str, Any]:

@@ -25,6 +25,10 @@ _IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": ST
              "description": "The version read, such as \"3\": refused with 409 when it changed meanwhile"}
 _LOCATION = {"Location": {"schema": STRING}}
 _VERSION = {"type": "integer", "description": "The version read (instead of If-Match)"}
+#: How every write of these endpoints answers bad input (docs/installations.rst).
+_BAD_INPUT = ("400: the body is not a JSON object, or If-Match is not a version; 422: a field is unknown, of the "
+              "wrong type or format, missing, or refused (out of range, a time in the future, a record that does not "
+              "exist), one line per field in `fields`. Nothing is written.")
 
 _TECHNICIAN_FIELDS: dict[str, Any] = {
     "user": {**ID, "description": "The staff user (with the technician role)"},
@@ -105,12 +109,14 @@ APPOINTMENT_SCHEMAS: dict[str, Any] = {
 }
 
 
-def _change(operation: str, summary: str, body: dict[str, Any], answer: dict[str, Any], *codes: str,
+def _change(operation: str, summary: str, body: dict[str, Any], answer: dict[str, Any],
             parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"post": {"tags": ["installations"], "summary": summary, "operationId": operation,
+                     "description": f"{_BAD_INPUT} 409: the appointment's state does not allow it, or the version "
+                                    "read (If-Match or `version`) is not the stored one.",
                      "parameters": [_IF_MATCH, *(parameters or [])],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-                     "responses": {"200": answer, **errors("400", "401", "403", "404", "409", "415", *codes)}}}
+                     "responses": {"200": answer, **errors("400", "401", "403", "404", "409", "415", "422", "503")}}}
 
 
 _PERIOD = [_query("day", {"type": "string", "format": "date"}, "A day (YYYY-MM-DD)"),
@@ -124,6 +130,7 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500})],
                 "responses": {"200": json_answer("TechnicianPage", "A page of technicians"), **errors("400", "401", "403")}},
         "post": {"tags": ["installations"], "summary": "Record a technician (admin)", "operationId": "create_technician",
+                 "description": _BAD_INPUT,
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TechnicianCreate")}}},
                  "responses": {"201": json_answer("Technician", "Recorded", _LOCATION),
                                **errors("400", "401", "403", "409", "415", "422")}}},
@@ -132,7 +139,7 @@ APPOINTMENT_PATHS: dict[str, Any] = {
         "get": {"tags": ["installations"], "summary": "One technician", "operationId": "get_technician",
                 "responses": {"200": json_answer("Technician", "The technician"), **errors("401", "403", "404")}},
         "patch": {"tags": ["installations"], "summary": "Change a technician (admin)", "operationId": "update_technician",
-                  "parameters": [_IF_MATCH],
+                  "description": f"{_BAD_INPUT} 409: If-Match names another version.", "parameters": [_IF_MATCH],
                   "requestBody": {"required": True, "content": {"application/json": {"schema": ref("TechnicianUpdate")}}},
                   "responses": {"200": json_answer("Technician", "Changed"),
                                 **errors("400", "401", "403", "404", "409", "415", "422")}},
@@ -162,11 +169,12 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                               **errors("400", "401", "403")}},
         "post": {"tags": ["installations"], "summary": "Book an installation appointment",
                  "operationId": "create_appointment",
-                 "description": "409 names the appointment met (travel buffers included) in `conflict`; 422 when the "
-                                "visit does not fit the technician's hours, zone or skills, or falls on a holiday.",
+                 "description": f"{_BAD_INPUT} 422 also when the visit does not fit the technician's hours, zone or "
+                                "skills, or falls on a holiday; 409 names the appointment met (travel buffers "
+                                "included) in `conflict`.",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AppointmentCreate")}}},
                  "responses": {"201": json_answer("Appointment", "Booked", _LOCATION),
-                               **errors("400", "401", "403", "409", "415", "422")}}},
+                               **errors("400", "401", "403", "409", "415", "422", "503")}}},
     "/api/v1/appointments/free-slots": {
         "get": {"tags": ["installations"], "summary": "Free starts for a visit at a site",
                 "operationId": "appointment_free_slots",
@@ -176,6 +184,8 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                                _query("days", {"type": "integer", "minimum": 1, "maximum": 31, "default": 7}),
                                _query("skills", STRING, "Skills needed, comma-separated"),
                                _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50})],
+                "description": "400: a query argument is unknown or not valid; 404: no such site; 422: the site "
+                               "cannot have an installation (its département is not served).",
                 "responses": {"200": json_answer("FreeSlots", "Free starts, earliest first"),
                               **errors("400", "401", "403", "404", "422")}}},
     "/api/v1/appointments/{appointment_id}": {
@@ -188,7 +198,7 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                   {"type": "object", "required": ["start"], "properties": {
                       "start": TIME, "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 720},
                       "technician": ID, "version": _VERSION}},
-                  json_answer("Appointment", "Rescheduled"), "422")},
+                  json_answer("Appointment", "Rescheduled"))},
     "/api/v1/appointments/{appointment_id}/cancel": {
         "parameters": _path_id("appointment_id"),
         **_change("cancel_appointment", "Cancel an appointment; a customer's less than 48 business hours before is "
@@ -200,15 +210,16 @@ APPOINTMENT_PATHS: dict[str, Any] = {
                   {"description": "The preview (dry_run=true) or the cancellation and its charge",
                    "content": {"application/json": {"schema": {"oneOf": [ref("CancellationPreview"),
                                                                          ref("CancellationDone")]}}}},
-                  "422", parameters=[_query("dry_run", {"type": "string", "enum": ["true", "false"]},
-                                            "true: say whether it would be charged, change nothing")])},
+                  parameters=[_query("dry_run", {"type": "string", "enum": ["true", "false"]},
+                                     "true: say whether it would be charged, change nothing (400 when it is "
+                                     "neither true nor false, as any query argument that is not valid)")])},
     "/api/v1/appointments/{appointment_id}/checklist": {
         "parameters": _path_id("appointment_id"),
         **_change("tick_appointment_checklist", "Mark checklist items done; all four complete the installation",
                   {"type": "object", "required": ["items"], "properties": {
                       "items": {"type": "array", "items": {"type": "string", "enum": list(CHECKLIST)}},
                       "version": _VERSION}},
-                  json_answer("Appointment", "The appointment, completed once all four are done"), "422")},
+                  json_answer("Appointment", "The appointment, completed once all four are done"))},
     "/api/v1/reports/appointments": _report("report_appointments", "Appointments per technician of a day or a week",
                                             _PERIOD),
     "/api/v1/reports/late-cancellations": _report(

@@ -18,7 +18,7 @@ from inventory.errors import StillReferenced
 from inventory.events import Actor
 from inventory.staff import User
 from inventory.technicians import Technician
-from provisioner.api.appointments import load, parse_field
+from provisioner.api.appointments import load, parse_field, unknown_fields
 from provisioner.api.authentication import Caller
 from provisioner.api.base import ApiError, BaseHandler, record_or_404
 from provisioner.api.fields import Field, bounded_int
@@ -54,8 +54,9 @@ def _parse_map(name: str, value: Any, integers: bool, problems: dict[str, str]) 
 
 
 def parse_technician(body: dict[str, Any], creating: bool) -> dict[str, Any]:
-    """The changes a body asks for, checked for shape (400); the record's own rules are checked on write (422)."""
-    problems = {name: "unknown field" for name in body if name not in FIELDS}
+    """The changes a body asks for; a 422 names every field unknown, of the wrong shape, missing, or naming no user
+    (the record's own rules, such as the zones, are checked on write: 422 too)."""
+    problems = unknown_fields(body, tuple(FIELDS))
     changes: dict[str, Any] = {}
     for name, kind in FIELDS.items():
         if name not in body:
@@ -66,12 +67,10 @@ def parse_technician(body: dict[str, Any], creating: bool) -> dict[str, Any]:
             changes[name] = _parse_map(name, body[name], kind == "int_map", problems)
         else:
             changes[name] = parse_field(body, name, kind, problems, required=name in ("user", "name", "zones"))
+    user = load(User, changes.get("user"), "user", problems)
     if problems:
-        raise ApiError(400, "the technician is not valid", problems)
-    if "user" in changes:
-        user = load(User, changes.pop("user"), "user", problems)
-        if problems:
-            raise ApiError(400, "the technician's user does not exist", problems)
+        raise ApiError(422, "the technician is not valid", problems)
+    if user is not None:
         changes["user"] = user
         changes.setdefault("name", user.display_name or user.username)
     return changes
@@ -125,8 +124,9 @@ class TechnicianHandler(BaseHandler):
         if not self.caller.may(("admin",)):
             raise ApiError(403, "this needs the role: admin")
         technician = record_or_404(Technician, record_id, "technician")
-        changes = parse_technician(self.json_body(), creating=False)
-        technician.update(self.actor, changes, self.expected_version())
+        # All that must be readable (If-Match, the body) is read before any field is judged: 400 comes before 422.
+        expected, body = self.expected_version(), self.json_body()
+        technician.update(self.actor, parse_technician(body, creating=False), expected)
         self.set_header("ETag", f'"{technician.version}"')
         self.send(render_technician(technician))
 
@@ -134,10 +134,11 @@ class TechnicianHandler(BaseHandler):
         if not self.caller.may(("admin",)):
             raise ApiError(403, "this needs the role: admin")
         technician = record_or_404(Technician, record_id, "technician")
+        expected = self.expected_version()  # a malformed If-Match is 400 before any conflict
         used = count(Appointment._get_collection(), {"technician": str(technician.pk)})
         if used:
             raise StillReferenced("technicians", {"appointments": used})
-        technician.remove(self.actor, self.expected_version())
+        technician.remove(self.actor, expected)
         self.set_status(204)
         self.finish()
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import icalendar
 import pytest
 
+from inventory import booking_locks
+from inventory.appointments import Appointment
 from inventory.business_calendar import is_holiday
 from inventory.charges import ChargeLine
 from inventory.contracts import Contract
@@ -71,7 +73,8 @@ async def test_technicians_are_recorded_by_admins_with_checked_zones(call, staff
     assert not_tech.status == 422 and "technician role" in not_tech.body["fields"]["user"]
 
 
-async def test_booking_answers_201_then_409_naming_the_conflict_400_and_422(call, staff, admin, world) -> None:
+async def test_booking_answers_201_then_409_naming_the_conflict_and_422_naming_the_fields(call, staff, admin,
+                                                                                         world) -> None:
     alice, _ = await make_technician(call, staff, admin, "alice", ["75"])
     first = await call("POST", "/api/v1/appointments", booking(world, alice, "2026-06-08T08:00:00Z"), admin)
     assert first.status == 201, first.body
@@ -80,12 +83,27 @@ async def test_booking_answers_201_then_409_naming_the_conflict_400_and_422(call
     assert clash.status == 409 and clash.body["conflict"]["id"] == first.body["id"]
     assert first.body["id"] in clash.body["message"]
     bad = await call("POST", "/api/v1/appointments", {"site": world["site"], "start": "tomorrow", "extra": 1}, admin)
-    assert bad.status == 400 and set(bad.body["fields"]) >= {"start", "extra", "technician", "duration_minutes"}
+    assert bad.status == 422 and set(bad.body["fields"]) >= {"start", "extra", "technician", "duration_minutes"}
     holiday = await call("POST", "/api/v1/appointments", booking(world, alice, "2026-07-14T08:00:00Z"), admin)
     assert holiday.status == 422 and "public holiday" in holiday.body["message"]
     corsica = await call("POST", "/api/v1/appointments", {**booking(world, alice, "2026-06-09T08:00:00Z"),
                                                           "site": world["ajaccio"]}, admin)
     assert corsica.status == 422 and "2A" in corsica.body["message"]
+
+
+async def test_a_schedule_held_by_another_request_answers_503_with_retry_after_and_writes_nothing(
+        call, staff, admin, world, monkeypatch) -> None:
+    alice, _ = await make_technician(call, staff, admin, "alice", ["75"])
+    key = booking_locks.technician_key(alice)
+    booking_locks.BookingLock._get_collection().insert_one({"_id": key, "holder": "another request",
+                                                            "expires_ms": 2**52})
+    monkeypatch.setattr(booking_locks, "WAIT_SECONDS", 0.2)
+    busy = await call("POST", "/api/v1/appointments", booking(world, alice, "2026-06-08T08:00:00Z"), admin)
+    assert busy.status == 503 and busy.headers["Retry-After"] == "2", busy.body
+    assert "try again" in busy.body["message"] and busy.body["error"] == "unavailable"
+    assert Appointment.objects.count() == 0
+    booking_locks.BookingLock._get_collection().delete_one({"_id": key})
+    assert (await call("POST", "/api/v1/appointments", booking(world, alice, "2026-06-08T08:00:00Z"), admin)).status == 201
 
 
 async def test_a_technician_sees_their_own_day_and_week_only(call, staff, admin, world) -> None:

@@ -715,6 +715,23 @@ def test_range_filter_with_whole_second_bounds_is_exact(mongo_db: Database) -> N
     assert [d["n"] for d in page] == [3, 2]
 
 
+def test_range_on_a_nested_datetime_through_its_index(mongo_db: Database) -> None:
+    # inventory/appointment_reports.py: the late cancellations of a period of Paris days, bounded at midnights
+    # (whole seconds) on the sub-document's time, the only field of the filter, so that its index is the one used.
+    coll = mongo_db.appointments
+    coll.create_index([("cancellation.at", ASCENDING)])
+    coll.create_index([("state", ASCENDING)])
+    first, after = utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)  # midnights in Paris, before and after the clock change
+    times = [first - timedelta(milliseconds=1), first, after - timedelta(milliseconds=1), after]
+    coll.insert_many([{"n": n, "state": "cancelled", "cancellation": {"at": at, "charge": "c"}}
+                      for n, at in enumerate(times)])
+    coll.insert_one({"n": 9, "state": "booked"})
+    query = {"cancellation.at": {"$gte": first, "$lt": after}}
+    assert sorted(raw["n"] for raw in coll.find(query)) == [1, 2]
+    plan = str(coll.find(query).explain()["queryPlanner"]["winningPlan"])
+    assert "cancellation" in plan and ("IXSCAN" in plan or "USING INDEX" in plan), plan
+
+
 def test_counter_by_find_one_and_update_inc_upsert_returns_each_value_once(mongo_db: Database) -> None:
     # inventory/tickets.py allocate_number: a yearly counter created by the first $inc, read back in the same
     # write; processes allocating at once never get the same value.
