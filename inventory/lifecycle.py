@@ -32,6 +32,7 @@ from inventory.lifecycle_effects import (
 )
 from inventory.lifecycle_inputs import input_problem
 from inventory.lifecycle_plans import Effect, Item, Plan, Refused, Rules
+from inventory.refusals import Reason, because, field_problem
 
 #: States in which an item is at the customer's, with the risk on the customer (from delivery on).
 AT_CUSTOMER = frozenset({"delivered", "installed", "in_service", "failed", "return_due", "overdue", "repossession"})
@@ -41,7 +42,7 @@ GONE = frozenset({"scrapped", "lost", "stolen"})
 WAREHOUSE, TECHNICIAN, SUPPORT, ADMIN = "warehouse", "technician", "support", "admin"
 
 #: Why a move may not run on this item now (None: it may), beyond its source states and ownership.
-Guard = Callable[[Item], "str | None"]
+Guard = Callable[[Item], "Reason | None"]
 
 
 @dataclass(frozen=True)
@@ -63,18 +64,19 @@ class Move:
 # -- guards -----------------------------------------------------------------------------------------
 
 
-def _restockable(item: Item) -> str | None:
+def _restockable(item: Item) -> Reason | None:
     if item.state == "inspected" and item.inspection_result != "ok":
-        return f"it was inspected as {item.inspection_result or 'nothing'}: refurbish or scrap it first"
+        return because("inspected_not_ok", f"it was inspected as {item.inspection_result or 'nothing'}: refurbish "
+                                           "or scrap it first", result=item.inspection_result)
     return None
 
 
-def _repairable(item: Item) -> str | None:
-    return "it was inspected as scrap" if item.inspection_result == "scrap" else None
+def _repairable(item: Item) -> Reason | None:
+    return because("inspected_scrap", "it was inspected as scrap") if item.inspection_result == "scrap" else None
 
 
-def _fees_unpaid(item: Item) -> str | None:
-    return "the set-up fees are already paid" if item.setup_fees_paid_at is not None else None
+def _fees_unpaid(item: Item) -> Reason | None:
+    return because("fees_paid", "the set-up fees are already paid") if item.setup_fees_paid_at is not None else None
 
 
 _EVERYONE_AT_WAREHOUSE = frozenset({WAREHOUSE, ADMIN})
@@ -144,28 +146,37 @@ def plan(item: Item, name: str, given: Mapping[str, Any], roles: frozenset[str] 
     """What move `name` does to `item` with inputs `given`; Refused when it may not run."""
     move = MOVES.get(name) or RECORDS.get(name)
     if move is None:
-        raise Refused(422, f"no move named {name!r}: expected one of {', '.join([*MOVES, *RECORDS])}")
+        raise Refused(422, because("no_move", f"no move named {name!r}: expected one of "
+                                              f"{', '.join([*MOVES, *RECORDS])}", name=name[:40]))
     if not set(roles) & move.roles:
-        raise Refused(403, f"{name} needs one of the roles {', '.join(sorted(move.roles))}")
+        raise Refused(403, because("role", f"{name} needs one of the roles {', '.join(sorted(move.roles))}",
+                                   move=name, roles=tuple(sorted(move.roles))))
     if not _fits(move, item):
-        raise Refused(409, f"{name} applies to {move.ownership} items only; this one is {item.ownership}",
-                      allowed_moves(item, roles))
+        raise Refused(409, because("ownership", f"{name} applies to {move.ownership} items only; this one is "
+                                                f"{item.ownership}", move=name, ownership=move.ownership,
+                                   actual=item.ownership), allowed_moves(item, roles))
     if move.name in MOVES and item.state not in move.sources:
         allowed = allowed_moves(item, roles)
-        raise Refused(409, f"cannot {name} an item that is {item.state}; allowed now: "
-                           f"{', '.join(allowed) if allowed else 'none'}", allowed)
+        raise Refused(409, because("wrong_state", f"cannot {name} an item that is {item.state}; allowed now: "
+                                                  f"{', '.join(allowed) if allowed else 'none'}",
+                                   move=name, state=item.state, allowed=allowed), allowed)
     why_not = move.guard(item) if move.guard else None
     if why_not:
-        raise Refused(409, f"cannot {name} this item: {why_not}", allowed_moves(item, roles))
-    problems = {key: "required" for key in move.requires if given.get(key) in (None, "", [])}
+        raise Refused(409, because("not_now", f"cannot {name} this item: {why_not}", move=name, why=why_not),
+                      allowed_moves(item, roles))
+    problems: dict[str, str | Reason] = {key: field_problem("required", "required") for key in move.requires
+                                         if given.get(key) in (None, "", [])}
     unknown = set(given) - set(move.requires) - set(move.optional)
-    problems.update({key: f"not an input of {name}" for key in sorted(unknown)})
+    problems.update({key: field_problem("not_an_input", f"not an input of {name}", move=name)
+                     for key in sorted(unknown)})
     for key in set(given) - set(problems):
         why = None if given[key] is None else input_problem(key, given[key])
         if why:
             problems[key] = why
     if problems:
-        raise Refused(422, f"{name} needs other inputs", fields=problems)
+        in_order = tuple(key for key in (*move.requires, *move.optional, *sorted(unknown)) if key in problems)
+        raise Refused(422, because("needs_inputs", f"{name} needs other inputs", move=name, fields=in_order),
+                      fields=problems)
     try:
         outcome = move.effect(item, given, now, rules)
     except Refused as refused:

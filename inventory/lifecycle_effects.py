@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from inventory.lifecycle_plans import Charge, Effect, Item, Plan, Refused, Rules
+from inventory.refusals import because, field_problem
 
 WARRANTY_MONTHS = 12
 #: A failed item's replacement: due within 72 hours (lent, or sold under warranty), or a quote to the customer.
@@ -65,7 +66,8 @@ def check_in_charges(item: Item, returned: list[str], condition: str, rules: Rul
 def _not_later_than(now: dt.datetime, given: Mapping[str, Any], name: str) -> dt.datetime:
     moment = given.get(name) or now
     if moment > now:
-        raise Refused(422, f"{name} cannot be in the future", fields={name: "later than now"})
+        raise Refused(422, because("in_future", f"{name} cannot be in the future", field=name),
+                      fields={name: field_problem("later_than_now", "later than now")})
     return moment
 
 
@@ -106,7 +108,8 @@ def end_contract(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: 
 def mark_overdue(item: Item, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
     """Since when the item is overdue; refused (409) before its due date has passed."""
     if item.return_due_on is None or rules.today(now) <= item.return_due_on:
-        raise Refused(409, f"not overdue yet: due back on {item.return_due_on or 'no date'}")
+        raise Refused(409, because("not_overdue", f"not overdue yet: due back on {item.return_due_on or 'no date'}",
+                                   due_on=item.return_due_on))
     return {"overdue_since": now}
 
 

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from inventory.refusals import Reason, field_problem
+
 #: The condition an item comes back in (the check-in's `condition`).
 CONDITIONS = ("working", "damaged", "not_working")
 #: What an inspection finds (the inspection's `result`).
@@ -51,30 +53,39 @@ INPUTS: dict[str, Input] = {
 }
 
 
-def input_problem(name: str, value: Any) -> str | None:
+def input_problem(name: str, value: Any) -> Reason | None:
     """Why `value` does not fit the input `name` (None when it does); records are checked by the caller."""
     spec = INPUTS[name]
     if spec.kind in ("text", "choice"):
         if not isinstance(value, str):
-            return f"expected text, got {type(value).__name__}"
+            return field_problem("not_text", f"expected text, got {type(value).__name__}")
         if spec.choices and value not in spec.choices:
-            return f"expected one of {', '.join(spec.choices)}"
-        return f"at most {spec.max_length} characters" if len(value) > spec.max_length else None
+            return field_problem("not_a_choice", f"expected one of {', '.join(spec.choices)}", choices=spec.choices)
+        if len(value) > spec.max_length:
+            return field_problem("too_long", f"at most {spec.max_length} characters", max=spec.max_length)
+        return None
     if spec.kind == "text_list":
         if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) and entry for entry in value):
-            return "expected a list of names"
-        too_long = [entry for entry in value if len(entry) > spec.max_length]
-        return f"at most {spec.max_length} characters a name" if too_long else (
-            "at most 64 entries" if len(value) > 64 else None)
+            return field_problem("not_a_list", "expected a list of names")
+        if any(len(entry) > spec.max_length for entry in value):
+            return field_problem("entry_too_long", f"at most {spec.max_length} characters a name",
+                                 max=spec.max_length)
+        return field_problem("too_many_entries", "at most 64 entries", max=64) if len(value) > 64 else None
     if spec.kind == "date":
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            return "expected a date"
-        return None if value.year in YEARS else f"expected a year from {YEARS.start} to {YEARS.stop - 1}"
+            return field_problem("not_a_date", "expected a date")
+        return None if value.year in YEARS else _year_problem()
     if spec.kind == "datetime":
         if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-            return "expected a date and time with its time zone"
-        return None if value.year in YEARS else f"expected a year from {YEARS.start} to {YEARS.stop - 1}"
+            return field_problem("not_a_datetime", "expected a date and time with its time zone")
+        return None if value.year in YEARS else _year_problem()
     if spec.kind == "amount":
         whole = isinstance(value, int) and not isinstance(value, bool)
-        return None if whole and 0 <= value <= 10**9 else "expected a whole number of cents, 0 or more"
+        return None if whole and 0 <= value <= 10**9 else field_problem(
+            "not_cents", "expected a whole number of cents, 0 or more")
     return None
+
+
+def _year_problem() -> Reason:
+    return field_problem("year_out_of_range", f"expected a year from {YEARS.start} to {YEARS.stop - 1}",
+                         first=YEARS.start, last=YEARS.stop - 1)

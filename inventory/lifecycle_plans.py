@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inventory.refusals import Reason, Refusal
+
 
 @dataclass(frozen=True)
 class Item:
@@ -58,12 +60,14 @@ class Plan:
     charges: tuple[Charge, ...] = ()
 
 
-class Refused(Exception):
-    """A move that may not run: `status` 403 (role), 409 (state) or 422 (inputs), and why."""
+class Refused(Refusal):
+    """A move that may not run: `status` 403 (role), 409 (state) or 422 (inputs), and why (inventory/refusals.py)."""
 
-    def __init__(self, status: int, message: str, allowed: tuple[str, ...] = (), fields: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.allowed, self.fields = status, message, allowed, dict(fields or {})
+    subject = "equipment"
+
+    def __init__(self, status: int, why: str | Reason, allowed: tuple[str, ...] = (),
+                 fields: Mapping[str, str | Reason] | None = None):
+        super().__init__(status, why, None, allowed, fields)
 
 
 #: What a move does to an item given its inputs, now, under the rules: the changed fields, or a whole plan.

@@ -25,6 +25,7 @@ from inventory.equipment import Equipment
 from inventory.errors import DuplicateValue, InvalidRecord
 from inventory.events import Actor, record_event
 from inventory.references import record_by_id, referenced_id
+from inventory.refusals import Reason, Refusal, because, field_problem
 from inventory.stored_times import as_utc, to_millisecond
 from inventory.ticket_deadlines import Calendar
 from inventory.tickets import FailureTicket, allocate_number
@@ -35,21 +36,19 @@ ATTEMPTS = 3
 NOTE_FAILURE_FROM = lifecycle.MOVES["note_failure"].sources
 
 
-class TicketRefused(Exception):
-    """A ticket not opened or not moved: `status` (403, 404, 409, 422), why, its `state` now, `allowed` moves."""
+class TicketRefused(Refusal):
+    """A ticket not opened or not moved: `status` (403, 404, 409, 422), why, its `state` now, `allowed` moves
+    (inventory/refusals.py)."""
 
-    def __init__(self, status: int, message: str, state: str | None = None, allowed: tuple[str, ...] = (),
-                 fields: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.state, self.allowed = status, message, state, tuple(allowed)
-        self.fields = dict(fields or {})
+    subject = "ticket"
 
 
 def departement_of(site: Site | None) -> str:
     """The département a ticket's deadlines are counted in: its site's; 422 when the site has none."""
     if site is None or not site.departement:
-        raise TicketRefused(422, "the ticket's site has no département to count its deadlines in",
-                            fields={"site": "the site needs a département"})
+        raise TicketRefused(422, because("no_departement", "the ticket's site has no département to count its "
+                                                           "deadlines in"),
+                            fields={"site": field_problem("needs_departement", "the site needs a département")})
     return site.departement
 
 
@@ -66,25 +65,31 @@ def open_ticket(given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...], 
     customer = record_by_id(Customer, given["customer"]) if "customer" not in problems else None
     site = record_by_id(Site, given["site"]) if "site" not in problems else None
     if "customer" not in problems and customer is None:
-        problems["customer"] = "no such customer"
+        problems["customer"] = field_problem("no_customer", "no such customer")
     if "site" not in problems and site is None:
-        problems["site"] = "no such site"
+        problems["site"] = field_problem("no_site", "no such site")
     elif site is not None and customer is not None and referenced_id(site, "customer") != str(customer.pk):
-        problems["site"] = "the site belongs to another customer"
+        problems["site"] = field_problem("site_of_other_customer", "the site belongs to another customer")
     item = None
     if given.get("equipment") not in (None, "") and "equipment" not in problems:
         item = record_by_id(Equipment, given["equipment"])
         if item is None:
-            problems["equipment"] = "no such equipment"
+            problems["equipment"] = field_problem("no_equipment", "no such equipment")
         elif site is not None and referenced_id(item, "site") != str(site.pk):
-            problems["equipment"] = f"equipment {item.serial} is not at this site"
+            problems["equipment"] = field_problem("not_at_site", f"equipment {item.serial} is not at this site",
+                                                  serial=item.serial)
     if problems:
-        raise TicketRefused(422, "the ticket cannot be opened: some fields are not valid", fields=problems)
+        raise TicketRefused(422, because("invalid_fields", "the ticket cannot be opened: some fields are not valid",
+                                         fields=tuple(problems)), fields=problems)
     due = calendar.restoration_deadline(given["notified_at"], departement_of(site))
     if item is not None and item.state != "failed" and item.state not in NOTE_FAILURE_FROM:
-        raise TicketRefused(409, f"equipment {item.serial} is {item.state}: a failure can be noted only on equipment "
-                                 f"at the customer's ({', '.join(sorted(NOTE_FAILURE_FROM))}), or linked once failed",
-                            fields={"equipment": f"is {item.state}"})
+        states = tuple(sorted(NOTE_FAILURE_FROM))
+        raise TicketRefused(409, because("cannot_fail", f"equipment {item.serial} is {item.state}: a failure can be "
+                                                        f"noted only on equipment at the customer's "
+                                                        f"({', '.join(states)}), or linked once failed",
+                                         serial=item.serial, item_state=item.state, item_states=states),
+                            fields={"equipment": field_problem("is_state", f"is {item.state}",
+                                                               item_state=item.state)})
     if item is not None and item.state != "failed":
         _note_failure(item, given["description"], actor, roles, now, equipment_rules)
     ticket = FailureTicket(number=allocate_number(now), customer=customer, site=site, equipment=item,
@@ -121,9 +126,13 @@ def open_ticket_once(given: Mapping[str, Any], key: str, actor: Actor, roles: tu
                 raise
     differing = [name for name in OPENING_VALUES if _opened_with(found, name) != _given(given, name)]
     if differing:
-        raise TicketRefused(422, f"the idempotency key {key!r} opened ticket {found.number} with other values "
-                                 f"({', '.join(differing)}): use a new key for another ticket",
-                            fields={"idempotency_key": f"already used for {found.number}"})
+        raise TicketRefused(422, because("key_used", f"the idempotency key {key!r} opened ticket {found.number} "
+                                                     f"with other values ({', '.join(differing)}): use a new key for "
+                                                     "another ticket", key=key, number=found.number,
+                                         differing=tuple(differing)),
+                            fields={"idempotency_key": field_problem("key_used_for_ticket",
+                                                                     f"already used for {found.number}",
+                                                                     number=found.number)})
     return found, True
 
 
@@ -148,8 +157,11 @@ def _note_failure(item: Equipment, description: str, actor: Actor, roles: tuple[
         transitions.run(item, "note_failure", {"description": description[:2000]}, actor, roles, now, rules)
     except transitions.TransitionRefused as refused:
         raise TicketRefused(refused.status,
-                            f"the failure of equipment {item.serial} could not be noted: {refused.message}",
-                            fields={"equipment": refused.message}) from None
+                            because("failure_not_noted", f"the failure of equipment {item.serial} could not be "
+                                                         f"noted: {refused.message}", serial=item.serial,
+                                    cause=refused),
+                            fields={"equipment": field_problem("failure_not_noted", refused.message,
+                                                               cause=refused)}) from None
 
 
 # -- transitions -----------------------------------------------------------------------------------
@@ -162,13 +174,15 @@ def run(ticket_id: Any, name: str, given: Mapping[str, Any], actor: Actor, roles
     for _ in range(ATTEMPTS):
         ticket = _read(ticket_id)
         if expected_version is not None and ticket.version != expected_version:
-            raise _conflict(ticket, roles, now, f"it is at version {ticket.version}, not {expected_version}")
+            raise _conflict(ticket, roles, now, because("version_moved", f"it is at version {ticket.version}, "
+                                                                         f"not {expected_version}",
+                                                        version=ticket.version, expected_version=expected_version))
         if _write(ticket, name, given, actor, roles, now, calendar):
             return ticket
         current = _read(ticket_id)
         if expected_version is not None or current.state != ticket.state:
-            raise _conflict(current, roles, now, "it changed meanwhile")
-    raise _conflict(_read(ticket_id), roles, now, "it keeps changing")
+            raise _conflict(current, roles, now, because("changed_meanwhile", "it changed meanwhile"))
+    raise _conflict(_read(ticket_id), roles, now, because("keeps_changing", "it keeps changing"))
 
 
 def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Actor, roles: tuple[str, ...],
@@ -180,7 +194,7 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     try:
         plan = ticket_rules.plan(ticket.facts(), name, given, roles, now, rules)
     except ticket_rules.Refused as refused:
-        raise TicketRefused(refused.status, refused.message, read_state, refused.allowed, refused.fields) from None
+        raise TicketRefused(refused.status, refused.why, read_state, refused.allowed, refused.problems) from None
     before = ticket.snapshot()
     for field_name, value in plan.changes.items():
         setattr(ticket, field_name, to_millisecond(value) if isinstance(value, dt.datetime) else value)
@@ -188,7 +202,8 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     try:
         ticket.check()
     except InvalidRecord as invalid:
-        raise TicketRefused(422, f"{name} would leave the ticket invalid", read_state, fields=invalid.fields) from None
+        raise TicketRefused(422, because("invalid_record", f"{name} would leave the ticket invalid", move=name),
+                            read_state, fields=invalid.fields) from None
     written = FailureTicket._get_collection().replace_one(
         {"_id": ticket.pk, "version": read_version, "state": read_state}, ticket.to_mongo().to_dict())
     if written.matched_count != 1:
@@ -200,17 +215,22 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
     return True
 
 
-def _conflict(ticket: FailureTicket, roles: tuple[str, ...], now: dt.datetime, why: str) -> TicketRefused:
+def _conflict(ticket: FailureTicket, roles: tuple[str, ...], now: dt.datetime, why: Reason) -> TicketRefused:
+    """The 409 of a transition that lost a race (`why`: how), with the ticket's state now and what it allows."""
     allowed = ticket_rules.allowed_moves(ticket.facts(), roles, now)
-    return TicketRefused(409, f"ticket {ticket.number} was not changed: {why}; it is {ticket.state} now "
-                              f"(version {ticket.version}), allowed: {', '.join(allowed) if allowed else 'none'}",
+    listing = ", ".join(allowed) if allowed else "none"
+    return TicketRefused(409, because("stale", f"ticket {ticket.number} was not changed: {why}; it is {ticket.state} "
+                                               f"now (version {ticket.version}), allowed: {listing}",
+                                      number=ticket.number, why=why, state=ticket.state, version=ticket.version,
+                                      allowed=allowed),
                          ticket.state, allowed)
 
 
 def _read(ticket_id: Any) -> FailureTicket:
     ticket = record_by_id(FailureTicket, ticket_id)
     if ticket is None:
-        raise TicketRefused(404, f"no failure ticket with id {str(ticket_id)[:40]!r}")
+        raise TicketRefused(404, because("no_ticket", f"no failure ticket with id {str(ticket_id)[:40]!r}",
+                                         id=str(ticket_id)[:40]))
     return ticket
 
 

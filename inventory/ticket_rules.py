@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from inventory.refusals import Reason, Refusal, because, field_problem
+
 STATES = ("open", "in_progress", "waiting_customer", "restored", "closed")
 #: States in which the failure is not restored yet: the restoration target runs.
 ACTIVE = frozenset({"open", "in_progress", "waiting_customer"})
@@ -46,29 +48,34 @@ OPENING_REQUIRED = ("customer", "site", "service", "channel", "notified_at", "de
 OPENING_OPTIONAL = ("equipment",)
 
 
-def opening_problems(given: Mapping[str, Any], now: dt.datetime) -> dict[str, str]:
+def opening_problems(given: Mapping[str, Any], now: dt.datetime) -> dict[str, Reason]:
     """What is wrong with the values a ticket is opened with (records are checked by the caller), by field."""
-    problems = {name: "required" for name in OPENING_REQUIRED if given.get(name) in (None, "")}
-    problems.update({name: f"unknown field: expected {', '.join((*OPENING_REQUIRED, *OPENING_OPTIONAL))}"
+    problems = {name: field_problem("required", "required") for name in OPENING_REQUIRED
+                if given.get(name) in (None, "")}
+    expected = (*OPENING_REQUIRED, *OPENING_OPTIONAL)
+    problems.update({name: field_problem("unknown_field", f"unknown field: expected {', '.join(expected)}",
+                                         expected=expected)
                      for name in sorted(set(given) - set(OPENING_REQUIRED) - set(OPENING_OPTIONAL))})
     present = {name: value for name, value in given.items() if name not in problems and value is not None}
     for name, choices in (("service", SERVICES), ("channel", CHANNELS)):
         if name in present and present[name] not in choices:
-            problems[name] = f"expected one of {', '.join(choices)}"
+            problems[name] = field_problem("not_a_choice", f"expected one of {', '.join(choices)}", choices=choices)
     notified_at = present.get("notified_at")
     if notified_at is not None:
         why = input_problem("restored_at", notified_at)  # the same kind: an aware date and time
         if why:
             problems["notified_at"] = why
         elif notified_at > now:
-            problems["notified_at"] = "later than now: the time the notification was received, never in the future"
+            problems["notified_at"] = field_problem(
+                "later_than_now", "later than now: the time the notification was received, never in the future")
     description = present.get("description")
     if description is not None:
         why = input_problem("note", description)
         if why:
             problems["description"] = why
     if present.get("service") == "equipment" and not present.get("equipment"):
-        problems["equipment"] = "required when the service is equipment: the failed device"
+        problems["equipment"] = field_problem("required_for_equipment",
+                                              "required when the service is equipment: the failed device")
     return problems
 
 
@@ -102,13 +109,15 @@ class Rules:
     no_answer_deadline: Callable[[dt.datetime], dt.datetime]
 
 
-class Refused(Exception):
-    """A transition that may not run: `status` 403 (role), 404 (no such move), 409 (state) or 422 (inputs)."""
+class Refused(Refusal):
+    """A transition that may not run: `status` 403 (role), 404 (no such move), 409 (state) or 422 (inputs), and
+    why (inventory/refusals.py)."""
 
-    def __init__(self, status: int, message: str, allowed: tuple[str, ...] = (),
-                 fields: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.allowed, self.fields = status, message, tuple(allowed), dict(fields or {})
+    subject = "ticket"
+
+    def __init__(self, status: int, why: str | Reason, allowed: tuple[str, ...] = (),
+                 fields: Mapping[str, str | Reason] | None = None):
+        super().__init__(status, why, None, allowed, fields)
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ INPUTS: dict[str, Input] = {
 }
 
 Effect = Callable[[Ticket, Mapping[str, Any], dt.datetime, Rules], dict[str, Any]]
-Guard = Callable[[Ticket, dt.datetime], "str | None"]
+Guard = Callable[[Ticket, dt.datetime], "Reason | None"]
 
 
 @dataclass(frozen=True)
@@ -159,10 +168,12 @@ def _ask(ticket: Ticket, given: Mapping[str, Any], now: dt.datetime, rules: Rule
 def _restore(ticket: Ticket, given: Mapping[str, Any], now: dt.datetime, rules: Rules) -> dict[str, Any]:
     restored_at = given.get("restored_at") or now
     if restored_at > now:
-        raise Refused(422, "restored_at cannot be in the future", fields={"restored_at": "later than now"})
+        raise Refused(422, because("in_future", "restored_at cannot be in the future", field="restored_at"),
+                      fields={"restored_at": field_problem("later_than_now", "later than now")})
     if restored_at < ticket.notified_at:
-        raise Refused(422, "restored_at cannot be before the notification was received",
-                      fields={"restored_at": "earlier than notified_at"})
+        raise Refused(422, because("before_notification", "restored_at cannot be before the notification was "
+                                                          "received", field="restored_at"),
+                      fields={"restored_at": field_problem("earlier_than_notified", "earlier than notified_at")})
     return {**_NOT_WAITING, "restored_at": restored_at, "restoration_confirmation": given["confirmation"]}
 
 
@@ -180,14 +191,15 @@ def _auto_close(ticket: Ticket, given: Mapping[str, Any], now: dt.datetime, rule
     return {**_NOT_WAITING, "closed_at": ticket.auto_close_at, "closing_reason": NO_ANSWER_REASON}
 
 
-def _no_answer_yet(ticket: Ticket, now: dt.datetime) -> str | None:
+def _no_answer_yet(ticket: Ticket, now: dt.datetime) -> Reason | None:
     if ticket.auto_close_at is None or now < ticket.auto_close_at:
-        return f"the customer has until {ticket.auto_close_at.isoformat() if ticket.auto_close_at else '-'} to answer"
+        until = ticket.auto_close_at.isoformat() if ticket.auto_close_at else "-"
+        return because("customer_may_answer", f"the customer has until {until} to answer", until=ticket.auto_close_at)
     return None
 
 
-def _excused(ticket: Ticket, now: dt.datetime) -> str | None:
-    return None if ticket.excuse else "it is not excused"
+def _excused(ticket: Ticket, now: dt.datetime) -> Reason | None:
+    return None if ticket.excuse else because("not_excused", "it is not excused")
 
 
 _SUPPORT = frozenset({SUPPORT, ADMIN})
@@ -238,18 +250,23 @@ def allowed_moves(ticket: Ticket, roles: frozenset[str] | set[str] | tuple[str, 
                  and not (move.guard and move.guard(ticket, now)))
 
 
-def input_problem(name: str, value: Any) -> str | None:
+def input_problem(name: str, value: Any) -> Reason | None:
     """Why `value` does not fit the input `name`, or None when it does."""
     spec = INPUTS[name]
     if spec.kind == "datetime":
         if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-            return "expected a date and time with its time zone, such as 2026-11-26T14:30:00Z"
-        return None if value.year in YEARS else f"expected a year from {YEARS.start} to {YEARS.stop - 1}"
+            return field_problem("not_a_datetime", "expected a date and time with its time zone, such as "
+                                                   "2026-11-26T14:30:00Z")
+        return None if value.year in YEARS else field_problem(
+            "year_out_of_range", f"expected a year from {YEARS.start} to {YEARS.stop - 1}",
+            first=YEARS.start, last=YEARS.stop - 1)
     if not isinstance(value, str) or not value.strip():
-        return "expected non-empty text"
+        return field_problem("empty_text", "expected non-empty text")
     if spec.choices and value not in spec.choices:
-        return f"expected one of {', '.join(spec.choices)}"
-    return f"at most {TEXT_LIMIT} characters" if len(value) > TEXT_LIMIT else None
+        return field_problem("not_a_choice", f"expected one of {', '.join(spec.choices)}", choices=spec.choices)
+    if len(value) > TEXT_LIMIT:
+        return field_problem("too_long", f"at most {TEXT_LIMIT} characters", max=TEXT_LIMIT)
+    return None
 
 
 def plan(ticket: Ticket, name: str, given: Mapping[str, Any], roles: frozenset[str] | set[str] | tuple[str, ...],
@@ -257,23 +274,33 @@ def plan(ticket: Ticket, name: str, given: Mapping[str, Any], roles: frozenset[s
     """What transition `name` does to `ticket` with inputs `given`; Refused, saying why, when it may not run."""
     move = MOVES.get(name) or RECORDS.get(name)
     if move is None:
-        raise Refused(404, f"no ticket transition named {name[:40]!r}: expected one of {', '.join([*MOVES, *RECORDS])}")
+        raise Refused(404, because("no_move", f"no ticket transition named {name[:40]!r}: expected one of "
+                                              f"{', '.join([*MOVES, *RECORDS])}", name=name[:40]))
     if not set(roles) & move.roles:
-        raise Refused(403, f"{name} needs one of the roles {', '.join(sorted(move.roles))}")
+        raise Refused(403, because("role", f"{name} needs one of the roles {', '.join(sorted(move.roles))}",
+                                   move=name, roles=tuple(sorted(move.roles))))
     if name in MOVES and ticket.state not in move.sources:
         allowed = allowed_moves(ticket, roles, now)
-        raise Refused(409, f"cannot {name} a ticket that is {ticket.state}; allowed now: "
-                           f"{', '.join(allowed) if allowed else 'none'}", allowed)
+        raise Refused(409, because("wrong_state", f"cannot {name} a ticket that is {ticket.state}; allowed now: "
+                                                  f"{', '.join(allowed) if allowed else 'none'}",
+                                   move=name, state=ticket.state, allowed=allowed), allowed)
     why_not = move.guard(ticket, now) if move.guard else None
     if why_not:
-        raise Refused(409, f"cannot {name} this ticket: {why_not}", allowed_moves(ticket, roles, now))
-    problems = {key: "required" for key in move.requires if given.get(key) in (None, "")}
-    problems.update({key: f"not an input of {name}: expected {', '.join((*move.requires, *move.optional)) or 'none'}"
-                     for key in sorted(set(given) - set(move.requires) - set(move.optional))})
+        raise Refused(409, because("not_now", f"cannot {name} this ticket: {why_not}", move=name, why=why_not),
+                      allowed_moves(ticket, roles, now))
+    problems: dict[str, str | Reason] = {key: field_problem("required", "required") for key in move.requires
+                                         if given.get(key) in (None, "")}
+    inputs = (*move.requires, *move.optional)
+    unknown = sorted(set(given) - set(inputs))
+    problems.update({key: field_problem("not_an_input", f"not an input of {name}: expected "
+                                                        f"{', '.join(inputs) or 'none'}", move=name, expected=inputs)
+                     for key in unknown})
     for key in set(given) - set(problems):
         why = None if given[key] is None else input_problem(key, given[key])
         if why:
             problems[key] = why
     if problems:
-        raise Refused(422, f"{name} needs other inputs", fields=problems)
+        in_order = tuple(key for key in (*inputs, *unknown) if key in problems)
+        raise Refused(422, because("needs_inputs", f"{name} needs other inputs", move=name, fields=in_order),
+                      fields=problems)
     return Plan(name, move.target or ticket.state, move.effect(ticket, given, now, rules))

@@ -39,6 +39,7 @@ from inventory.errors import InvalidRecord
 from inventory.events import Actor, Event
 from inventory.lines import Line
 from inventory.references import record_by_id, referenced_id
+from inventory.refusals import Reason, Refusal, because, field_problem
 from inventory.stored_times import to_millisecond
 
 DUPLICATE_KEY = 11000
@@ -48,14 +49,11 @@ ATTEMPTS = 3
 RulesFor = Callable[[Equipment], lifecycle_plans.Rules]
 
 
-class TransitionRefused(Exception):
-    """A move not made: `status` (403, 404, 409, 422), why, the item's `state` now and the `allowed` moves."""
+class TransitionRefused(Refusal):
+    """A move not made: `status` (403, 404, 409, 422), why, the item's `state` now and the `allowed` moves
+    (inventory/refusals.py)."""
 
-    def __init__(self, status: int, message: str, state: str | None = None, allowed: tuple[str, ...] = (),
-                 fields: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.state, self.allowed = status, message, state, tuple(allowed)
-        self.fields = dict(fields or {})
+    subject = "equipment"
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,9 @@ def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any]
         if entry and _seen(item, move, idempotency_key):
             return _repeated(item, move, entry)
         if expected_version is not None and item.version != expected_version:
-            raise _conflict(item, roles, f"it is at version {item.version}, not {expected_version}")
+            raise _conflict(item, roles, because("version_moved", f"it is at version {item.version}, not "
+                                                                  f"{expected_version}",
+                                                 version=item.version, expected_version=expected_version))
         outcome = _write(item, move, given, actor, roles, now, rules, entry, deliveries)
         if outcome is not None:
             return outcome
@@ -96,8 +96,8 @@ def run(item_id: ObjectId | str | Equipment, move: str, given: Mapping[str, Any]
         if entry and _seen(current, move, idempotency_key):
             return _repeated(current, move, entry)
         if expected_version is not None or current.state != item.state:
-            raise _conflict(current, roles, "it changed meanwhile")
-    raise _conflict(_read(item_id), roles, "it keeps changing")
+            raise _conflict(current, roles, because("changed_meanwhile", "it changed meanwhile"))
+    raise _conflict(_read(item_id), roles, because("keeps_changing", "it keeps changing"))
 
 
 def subject(item: Equipment) -> lifecycle_plans.Item:
@@ -140,8 +140,8 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
         plan = lifecycle.plan(subject(item), move, given, roles, now,
                               rules if isinstance(rules, lifecycle_plans.Rules) else rules(item))
     except lifecycle_plans.Refused as refused:
-        raise TransitionRefused(refused.status, refused.message, item.state, refused.allowed,
-                                refused.fields) from None
+        raise TransitionRefused(refused.status, refused.why, item.state, refused.allowed,
+                                refused.problems) from None
     changes = _resolve(item, plan.changes)
     for name, value in changes.items():
         setattr(item, name, value)
@@ -151,8 +151,8 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
     try:
         item.check()
     except InvalidRecord as invalid:
-        raise TransitionRefused(422, f"{move} would leave the item invalid", read_state,
-                                fields=invalid.fields) from None
+        raise TransitionRefused(422, because("invalid_record", f"{move} would leave the item invalid", move=move),
+                                read_state, fields=invalid.fields) from None
     event_id = str(ObjectId())
     item.last_event = {
         "id": event_id, "at": now, "actor": actor.username, "action": f"transition:{move}",
@@ -196,8 +196,9 @@ def _record(document: type[me.Document], value: Any, name: str, item: Equipment)
         return value
     found = record_by_id(document, value)
     if found is None:
-        raise TransitionRefused(422, f"no {name} record with id {str(value)[:40]!r}", item.state,
-                                fields={name: "no such record"})
+        raise TransitionRefused(422, because("no_record", f"no {name} record with id {str(value)[:40]!r}",
+                                             field=name, id=str(value)[:40]), item.state,
+                                fields={name: field_problem("no_record", "no such record")})
     return found
 
 
@@ -205,20 +206,24 @@ def _faulty(item: Equipment, value: Any) -> Equipment:
     """The failed item a shipment replaces: failed, with a replacement due, not already replaced."""
     faulty = _record(Equipment, value, "replaces", item)
     why = None
-    if faulty.state != "failed" or faulty.replacement != "due":
-        why = (f"{faulty.serial} is {faulty.state}" if faulty.state != "failed"
-               else f"{faulty.serial} gets a quote, not a replacement (sold, out of warranty)")
+    if faulty.state != "failed":
+        why = because("replaced_not_failed", f"cannot replace it: {faulty.serial} is {faulty.state}",
+                      serial=faulty.serial, state=faulty.state)
+    elif faulty.replacement != "due":
+        why = because("replaced_gets_quote", f"cannot replace it: {faulty.serial} gets a quote, not a replacement "
+                                             "(sold, out of warranty)", serial=faulty.serial)
     elif referenced_id(faulty, "customer") != referenced_id(item, "customer"):
-        why = f"{faulty.serial} belongs to another customer than the site this item is staged for"
+        why = because("replaced_other_customer", f"cannot replace it: {faulty.serial} belongs to another customer "
+                                                 "than the site this item is staged for", serial=faulty.serial)
     else:
         others = Equipment.objects(replaces=faulty.pk).only("serial", "state")
         live = [other for other in others if other.pk != item.pk and other.state not in lifecycle.GONE]
         if live:
-            why = f"{faulty.serial} is already replaced by {live[0].serial}"
+            why = because("already_replaced", f"cannot replace it: {faulty.serial} is already replaced by "
+                                              f"{live[0].serial}", serial=faulty.serial, by=live[0].serial)
     if why:
-        raise TransitionRefused(422, f"cannot replace it: {why}", item.state,
-                                fields={"replaces": "expected a failed item of the same customer with a "
-                                                    "replacement due"})
+        raise TransitionRefused(422, why, item.state, fields={"replaces": field_problem(
+            "not_replaceable", "expected a failed item of the same customer with a replacement due")})
     return faulty
 
 
@@ -320,9 +325,11 @@ def _seen(item: Equipment, move: str, key: str) -> bool:
         used_for, _, used = entry.partition(":")
         if used == key:
             if used_for != move:
-                raise TransitionRefused(422, f"the idempotency key {key!r} was used for {used_for} on this item; "
-                                             f"send a new key for {move}", item.state,
-                                        fields={"idempotency_key": f"already used for {used_for}"})
+                raise TransitionRefused(422, because("key_used", f"the idempotency key {key!r} was used for "
+                                                                 f"{used_for} on this item; send a new key for {move}",
+                                                     key=key, used_for=used_for, move=move), item.state,
+                                        fields={"idempotency_key": field_problem(
+                                            "key_used_for", f"already used for {used_for}", used_for=used_for)})
             return True
     return False
 
@@ -333,16 +340,21 @@ def _repeated(item: Equipment, move: str, entry: str) -> Outcome:
     return Outcome(item, move, repeated=True, charges=charges)
 
 
-def _conflict(item: Equipment, roles: tuple[str, ...], why: str) -> TransitionRefused:
+def _conflict(item: Equipment, roles: tuple[str, ...], why: Reason) -> TransitionRefused:
+    """The 409 of a move that lost a race (`why`: how), with the item's state now and the moves allowed from it."""
     allowed = lifecycle.allowed_moves(subject(item), roles)
-    return TransitionRefused(409, f"equipment {item.serial} was not changed: {why}; it is {item.state} now, "
-                                  f"allowed: {', '.join(allowed) if allowed else 'none'}", item.state, allowed)
+    listing = ", ".join(allowed) if allowed else "none"
+    return TransitionRefused(409, because("stale", f"equipment {item.serial} was not changed: {why}; it is "
+                                                   f"{item.state} now, allowed: {listing}",
+                                          serial=item.serial, why=why, state=item.state, allowed=allowed),
+                             item.state, allowed)
 
 
 def _read(item_id: ObjectId | str) -> Equipment:
     item = record_by_id(Equipment, item_id)
     if item is None:
-        raise TransitionRefused(404, f"no equipment record with id {str(item_id)[:40]!r}")
+        raise TransitionRefused(404, because("no_item", f"no equipment record with id {str(item_id)[:40]!r}",
+                                             id=str(item_id)[:40]))
     return item
 
 

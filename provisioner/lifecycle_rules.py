@@ -13,6 +13,7 @@ from collections.abc import Callable
 from inventory.business_calendar import replacement_deadline, return_due_date
 from inventory.equipment import Equipment
 from inventory.lifecycle_plans import Refused, Rules
+from inventory.refusals import because, field_problem
 from provisioner.settings import Settings
 from provisioner.ticket_calendar import business_hours
 
@@ -27,8 +28,10 @@ def rules_for(settings: Settings) -> Callable[[Equipment], Rules]:
         def departement() -> str:
             site = item.site
             if site is None or not site.departement:
-                raise Refused(422, f"equipment {item.serial} has no site with a département to count its deadline in",
-                              fields={"site": "the item needs a site with a département"})
+                raise Refused(422, because("no_departement", f"equipment {item.serial} has no site with a département "
+                                                             "to count its deadline in", serial=item.serial),
+                              fields={"site": field_problem("needs_departement",
+                                                            "the item needs a site with a département")})
             return site.departement
 
         return Rules(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inventory.passwords import MAX_LENGTH, MIN_LENGTH
+from provisioner.web import refusal_texts as refusals
 from provisioner.web.admin import texts as admin
 from provisioner.web.installations import texts as installations
 from provisioner.web.support import texts as support
@@ -193,8 +194,8 @@ CHARGE_REASONS_FR: dict[str, str] = {
     "returned not working, no failure reported": "rendu hors d'usage sans panne signalée",
 }
 
-#: The areas' own texts, joined to the shared ones above.
-AREAS = (warehouse, installations, support, admin)
+#: The areas' own texts, and the rules' refusals (refusal_texts.py), joined to the shared ones above.
+AREAS = (warehouse, installations, support, admin, refusals)
 
 
 def joined(language: str, shared: dict[str, str]) -> dict[str, str]:
@@ -227,6 +228,10 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = self._texts[key]
         return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        """Whether the catalogue has `key` (for values that may or may not have a text, such as a field's name)."""
+        return key in self._texts
 
     def policy(self, detail: str) -> str:
         """The password policy's refusal `detail` in this language."""

@@ -20,6 +20,7 @@ from provisioner.logs import request_id_var
 from provisioner.services import Services
 from provisioner.web.messages import DEFAULT_LANGUAGE, Translator
 from provisioner.web.navigation import groups_for
+from provisioner.web.refusals import RefusalWords
 from provisioner.web.rendering import ENVIRONMENT, shown_date, shown_time
 
 log = logging.getLogger("provisioner.web")
@@ -121,6 +122,10 @@ class PageHandler(OffLoop, tornado.web.RequestHandler):
     def state_name(self, state: Any) -> str:
         """An equipment state in the user's language (any other value as it is)."""
         return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
+
+    def refusal_words(self, subject: str) -> RefusalWords:
+        """How this page says the rules' refusals about `subject` ("equipment", "ticket", "resync")."""
+        return RefusalWords(self.t, subject, self.zone)
 
     def page_number(self) -> int:
         """?page= (1 by default); the 400 page for anything but a page number."""

@@ -5,6 +5,7 @@ of a device's configuration (masked for support, clear for admin)."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +17,9 @@ from staff_browser import SHIP, Staff, ago, screenshot, sign_in, staff_server
 PARIS = ZoneInfo("Europe/Paris")
 BAD, OK = "rgb(180, 35, 24)", "rgb(26, 127, 55)"  # staff.css --bad and --ok
 UNKNOWN_MAC = "805ec0abcdef"
+#: Words of the rules' English that no French page says.
+ENGLISH = re.compile(r"\b(the|cannot|is|not|allowed|expected|required|needs|no|of|at|was|now|changed|meanwhile|"
+                     r"version \d+, not|inputs?|later|than|future)\b", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +160,12 @@ def test_a_transition_runs_and_a_stale_one_is_refused_readably(page, staff) -> N
         page.get_by_role("button", name="Questionner le client").click()
     assert navigation.value.status == 409
     refusal = page.get_by_role("alert").inner_text()
-    assert refusal.startswith("Refusé : le ticket n'est plus dans l'état attendu")
-    assert "Actions possibles maintenant : Rouvrir, Clore, Noter un événement excusable" in refusal
+    # The rules' reason said in French, not their English sentence (which the API still answers).
+    assert refusal == (
+        f"Refusé : le ticket n'est plus dans l'état attendu (le ticket {ticket['number']} n'a pas été modifié : "
+        "il a changé entre-temps, version 3 au lieu de 2 ; il est maintenant rétabli). "
+        "Actions possibles maintenant : Rouvrir, Clore, Noter un événement excusable.")
+    assert ENGLISH.findall(refusal) == []
     assert staff.api("GET", f"/api/v1/tickets/{ticket['id']}")["state"] == "restored"
     screenshot(page, "support-ticket-refused")
     assert [cell for cell in page.locator("#history-table tbody td:nth-child(2)").all_inner_texts()][-2:] == [
@@ -186,8 +194,12 @@ def test_a_technician_may_restore_only(page, staff) -> None:
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Confirmer le rétablissement").click()
     assert navigation.value.status == 422
-    assert page.get_by_role("alert").inner_text().startswith(
-        "Refusé : des champs ne conviennent pas (restored_at cannot be in the future).")
+    assert page.locator("#ticket-refusal p").inner_text() == (
+        "Refusé : des champs ne conviennent pas (« Rétabli le » ne peut pas être dans le futur).")
+    assert page.locator("#ticket-refusal li").inner_text() == (
+        "Rétabli le (par défaut : maintenant) : ne peut pas être dans le futur")
+    assert ENGLISH.findall(page.get_by_role("alert").inner_text()) == []
+    assert page.locator("#restore-restored_at-error").inner_text() == "ne peut pas être dans le futur"
     assert staff.api("GET", f"/api/v1/tickets/{ticket['id']}")["state"] == "open"
     assert page.goto("/staff/support/tickets/new").status == 403
     assert page.goto("/staff/support/credits").status == 403
@@ -241,6 +253,12 @@ def test_an_outdated_device_is_re_synced_from_the_page(page, staff) -> None:
     recent = page.locator("#requests-table tbody tr[data-target='805ec1000003']")
     assert recent.count() == 1 and "sophie" in recent.inner_text()
     screenshot(page, "support-outdated-queued")
+    # A device no longer in the inventory, and a value that is no MAC address: each refusal said in French.
+    token = page.locator("#main form input[name=_xsrf]").first.input_value()
+    for mac, said in (("805ec0ffffff", "aucun équipement n'a l'adresse MAC 805ec0ffffff"),
+                      ("not-a-mac", "not-a-mac n'est pas une adresse MAC valide")):
+        answer = page.request.post("/staff/support/devices/outdated", form={"_xsrf": token, "mac": mac})
+        assert answer.status == 409 and f"<li>{said}</li>" in html.unescape(answer.text())
 
 
 def test_a_quarantined_device_is_claimed_into_stock(page, staff) -> None:

@@ -3,10 +3,14 @@ scan + Enter per item, each row explained, and the batch submitted once however 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from staff_browser import Staff, screenshot, sign_in, staff_server
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +172,15 @@ def test_delivery_records_the_proof_on_the_shipped_items(page, staff) -> None:
     enter(page, "scan", "WH-1")
     assert page.get_by_role("alert").inner_text() == (
         "Livraison impossible : cet équipement est en stock. Une livraison n'est possible que s'il est : expédié.")
+    # A delivery in the future: the lifecycle's refusal said at its field, in French; nothing is delivered.
+    tomorrow = dt.datetime.now(PARIS) + dt.timedelta(days=1)
+    page.get_by_label("Livré le").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Valider le lot").click()
+    assert page.locator("#scan-note").inner_text().startswith("Le lot n'est pas validé")
+    assert page.locator("#input-delivered_at-error").inner_text() == "ne peut pas être dans le futur"
+    assert staff.api("GET", f"/api/v1/equipment/{staff.items['WH-2']}")["state"] == "shipped"
+    page.get_by_label("Livré le").fill("")
     with page.expect_navigation():
         page.get_by_role("button", name="Valider le lot").click()
     assert rows(page, "#results-table") == {"WH-2": "done", "WH-1": "refused"}

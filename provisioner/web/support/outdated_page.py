@@ -26,8 +26,10 @@ def recent_requests() -> list[dict[str, Any]]:
             for request in ResyncRequest.objects.order_by("-requested_at").limit(RECENT_REQUESTS)]
 
 
-def queue_all(macs: list[str], sip_enabled: bool, username: str, request_id: str) -> tuple[int, list[str]]:
-    """Queue a re-sync per device; how many were queued, and why each other one was not."""
+def queue_all(macs: list[str], sip_enabled: bool, username: str,
+              request_id: str) -> tuple[int, list[ResyncRefused | str]]:
+    """Queue a re-sync per device; how many were queued, and each one not: its refusal, or the text sent when it is
+    no MAC address."""
     queued, refused = 0, []
     for mac in macs:
         try:
@@ -36,7 +38,7 @@ def queue_all(macs: list[str], sip_enabled: bool, username: str, request_id: str
         except ValueError:
             refused.append(mac)
         except ResyncRefused as refusal:
-            refused.append(refusal.message)
+            refused.append(refusal)
     return queued, refused
 
 
@@ -66,4 +68,7 @@ class OutdatedPage(SupportPage):
             return
         queued, refused = await self.off_loop(queue_all, macs, self.services.settings.sip.enabled,
                                               self.caller.username, self.request_id)
-        await self.show(page, queued, refused, 202 if queued and not refused else (200 if queued else 409))
+        words = self.refusal_words("resync")
+        said = [words.refusal(why) if isinstance(why, ResyncRefused)
+                else self.t("support.resync.bad_mac", mac=why[:40]) for why in refused]
+        await self.show(page, queued, said, 202 if queued and not refused else (200 if queued else 409))

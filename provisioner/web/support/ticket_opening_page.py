@@ -14,6 +14,7 @@ from typing import Any
 from inventory import ticket_moves, ticket_rules
 from inventory.equipment import Equipment
 from inventory.references import referenced_id
+from inventory.refusals import Reason
 from provisioner.lifecycle_rules import rules_for
 from provisioner.scan_moves import find_scanned
 from provisioner.web.support.support_page import TICKET_WRITERS, SupportPage
@@ -73,8 +74,8 @@ class TicketOpeningPage(SupportPage):
         except ticket_moves.TicketRefused as refused:
             # The device's fields, and this form's key (already used with other values), are said at the code.
             fields = {("code" if k in ("customer", "site", "equipment", "idempotency_key") else k): self.problem(k, v)
-                      for k, v in refused.fields.items()}
-            self.show(form, fields or {"code": refused.message}, refused.status)
+                      for k, v in refused.problems.items()}
+            self.show(form, fields or {"code": self.refusal_words("ticket").refusal(refused)}, refused.status)
             return
         self.redirect(f"/staff/support/tickets/{ticket.pk}?done=opened")
 
@@ -84,8 +85,8 @@ class TicketOpeningPage(SupportPage):
         return self.t("support.cannot_fail", serial=item.serial, state=self.state_name(item.state),
                       states=", ".join(self.state_name(s) for s in sorted(states)))
 
-    def problem(self, name: str, why: str) -> str:
-        """A field's problem: "required" in the user's language, any other in the rules' words."""
-        label = self.t(f"support.field.{name}")
-        return self.t("support.field_problem", field=label,
-                      problem=self.t("support.required") if why == "required" else why)
+    def problem(self, name: str, why: Reason | str) -> str:
+        """A field's problem, named, in the user's language (provisioner/web/refusals.py)."""
+        words = self.refusal_words("ticket")
+        label = self.t(f"support.field.{name}") if self.t.has(f"support.field.{name}") else words.field(name)
+        return self.t("support.field_problem", field=label, problem=words.problem(name, why))

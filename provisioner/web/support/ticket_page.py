@@ -62,7 +62,8 @@ class TicketPage(SupportPage):
         self.render_page("support_ticket.html", status=status, **read, refusal=refusal, fields=fields or {},
                          tried=tried, given=given or {}, done=done if done == "opened" or move_of(done) else None, move_of=move_of,
                          inputs=ticket_rules.INPUTS, left_text=self.left_text, state_name=self.state_name,
-                         excuses=ticket_rules.EXCUSES, may_preview=self.caller.may(TICKET_READERS))
+                         excuses=ticket_rules.EXCUSES, may_preview=self.caller.may(TICKET_READERS),
+                         field_name=self.refusal_words("ticket").field)
 
     async def post(self, ticket_id: str, name: str | None = None) -> None:
         move = move_of(name or "")
@@ -86,17 +87,13 @@ class TicketPage(SupportPage):
                 ticket_id, name, given, self.actor, self.caller.roles, self.now(), self.calendar,
                 expected_version=int(version) if version.isdigit() else None))
         except ticket_moves.TicketRefused as refused:
-            await self.show(ticket_id, refused.status, self.refusal_text(refused), self.field_texts(refused.fields),
-                            name, form)
+            await self.show(ticket_id, refused.status, self.refusal_text(refused),
+                            self.refusal_words("ticket").problems(refused.problems), name, form)
             return
         self.redirect(f"/staff/support/tickets/{ticket_id}?done={name}")
 
     def refusal_text(self, refused: ticket_moves.TicketRefused) -> str:
-        """Why a transition was refused, in the user's language, with the table's own words."""
+        """Why a transition was refused, in the user's language (provisioner/web/refusals.py)."""
         key = f"support.refused.{refused.status}" if refused.status in (403, 404, 409, 422) else "support.refused.other"
         allowed = ", ".join(self.t(f"support.move.{name}") for name in refused.allowed) or self.t("support.none")
-        return self.t(key, detail=refused.message, allowed=allowed)
-
-    def field_texts(self, fields: dict[str, str]) -> dict[str, str]:
-        """Each field's problem: "required" in the user's language, any other in the table's words."""
-        return {name: self.t("support.required") if why == "required" else why for name, why in fields.items()}
+        return self.t(key, detail=self.refusal_words("ticket").refusal(refused), allowed=allowed)

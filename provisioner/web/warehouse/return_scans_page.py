@@ -57,4 +57,4 @@ class ReturnScansPage(ScanBatchPage):
         """Why a row is not checked in, in the user's language when the lifecycle's refusal is a wrong state."""
         if row.status == "unknown":
             return self.t("returns.unknown", scan=row.scan.strip()[:MAX_SCAN_LENGTH])
-        return self.wrong_state(row, return_batch.MOVE) or self.t("returns.refused", reason=row.refusal or "")
+        return self.wrong_state(row, return_batch.MOVE) or self.t("returns.refused", reason=self.refusal_text(row))

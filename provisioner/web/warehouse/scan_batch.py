@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from inventory import lifecycle, lifecycle_plans, transitions
 from inventory.equipment import EQUIPMENT_STATES, Equipment
 from inventory.events import Actor
+from inventory.refusals import Reason, Refusal
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
 from provisioner.scan_moves import find_scanned, run_scans, scan_key
 from provisioner.web.navigation import WAREHOUSE_ROLES
@@ -81,10 +82,10 @@ class MoveRow:
     item: Equipment | None = None
     state: str | None = None
     charges: tuple[Any, ...] = ()  # lifecycle_plans.Charge before submitting, the ChargeLine records written after
-    refusal: str | None = None  # the lifecycle's reason, in English
+    refusal: Refusal | None = None  # the lifecycle's, said by the page in the user's language
     sent: bool = field(default=False)
     #: Inputs of the batch the move refuses (name -> why), when the page keeps them apart from the item.
-    input_problems: dict[str, str] = field(default_factory=dict)
+    input_problems: dict[str, Reason | str] = field(default_factory=dict)
 
     @property
     def given(self) -> dict[str, Any]:
@@ -109,11 +110,11 @@ def check_move(row: MoveRow, move: str, key: str, roles: tuple[str, ...], rules:
         return lifecycle.plan(transitions.subject(row.item), move, row.given, roles, now, rules(row.item))
     except lifecycle_plans.Refused as refused:
         if inputs_apart and refused.status == 422 and refused.fields:
-            row.input_problems = dict(refused.fields)
+            row.input_problems = dict(refused.problems)
         else:
-            row.status, row.refusal = "refused", refused.message
+            row.status, row.refusal = "refused", refused
     except transitions.TransitionRefused as refused:
-        row.status, row.refusal = "refused", refused.message
+        row.status, row.refusal = "refused", refused
     return None
 
 
@@ -135,7 +136,7 @@ def submit_moves(move: str, key: str, rows: Sequence[R], actor: Actor, roles: tu
                                 charges=result.outcome.charges, sent=True))
         else:
             refused = result.refused
-            done.append(replace(row, status="refused", refusal=refused.message if refused else None,
+            done.append(replace(row, status="refused", refusal=refused,
                                 state=refused.state if refused else row.state, charges=(), sent=True))
     return done
 
@@ -222,6 +223,10 @@ class ScanBatchPage(PageHandler):
             return None
         return self.t(f"{self.prefix}.wrong_state", state=self.state_name(row.state),
                       states=", ".join(self.state_name(state) for state in accepted))
+
+    def refusal_text(self, row: MoveRow) -> str:
+        """Why the lifecycle refused the row's move, in the user's language (provisioner/web/refusals.py)."""
+        return self.refusal_words("equipment").refusal(row.refusal) if row.refusal else ""
 
 
 def entries_of(scans: Sequence[str], make: Callable[[str], E]) -> list[E]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from inventory import lifecycle, lifecycle_inputs, transitions
 from inventory.events import Actor
+from inventory.refusals import Reason
 from provisioner.api.base import ApiError
 from provisioner.api.lifecycle import parse_inputs
 from provisioner.web.warehouse import scan_batch
@@ -93,9 +94,9 @@ def review(move: str, key: str, entries: Sequence[Entry], given: Mapping[str, An
     return rows, repeats
 
 
-def input_problems(rows: Sequence[Row], unreadable: Mapping[str, str]) -> dict[str, str]:
+def input_problems(rows: Sequence[Row], unreadable: Mapping[str, str]) -> dict[str, Reason | str]:
     """The batch's inputs the move refuses (name -> why): those the form could not read, then the lifecycle's."""
-    problems = dict(unreadable)
+    problems: dict[str, Reason | str] = dict(unreadable)
     for row in rows:
         for name, why in row.input_problems.items():
             problems.setdefault(name, why)

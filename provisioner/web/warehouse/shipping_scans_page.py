@@ -10,6 +10,7 @@ from typing import Any
 
 from inventory import lifecycle, lifecycle_inputs
 from inventory.events import Actor
+from inventory.refusals import Reason
 from provisioner.api.lifecycle import MAX_SCAN_LENGTH, MAX_SCANS
 from provisioner.lifecycle_rules import rules_for
 from provisioner.web.warehouse import shipping_batch
@@ -66,11 +67,14 @@ class ShippingScansPage(ScanBatchPage):
         """Why a row does not move, in the user's language when the refusal is the item's state."""
         if row.status == "unknown":
             return self.t(f"{self.prefix}.unknown", scan=row.scan.strip()[:MAX_SCAN_LENGTH])
-        return self.wrong_state(row, self.move) or self.t(f"{self.prefix}.refused", reason=row.refusal or "")
+        return self.wrong_state(row, self.move) or self.t(f"{self.prefix}.refused", reason=self.refusal_text(row))
 
-    def problem_text(self, why: str) -> str:
-        """An input's problem as the lifecycle says it, in the user's language when it is a known one."""
-        return self.t("shipping.input_required") if why == "required" else why
+    def problem_text(self, name: str, why: Reason | str) -> str:
+        """An input's problem in the user's language (the form's own words when it is missing); a problem of
+        the form's text as the API reading it says it."""
+        if isinstance(why, Reason) and why.code == "required":
+            return self.t("shipping.input_required")
+        return self.refusal_words("equipment").problem(name, why)
 
 
 class DeliveryScansPage(ShippingScansPage):
