@@ -76,24 +76,24 @@ def test_the_rule_modules_are_read() -> None:
                                                     "inventory/ticket_rules.py", "inventory/ticket_moves.py"}
 
 
-@pytest.mark.parametrize(("subject", "path", "code", "params"), REASONS,
-                         ids=[f"{subject}.{code}" for subject, _, code, _ in REASONS])
-def test_every_refusal_code_has_its_sentence_in_both_languages(subject, path, code, params) -> None:
-    assert code is not None, f"{path}: a reason's code must be written out, so that this table sees it"
-    key = f"refusal.{subject}.{code}"
+def check_texts(key: str, path: str, code: str | None, params: set[str]) -> None:
+    """The catalogue's FR and EN texts of `key` exist, with the same placeholders, all filled by `params`."""
+    assert code is not None, f"{path}: a code must be written out, so that this table sees it"
     assert key in CATALOGUE["fr"] and key in CATALOGUE["en"]
     assert placeholders(CATALOGUE["fr"][key]) == placeholders(CATALOGUE["en"][key])
     assert placeholders(CATALOGUE["fr"][key]) <= params, f"{path} gives {sorted(params)}"
+
+
+@pytest.mark.parametrize(("subject", "path", "code", "params"), REASONS,
+                         ids=[f"{subject}.{code}" for subject, _, code, _ in REASONS])
+def test_every_refusal_code_has_its_sentence_in_both_languages(subject, path, code, params) -> None:
+    check_texts(f"refusal.{subject}.{code}", path, code, params)
 
 
 @pytest.mark.parametrize(("subject", "path", "code", "params"), PROBLEMS,
                          ids=[f"{path.split('/')[-1]}:{code}" for _, path, code, _ in PROBLEMS])
 def test_every_field_problem_code_has_its_text_in_both_languages(subject, path, code, params) -> None:
-    assert code is not None, f"{path}: a problem's code must be written out, so that this table sees it"
-    key = f"problem.{code}"
-    assert key in CATALOGUE["fr"] and key in CATALOGUE["en"]
-    assert placeholders(CATALOGUE["fr"][key]) == placeholders(CATALOGUE["en"][key])
-    assert placeholders(CATALOGUE["fr"][key]) <= params, f"{path} gives {sorted(params)}"
+    check_texts(f"problem.{code}", path, code, params)
 
 
 @pytest.mark.parametrize("path", [path for paths in RULE_MODULES.values() for path in paths])
