@@ -25,62 +25,89 @@ from inventory.appointment_rules import (
     Slot,
     Visit,
     first_conflict,
-    fit_problem,
+    fit_reason,
     free_slots,
     read_cancellation,
     served_departement,
 )
-from inventory.appointments import ACTIVE, Appointment, Cancellation, active_visits
+from inventory.appointments import ACTIVE, CANCELLED_BY, Appointment, Cancellation, active_visits
 from inventory.business_calendar import DEFAULT_BUSINESS_HOURS, BusinessHours
 from inventory.charges import ChargeLine, charge_id
 from inventory.contracts import Contract
 from inventory.customers import Site
 from inventory.equipment import Equipment
 from inventory.events import Actor, Event
+from inventory.refusals import Reason, Refusal, because, field_problem
 from inventory.technicians import Technician
 
 #: The move named on a late cancellation's charge line.
 CANCEL_MOVE = "cancel_appointment"
 
 
-class BookingRefused(Exception):
-    """A change not made: `status` 404/409/422, why, the fields at fault, and the appointment it conflicts with."""
+class BookingRefused(Refusal):
+    """A change not made: `status` 404/409/422, why (inventory/refusals.py), the fields at fault, and the
+    appointment it conflicts with."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None,
+    subject = "appointment"
+
+    def __init__(self, status: int, why: str | Reason, fields: dict[str, str | Reason] | None = None,
                  conflict: Appointment | None = None):
-        super().__init__(message)
-        self.status, self.message, self.fields, self.conflict = status, message, dict(fields or {}), conflict
+        super().__init__(status, why, fields=fields)
+        self.conflict = conflict
 
 
 def _departement(site: Site) -> str:
     try:
         return served_departement(site.departement or "")
     except ValueError as exc:
-        raise BookingRefused(422, f"site {site.name}: {exc}", {"site": str(exc)}) from None
+        code = site.departement or ""
+        raise BookingRefused(422, because("site_not_served", f"site {site.name}: {exc}", site=site.name,
+                                          departement=code),
+                             {"site": field_problem("not_served", str(exc), departement=code)}) from None
 
 
 def _check_technician(technician: Technician, departement: str, skills: Sequence[str]) -> None:
     profile = technician.profile()
     if not technician.active:
-        raise BookingRefused(422, f"technician {technician.name} is not active", {"technician": "not active"})
+        raise BookingRefused(422, because("inactive", f"technician {technician.name} is not active",
+                                          technician=technician.name),
+                             {"technician": field_problem("inactive", "not active")})
     if departement not in profile.zones:
-        raise BookingRefused(422, f"technician {technician.name} does not work in département {departement} "
-                                  f"(zones: {', '.join(sorted(profile.zones))})", {"technician": "not in this zone"})
-    missing = sorted(set(skills) - profile.skills)
+        zones = ", ".join(sorted(profile.zones))
+        raise BookingRefused(422, because("out_of_zone", f"technician {technician.name} does not work in département "
+                                                         f"{departement} (zones: {zones})",
+                                          technician=technician.name, departement=departement, zones=zones),
+                             {"technician": field_problem("out_of_zone", "not in this zone")})
+    missing = ", ".join(sorted(set(skills) - profile.skills))
     if missing:
-        raise BookingRefused(422, f"technician {technician.name} lacks the skill(s) {', '.join(missing)}",
-                             {"skills": f"{technician.name} lacks {', '.join(missing)}"})
+        raise BookingRefused(422, because("lacks_skills", f"technician {technician.name} lacks the skill(s) {missing}",
+                                          technician=technician.name, skills=missing),
+                             {"skills": field_problem("lacks_skills", f"{technician.name} lacks {missing}",
+                                                      technician=technician.name, skills=missing)})
 
 
 def _visit(technician: Technician, departement: str, start: dt.datetime, minutes: int, ident: str = "") -> Visit:
+    buffer = technician.profile().buffer_for(departement)
     try:
-        visit = Visit(start, dt.timedelta(minutes=minutes), technician.profile().buffer_for(departement), ident)
+        visit = Visit(start, dt.timedelta(minutes=minutes), buffer, ident)
     except ValueError as exc:
-        raise BookingRefused(422, str(exc), {"start": str(exc)}) from None
-    why = fit_problem(visit, technician.profile().hours, departement)
+        why = _visit_reason(str(exc), start, minutes, buffer)
+        raise BookingRefused(422, why, {"start": field_problem("why", str(exc), why=why)}) from None
+    why = fit_reason(visit, technician.profile().hours, departement)
     if why:
-        raise BookingRefused(422, f"cannot book {technician.name} then: {why}", {"start": why})
+        raise BookingRefused(422, because("does_not_fit", f"cannot book {technician.name} then: {why}",
+                                          technician=technician.name, why=why),
+                             {"start": field_problem("why", str(why), why=why)})
     return visit
+
+
+def _visit_reason(text: str, start: dt.datetime, minutes: int, buffer: dt.timedelta) -> Reason:
+    """Why a visit could not be made of these values (`text`, the rules' words), with its code."""
+    if not isinstance(start, dt.datetime) or start.utcoffset() is None:
+        return because("start_without_zone", text)
+    if minutes <= 0:
+        return because("bad_duration", text, minutes=minutes)
+    return because("bad_travel", text, minutes=int(buffer.total_seconds() // 60))
 
 
 def _conflict_check(technician: Technician, visit: Visit) -> None:
@@ -93,8 +120,11 @@ def _conflict_check(technician: Technician, visit: Visit) -> None:
     other = Appointment.objects(pk=ObjectId(clash.ident)).first()
     begin, end = (moment.astimezone(ZONE) for moment in clash.occupied)
     raise BookingRefused(
-        409, f"technician {technician.name} is taken by appointment {clash.ident} from {begin:%Y-%m-%d %H:%M} to "
-             f"{end:%H:%M} (Europe/Paris, travel included)", {"start": f"overlaps appointment {clash.ident}"}, other)
+        409, because("taken", f"technician {technician.name} is taken by appointment {clash.ident} from "
+                              f"{begin:%Y-%m-%d %H:%M} to {end:%H:%M} (Europe/Paris, travel included)",
+                     technician=technician.name, appointment=clash.ident, day=begin.date(), begins=f"{begin:%H:%M}",
+                     ends=f"{end:%H:%M}"),
+        {"start": field_problem("overlaps", f"overlaps appointment {clash.ident}", appointment=clash.ident)}, other)
 
 
 def _guarded_write(keys: list[str], technician: Technician, visit: Visit, write: Any) -> Any:
@@ -111,14 +141,21 @@ def book(site: Site, technician: Technician, contract: Contract, start: dt.datet
     """Book a visit; BookingRefused (409 naming the appointment met, 422 when it does not fit)."""
     departement = _departement(site)
     if contract.customer != site.customer:
-        raise BookingRefused(422, "the contract belongs to another customer than the site's",
-                             {"contract": "another customer's"})
+        raise BookingRefused(422, because("contract_of_other_customer",
+                                          "the contract belongs to another customer than the site's"),
+                             {"contract": field_problem("other_customers", "another customer's")})
     if contract.state in ("terminated", "ended"):
-        raise BookingRefused(422, f"contract {contract.reference} is {contract.state}", {"contract": contract.state})
+        raise BookingRefused(422, because("contract_over", f"contract {contract.reference} is {contract.state}",
+                                          contract=contract.reference, contract_state=contract.state),
+                             {"contract": field_problem("contract_over", contract.state,
+                                                        contract_state=contract.state)})
     for item in equipment:
         if item.site is None or item.site.pk != site.pk:
-            raise BookingRefused(422, f"equipment {item.serial} is not staged for site {site.name}",
-                                 {"equipment": f"{item.serial} is not bound to this site"})
+            raise BookingRefused(422, because("not_staged_here", f"equipment {item.serial} is not staged for site "
+                                                                 f"{site.name}", serial=item.serial, site=site.name),
+                                 {"equipment": field_problem("not_bound_to_site",
+                                                             f"{item.serial} is not bound to this site",
+                                                             serial=item.serial)})
     _check_technician(technician, departement, skills)
     visit = _visit(technician, departement, start, duration_minutes)
     appointment = Appointment(site=site, contract=contract, departement=departement, technician=technician,
@@ -132,8 +169,12 @@ def book(site: Site, technician: Technician, contract: Contract, start: dt.datet
 
 def _active(appointment: Appointment, doing: str) -> None:
     if appointment.state not in ACTIVE:
-        raise BookingRefused(409, f"appointment {appointment.pk} is {appointment.state}: it cannot be {doing}",
-                             {"state": appointment.state})
+        text = f"appointment {appointment.pk} is {appointment.state}: it cannot be {doing}"
+        why = (because("not_reschedulable", text, appointment=str(appointment.pk), state=appointment.state)
+               if doing == "rescheduled" else
+               because("not_cancellable", text, appointment=str(appointment.pk), state=appointment.state))
+        raise BookingRefused(409, why, {"state": field_problem("appointment_is", appointment.state,
+                                                               state=appointment.state)})
 
 
 def reschedule(appointment: Appointment, actor: Actor, start: dt.datetime, duration_minutes: int | None = None,
@@ -181,7 +222,9 @@ def preview_cancellation(appointment: Appointment, by: str, at: dt.datetime,
     try:
         return read_cancellation(at, appointment.start_local(), appointment.departement, by, hours_def)
     except ValueError as exc:
-        raise BookingRefused(422, str(exc), {"by": str(exc)}) from None
+        why = (because("cancelled_by", str(exc), by=by) if by not in CANCELLED_BY
+               else because("time_without_zone", str(exc)))
+        raise BookingRefused(422, why, {"by": field_problem("why", str(exc), why=why)}) from None
 
 
 def cancel(appointment: Appointment, actor: Actor, by: str, at: dt.datetime, fee_cents: int,

@@ -22,6 +22,7 @@ from inventory.business_calendar import (
     is_holiday,
 )
 from inventory.departements import validate_departement, zone_for_departement
+from inventory.refusals import Reason, because
 
 ZONE = ZoneInfo("Europe/Paris")
 #: Installation clause: a customer's cancellation with less business time than this before the visit is billed.
@@ -149,17 +150,28 @@ def fit_problem(visit: Visit, hours: WorkingHours, departement: str) -> str | No
     The whole occupied time (travel included) must lie within the working hours of the visit's local day, and
     that day must not be a public holiday of the site's département.
     """
+    reason = fit_reason(visit, hours, departement)
+    return None if reason is None else str(reason)
+
+
+def fit_reason(visit: Visit, hours: WorkingHours, departement: str) -> Reason | None:
+    """`fit_problem` as a reason with its code and params (inventory/refusals.py), or None when it fits."""
     day = visit.start.astimezone(ZONE).date()
     if is_holiday(day, departement):
-        return f"{day.isoformat()} is a public holiday in département {validate_departement(departement)}"
+        canonical = validate_departement(departement)
+        return because("holiday", f"{day.isoformat()} is a public holiday in département {canonical}", day=day,
+                       departement=canonical)
     window = hours.window(day)
     if window is None:
-        return f"the technician does not work on {DAY_NAMES[day.weekday()]} {day.isoformat()}"
+        return because("day_off", f"the technician does not work on {DAY_NAMES[day.weekday()]} {day.isoformat()}",
+                       weekday=day.weekday(), day=day)
     begin, finish = visit.occupied
     if begin < window[0] or finish > window[1]:
-        shown = f"{window[0].astimezone(ZONE):%H:%M}-{window[1].astimezone(ZONE):%H:%M}"
-        return (f"from {begin.astimezone(ZONE):%H:%M} to {finish.astimezone(ZONE):%H:%M} with travel, outside the "
-                f"technician's working hours {shown} on {day.isoformat()}")
+        opening, closing = (f"{moment.astimezone(ZONE):%H:%M}" for moment in window)
+        begins, ends = (f"{moment.astimezone(ZONE):%H:%M}" for moment in (begin, finish))
+        return because("outside_hours", f"from {begins} to {ends} with travel, outside the technician's working "
+                                        f"hours {opening}-{closing} on {day.isoformat()}",
+                       begins=begins, ends=ends, opening=opening, closing=closing, day=day)
     return None
 
 

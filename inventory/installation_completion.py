@@ -20,6 +20,7 @@ from inventory.contracts import Contract
 from inventory.equipment import Equipment
 from inventory.errors import VersionConflict
 from inventory.events import Actor
+from inventory.refusals import because, field_problem
 
 #: The lifecycle moves that bring an item from each state to "in service".
 MOVES_TO_SERVICE = {"delivered": ("install", "put_in_service"), "installed": ("put_in_service",), "in_service": ()}
@@ -34,11 +35,16 @@ def tick(appointment: Appointment, items: Sequence[str], actor: Actor, roles: tu
     """
     unknown = [name for name in items if name not in CHECKLIST]
     if unknown or not items:
-        raise BookingRefused(422, f"checklist items are {', '.join(CHECKLIST)}; got {', '.join(unknown) or 'none'}",
-                             {"items": f"expected some of {', '.join(CHECKLIST)}"})
+        raise BookingRefused(422, because("checklist_items", f"checklist items are {', '.join(CHECKLIST)}; got "
+                                                             f"{', '.join(unknown) or 'none'}",
+                                          items=CHECKLIST, unknown=unknown),
+                             {"items": field_problem("checklist_items", f"expected some of {', '.join(CHECKLIST)}",
+                                                     items=CHECKLIST)})
     if appointment.state not in ACTIVE:
-        raise BookingRefused(409, f"appointment {appointment.pk} is {appointment.state}: its checklist is closed",
-                             {"state": appointment.state})
+        raise BookingRefused(409, because("checklist_closed", f"appointment {appointment.pk} is {appointment.state}: "
+                                                              "its checklist is closed",
+                                          appointment=str(appointment.pk), state=appointment.state),
+                             {"state": field_problem("appointment_is", appointment.state, state=appointment.state)})
     if expected_version is not None and expected_version != appointment.version:
         raise VersionConflict(Appointment._get_collection_name(), appointment.pk, appointment.version)
     checklist = Checklist(**{name: CheckItem(done=getattr(appointment.checklist, name).done,
@@ -61,9 +67,12 @@ def _complete(appointment: Appointment, actor: Actor, roles: tuple[str, ...], no
     items: list[Equipment] = list(appointment.equipment or [])
     stuck = [item for item in items if item.state not in MOVES_TO_SERVICE]
     if stuck:
-        listing = ", ".join(f"{item.serial} is {item.state}" for item in stuck)
-        raise BookingRefused(409, f"the installation cannot be completed: {listing} (expected delivered, installed "
-                                  "or in service)", {"equipment": listing})
+        states = [because("item_is", f"{item.serial} is {item.state}", serial=item.serial, item_state=item.state)
+                  for item in stuck]
+        listing = ", ".join(map(str, states))
+        raise BookingRefused(409, because("not_ready", f"the installation cannot be completed: {listing} (expected "
+                                                       "delivered, installed or in service)", stuck=states),
+                             {"equipment": field_problem("not_ready", listing, stuck=states)})
     for item in items:
         for move in MOVES_TO_SERVICE[item.state]:
             transitions.run(item.pk, move, {}, actor, roles, now, rules,

@@ -124,7 +124,8 @@ class PageHandler(OffLoop, tornado.web.RequestHandler):
         return self.t(f"state.{state}") if state in EQUIPMENT_STATES else str(state or "")
 
     def refusal_words(self, subject: str) -> RefusalWords:
-        """How this page says the rules' refusals about `subject` ("equipment", "ticket", "resync")."""
+        """How this page says the rules' refusals about `subject` ("equipment", "ticket", "resync", "appointment",
+        "quarantine")."""
         return RefusalWords(self.t, subject, self.zone)
 
     def page_number(self) -> int:

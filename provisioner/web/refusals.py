@@ -18,19 +18,24 @@ from provisioner.web.rendering import shown_date, shown_time
 
 #: The catalogue keys of a subject's states and moves.
 VOCABULARY = {"equipment": ("state.", "timeline.move."), "ticket": ("support.state.", "support.move."),
-              "resync": ("state.", "timeline.move.")}
+              "resync": ("state.", "timeline.move."), "appointment": ("appt.state.", "timeline.move."),
+              "quarantine": ("state.", "timeline.move.")}
 #: Where an input's choices have words (the others are shown as the values the form takes).
 CHOICES = {"condition": "condition.", "result": "inspection.", "excuse": "support.excuse.",
-           "service": "support.service.", "channel": "support.channel."}
+           "service": "support.service.", "channel": "support.channel.", "ownership": "ownership."}
 
 #: Params by what they hold.
 STATES, MOVES, ITEM_STATES = {"state", "states"}, {"move", "used_for", "allowed"}, {"item_state", "item_states"}
 FIELDS = {"field", "fields", "expected", "differing"}
-KEYED = {"roles": "role.", "ownership": "ownership.", "actual": "ownership.", "result": "inspection."}
+KEYED = {"roles": "role.", "ownership": "ownership.", "actual": "ownership.", "result": "inspection.",
+         "items": "appt.item.", "weekday": "appt.weekday.", "contract_state": "contract_state.", "unknown": ""}
+#: Params that hold a date.
+DATES = {"due_on", "day"}
 
 
 class RefusalWords:
-    """How one page says the refusals of one subject ("equipment", "ticket", "resync") in one language;
+    """How one page says the refusals of one subject ("equipment", "ticket", "resync", "appointment",
+    "quarantine") in one language;
     `zone` is where times are shown."""
 
     def __init__(self, t: Translator, subject: str, zone: ZoneInfo):
@@ -72,7 +77,7 @@ class RefusalWords:
             return self.listed(value, lambda one: self.word(prefix, one))
         if name in FIELDS:
             return self.listed(value, self.field)
-        if name == "due_on":
+        if name in DATES:
             return shown_date(value, self.t) or self.t("refusal.no_date")
         if name == "until":
             return shown_time(value, self.t, self.zone) or self.t("refusal.no_date")
@@ -80,6 +85,8 @@ class RefusalWords:
             return self.reason(value)
         if isinstance(value, Refusal):
             return self.refusal(value)
+        if isinstance(value, (list, tuple)) and value and all(isinstance(one, Reason) for one in value):
+            return self.listed(value, self.reason)
         return str(value)
 
     def prefix(self, name: str, field: str = "") -> str | None:

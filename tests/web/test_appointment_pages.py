@@ -271,6 +271,36 @@ def test_rescheduling_into_a_taken_time_names_the_conflict(page, staff, world) -
     assert staff.api("GET", f"/api/v1/appointments/{first}")["state"] == "booked"
 
 
+#: Words of the rules' English that no French refusal of these pages holds.
+ENGLISH = re.compile(r"\b(the|cannot|is|not|book|then|does|work|on|with|travel|outside|working|hours|technician|"
+                     r"from|to)\b", re.IGNORECASE)
+
+
+def test_a_refused_booking_and_change_are_said_in_french_only(page, staff, world) -> None:
+    saturday, friday = world.monday + dt.timedelta(days=5), world.monday + dt.timedelta(days=4)
+    sign_in(page, "sam")
+    page.goto(f"/staff/appointments/new?site={world.site}&duration=60")
+    page.locator("#manual-technician").select_option(label="Tina")
+    page.get_by_label("Date", exact=True).fill(saturday.isoformat())
+    page.get_by_label("Heure (Paris)").fill("10:00")
+    assert submit(page, "Réserver à cette heure").status == 422
+    said = page.get_by_role("alert").inner_text()
+    assert said == (f"Refusé : impossible de réserver Tina à ce moment : le technicien ne travaille pas le samedi "
+                    f"{saturday:%d/%m/%Y}")
+    assert ENGLISH.findall(said) == []
+    screenshot(page, "appointments-booking-refused")
+
+    booked = world.book("tina", at(friday, "10:00"))
+    page.goto(f"/staff/appointments/{booked}")
+    page.get_by_label("Heure (Paris)").fill("17:30")  # 17:00 to 19:00 with travel, past Tina's 18:00
+    assert submit(page, "Déplacer le rendez-vous").status == 422
+    said = page.get_by_role("alert").inner_text()
+    assert said == ("Refusé : impossible de réserver Tina à ce moment : de 17:00 à 19:00 avec les trajets, hors des "
+                    f"horaires du technicien (08:00-18:00) le {friday:%d/%m/%Y}")
+    assert ENGLISH.findall(said) == []
+    assert staff.api("GET", f"/api/v1/appointments/{booked}")["start_local"][11:16] == "10:00"
+
+
 def test_the_calendar_feed_address_is_shown_once_and_can_be_revoked(page, staff, world) -> None:
     sign_in(page, "tina")
     follow(page, nav_link(page, "Agenda (iCalendar)"))

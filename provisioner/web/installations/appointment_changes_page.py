@@ -44,7 +44,7 @@ class ReschedulePage(AppointmentPage):
                 lambda: reschedule(appointment, actor, local_start(day, clock), duration, technician, version))
         except REFUSALS as refused:
             self.show(appointment, getattr(refused, "status", 409), form=form,
-                      reschedule_error=refusal_text(self.t, refused, technician.name))
+                      reschedule_error=refusal_text(self.refusal_words("appointment"), refused, technician.name))
             return
         self.redirect(f"/staff/appointments/{moved.pk}?done=rescheduled")
 
@@ -84,7 +84,7 @@ class CancelPage(AppointmentPage):
             await self.off_loop(lambda: cancel(appointment, actor, by, at, fee, reason, hours, version))
         except REFUSALS as refused:
             self.show(appointment, getattr(refused, "status", 409), form={**self.kept(appointment), **form},
-                      cancel_error=refusal_text(self.t, refused))
+                      cancel_error=refusal_text(self.refusal_words("appointment"), refused))
             return
         self.redirect(f"/staff/appointments/{appointment.pk}?done=cancelled")
 

@@ -56,7 +56,7 @@ class AppointmentPage(PageHandler):
                 lambda: tick(appointment, items, actor, roles, dt.datetime.now(dt.UTC), rules, version))
         except REFUSALS as refused:
             fresh = Appointment.objects(pk=appointment.pk).first() or appointment
-            self.show(fresh, getattr(refused, "status", 409), checklist_error=refusal_text(self.t, refused))
+            self.show(fresh, getattr(refused, "status", 409), checklist_error=refusal_text(self.refusal_words("appointment"), refused))
             return
         notice = "completed" if done.state == "completed" else "ticked"
         self.redirect(f"/staff/appointments/{done.pk}?done={notice}")

@@ -133,7 +133,7 @@ class BookingPage(PageHandler):
                 lambda: book(site, technician, contract, start, duration, actor, skills, items, notes))
         except REFUSALS as refused:
             self.show(asked, form, None, status=getattr(refused, "status", 409),
-                      error=refusal_text(self.t, refused, technician.name))
+                      error=refusal_text(self.refusal_words("appointment"), refused, technician.name))
             return
         self.redirect(f"/staff/appointments/{booked.pk}?done=booked")
 

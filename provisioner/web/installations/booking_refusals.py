@@ -1,5 +1,6 @@
 """What the appointment pages say when the booking rules refuse a change: a conflict names the appointment it
-meets (its site, customer, times and the time its travel takes), anything else says what was wrong."""
+meets (its site, customer, times and the time its travel takes), anything else says what was wrong, in the
+user's language (provisioner/web/refusals.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from inventory.booking_locks import ScheduleBusy
 from inventory.errors import VersionConflict
 from inventory.transitions import TransitionRefused
 from provisioner.web.messages import Translator
+from provisioner.web.refusals import RefusalWords
 
 
 def conflict_text(t: Translator, technician: str, other: Appointment) -> str:
@@ -22,17 +24,19 @@ def conflict_text(t: Translator, technician: str, other: Appointment) -> str:
              busy_to=f"{busy_to:%H:%M}", id=str(other.pk))
 
 
-def refusal_text(t: Translator, refused: Exception, technician: str = "") -> str:
-    """A refused booking, reschedule, cancellation or checklist, in the user's language (the rule's own detail,
-    in English, quoted after it)."""
+def refusal_text(words: RefusalWords, refused: Exception, technician: str = "") -> str:
+    """A refused booking, reschedule, cancellation or checklist, in the user's language: `words` are the page's
+    words for appointments (PageHandler.refusal_words("appointment")), which say an equipment move's refusal
+    in the equipment's words."""
+    t = words.t
     if isinstance(refused, BookingRefused) and refused.status == 409 and refused.conflict is not None:
         return conflict_text(t, technician or refused.conflict.technician.name, refused.conflict)
     if isinstance(refused, BookingRefused):
-        return t("appt.refused", detail=refused.message)
+        return t("appt.refused", detail=words.refusal(refused))
     if isinstance(refused, VersionConflict):
         return t("appt.changed_meanwhile")
     if isinstance(refused, ScheduleBusy):
         return t("appt.busy")
     if isinstance(refused, TransitionRefused):
-        return t("appt.move_refused", detail=refused.message)
+        return t("appt.move_refused", detail=words.refusal(refused))
     return t("appt.refused", detail=str(refused))

@@ -68,9 +68,15 @@ class QuarantinePage(SupportPage):
                 problem = self.t("support.claim.duplicate", field=names.get(duplicate.field, duplicate.field),
                                  value=given.get(duplicate.field, entry.mac if duplicate.field == "mac" else ""))
             except (InvalidRecord, ClaimRefused) as invalid:
-                problem = self.t("support.claim.invalid", detail="; ".join(
-                    f"{name}: {why}" for name, why in sorted(invalid.fields.items())))
+                problem = self.claim_refused(invalid.problems if isinstance(invalid, ClaimRefused) else invalid.fields)
             else:
                 self.redirect(f"/staff/support/quarantine?claimed={item.serial}")
                 return
         await self.show(1, 422, {"entry": str(entry.pk), "message": problem, "given": given})
+
+    def claim_refused(self, problems: dict[str, Any]) -> str:
+        """A refused claim, each field's problem said in the user's language (provisioner/web/refusals.py)."""
+        words = self.refusal_words("quarantine")
+        return self.t("support.claim.invalid", detail="; ".join(
+            self.t("support.claim.problem", field=words.field(name), problem=said)
+            for name, said in sorted(words.problems(problems).items())))

@@ -14,8 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inventory import lifecycle, lifecycle_inputs, ticket_rules
+from inventory.appointment_booking import BookingRefused
+from inventory.appointment_rules import Visit, WorkingHours, fit_problem, fit_reason
+from inventory.appointments import CHECKLIST
 from inventory.lifecycle_plans import Item, Refused, Rules
-from inventory.refusals import Reason, because
+from inventory.refusals import Reason, because, field_problem
+from provisioner.quarantine_claims import ClaimRefused, record_problems
 from provisioner.resync_queueing import ResyncRefused
 from provisioner.web.messages import CATALOGUE, Translator
 from provisioner.web.refusals import RefusalWords
@@ -32,8 +36,11 @@ RULE_MODULES = {
                   "inventory/transitions.py", "provisioner/lifecycle_rules.py"),
     "ticket": ("inventory/ticket_rules.py", "inventory/ticket_moves.py"),
     "resync": ("provisioner/resync_queueing.py",),
+    "appointment": ("inventory/appointment_rules.py", "inventory/appointment_booking.py",
+                    "inventory/installation_completion.py"),
+    "quarantine": ("provisioner/quarantine_claims.py",),
 }
-REFUSALS = ("Refused", "TransitionRefused", "TicketRefused", "ResyncRefused")
+REFUSALS = ("Refused", "TransitionRefused", "TicketRefused", "ResyncRefused", "BookingRefused", "ClaimRefused")
 #: Words of English that no French sentence of these pages holds.
 ENGLISH = re.compile(r"\b(the|cannot|is|not|allowed|expected|required|needs|no|of|at|most|item|with|was|now|"
                      r"inputs?|records?|later|than|future)\b", re.IGNORECASE)
@@ -223,3 +230,39 @@ def test_the_english_message_and_fields_are_those_of_the_api() -> None:
                                                  {"delivered_at": "later than now"})
     resync = ResyncRefused(503, because("sip_off", "the SIP core is disabled"))
     assert (resync.status, resync.message, resync.code) == (503, "the SIP core is disabled", "sip_off")
+
+
+def test_an_appointment_refusal_is_said_in_french_without_english() -> None:
+    words = RefusalWords(Translator("fr"), "appointment", PARIS)
+    hours = WorkingHours.parse({"mon": "08:00-18:00"})
+    sunday = Visit(dt.datetime(2026, 3, 8, 10, 0, tzinfo=PARIS), dt.timedelta(hours=1))
+    late = Visit(dt.datetime(2026, 3, 9, 17, 30, tzinfo=PARIS), dt.timedelta(hours=1), dt.timedelta(minutes=30))
+    refused = BookingRefused(422, because("does_not_fit", "cannot book Tina then", technician="Tina",
+                                          why=fit_reason(late, hours, "57")))
+    assert str(fit_reason(sunday, hours, "57")) == fit_problem(sunday, hours, "57")
+    assert words.reason(fit_reason(sunday, hours, "57")) == "le technicien ne travaille pas le dimanche 08/03/2026"
+    assert words.refusal(refused) == ("impossible de réserver Tina à ce moment : de 17:00 à 19:00 avec les trajets, "
+                                      "hors des horaires du technicien (08:00-18:00) le 09/03/2026")
+    stuck = [because("item_is", "KIM-1 is in_stock", serial="KIM-1", item_state="in_stock")]
+    closed = BookingRefused(409, because("not_ready", "cannot be completed", stuck=stuck),
+                            {"items": field_problem("checklist_items", "expected", items=CHECKLIST)})
+    assert words.refusal(closed) == ("l'installation ne peut pas être terminée : KIM-1 est en stock (livré, installé "
+                                     "ou en service attendu)")
+    assert words.problems(closed.problems) == {
+        "items": "des étapes parmi les suivantes sont attendues : Configuration, Raccordement, Tests, Réception par "
+                 "le client"}
+    for said in (words.refusal(refused), words.refusal(closed)):
+        assert ENGLISH.findall(said) == []
+    assert (closed.message, closed.fields) == ("cannot be completed", {"items": "expected"})  # what the API answers
+
+
+def test_a_refused_claim_keeps_the_records_english_and_is_said_in_french() -> None:
+    problems = record_problems({"serial": "expected 3 to 64 letters", "model": "String value is too long",
+                                "vendor": "unknown vendor"}, {"serial": "!x", "model": "m" * 41, "vendor": "?"})
+    refused = ClaimRefused(problems)
+    assert (str(refused), refused.status) == ("some fields are not valid", 422)
+    assert refused.fields == {"serial": "expected 3 to 64 letters", "model": "String value is too long",
+                              "vendor": "unknown vendor"}
+    said = RefusalWords(Translator("fr"), "quarantine", PARIS).problems(refused.problems)
+    assert said["model"] == "40 caractères au plus" and said["serial"].startswith("de 3 à 64 lettres")
+    assert said["vendor"] == "unknown vendor"  # no code: the record's own words
