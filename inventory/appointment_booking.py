@@ -197,7 +197,8 @@ def reschedule(appointment: Appointment, actor: Actor, start: dt.datetime, durat
 def site_free_slots(site: Site, duration_minutes: int, start: dt.datetime, days: int, skills: Sequence[str] = (),
                     limit: int = 50, technician: str | None = None) -> list[Slot]:
     """Free starts for a visit at `site` (every active technician of its département, or only `technician`),
-    read from the technicians' booked visits of those days; ValueError when the site cannot be served."""
+    read from the technicians' booked visits of those days; BookingRefused (422) when the site cannot be served."""
+    _departement(site)
     departement = site.departement or ""
     query = Technician.objects(active=True)
     if technician is not None:

@@ -16,6 +16,7 @@ from inventory.contracts import Contract
 from inventory.customers import Customer, Site
 from inventory.equipment import Equipment
 from inventory.references import Reference
+from inventory.refusals import Reason, field_problem
 from inventory.technicians import SKILL_PATTERN, Technician
 from inventory.versioned import VersionedDocument
 
@@ -97,8 +98,8 @@ class Appointment(VersionedDocument):
             "indexes": [("technician", "day"), "site", ("customer", "state"), "state", "charge_pending",
                         "cancellation.at"]}
 
-    def normalize(self) -> dict[str, str]:
-        problems: dict[str, str] = {}
+    def normalize(self) -> dict[str, str | Reason]:
+        problems: dict[str, str | Reason] = {}
         if isinstance(self.start, dt.datetime):
             start = self.start if self.start.tzinfo else self.start.replace(tzinfo=dt.UTC)
             self.day = start.astimezone(ZONE).date().isoformat()
@@ -107,7 +108,8 @@ class Appointment(VersionedDocument):
             self.customer = site.customer
             contract = self.contract
             if isinstance(contract, Contract) and contract.customer != site.customer:
-                problems["contract"] = "the contract belongs to another customer than the site's"
+                problems["contract"] = field_problem("contract_of_other_customer",
+                                                     "the contract belongs to another customer than the site's")
         return problems
 
     def visit(self) -> Visit:

@@ -6,13 +6,14 @@ from typing import Any
 
 import mongoengine as me
 
-from inventory.catalogue import KINDS, find_model
+from inventory.catalogue import KINDS, VENDORS, find_model
 from inventory.customers import Customer, Site
 from inventory.lifecycle_effects import REPLACEMENTS
 from inventory.lifecycle_inputs import CONDITIONS, INSPECTION_RESULTS
 from inventory.lines import Line
 from inventory.mac import normalize_mac
 from inventory.references import Reference
+from inventory.refusals import Reason, field_problem
 from inventory.secret_box import SecretBox
 from inventory.versioned import VersionedDocument
 
@@ -130,13 +131,13 @@ class Equipment(VersionedDocument):
         """The key of the device's encrypted files, in clear ("" when its vendor encrypts none)."""
         return box.decrypt(self.config_key_enc) if self.config_key_enc else ""
 
-    def normalize(self) -> dict[str, str]:
-        problems: dict[str, str] = {}
+    def normalize(self) -> dict[str, str | Reason]:
+        problems: dict[str, str | Reason] = {}
         if self.mac:
             try:
                 self.mac = normalize_mac(self.mac)
             except ValueError as exc:
-                problems["mac"] = str(exc)
+                problems["mac"] = field_problem("not_a_mac", str(exc))
         if self.serial:
             self.serial = self.serial.strip()
         if self.vendor and self.model:
@@ -144,20 +145,31 @@ class Equipment(VersionedDocument):
             try:
                 entry = find_model(self.vendor, self.model.strip())
             except ValueError as exc:
-                problems["model" if "model" in str(exc) else "vendor"] = str(exc)
+                problems.update(_catalogue_problem(self.vendor, str(exc)))
             else:
                 self.model, self.kind = entry.name, entry.kind
                 if len(self._data.get("lines") or []) > entry.max_lines:
-                    problems["lines"] = f"a {entry.name} carries at most {entry.max_lines} line(s)"
+                    problems["lines"] = field_problem(
+                        "too_many_lines", f"a {entry.name} carries at most {entry.max_lines} line(s)",
+                        model=entry.name, max=entry.max_lines)
         if not self._binding_changed():
             return problems  # site, customer and lines as checked when they were set: no need to read them
         self.customer = self.site.customer if self.site is not None else None
         if self.lines and self.site is None:
-            problems["lines"] = "lines can only be bound to equipment assigned to a site"
+            problems["lines"] = field_problem("lines_without_site",
+                                              "lines can only be bound to equipment assigned to a site")
         elif self.lines and any(line.customer != self.customer for line in self.lines):
-            problems["lines"] = "every line must belong to the customer of the equipment's site"
+            problems["lines"] = field_problem("lines_of_other_customer",
+                                              "every line must belong to the customer of the equipment's site")
         return problems
 
     def _binding_changed(self) -> bool:
         """Whether the site or lines are new or changed since the record was read (then they are checked)."""
         return self._created or self.pk is None or bool({"site", "lines", "customer"} & set(self._changed_fields))
+
+
+def _catalogue_problem(vendor: str, text: str) -> dict[str, Reason]:
+    """The field that find_model's refusal `text` is about (the model of a known vendor, or the vendor), coded."""
+    if "model" in text and vendor in VENDORS:
+        return {"model": field_problem("unknown_model", text, vendor=vendor, choices=list(VENDORS[vendor]))}
+    return {"model" if "model" in text else "vendor": field_problem("unknown_vendor", text, choices=sorted(VENDORS))}

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from inventory.refusals import Reason
+
 
 class InvalidRecord(ValueError):
-    """One or more fields hold values that break a rule; `fields` maps each field to what is expected."""
+    """One or more fields hold values that break a rule; `fields` maps each field to what is expected, in English
+    (as the API answers it), and `problems` to the same with its code where it has one (inventory/refusals.py)."""
 
-    def __init__(self, fields: dict[str, str]):
-        self.fields = dict(fields)
+    def __init__(self, fields: Mapping[str, str | Reason]):
+        self.problems: dict[str, str | Reason] = dict(fields)
+        self.fields = {name: str(why) for name, why in self.problems.items()}
         super().__init__("; ".join(f"{name}: {why}" for name, why in sorted(self.fields.items())))
 
 

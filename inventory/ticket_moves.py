@@ -203,7 +203,7 @@ def _write(ticket: FailureTicket, name: str, given: Mapping[str, Any], actor: Ac
         ticket.check()
     except InvalidRecord as invalid:
         raise TicketRefused(422, because("invalid_record", f"{name} would leave the ticket invalid", move=name),
-                            read_state, fields=invalid.fields) from None
+                            read_state, fields=invalid.problems) from None
     written = FailureTicket._get_collection().replace_one(
         {"_id": ticket.pk, "version": read_version, "state": read_state}, ticket.to_mongo().to_dict())
     if written.matched_count != 1:

@@ -152,7 +152,7 @@ def _write(item: Equipment, move: str, given: Mapping[str, Any], actor: Actor, r
         item.check()
     except InvalidRecord as invalid:
         raise TransitionRefused(422, because("invalid_record", f"{move} would leave the item invalid", move=move),
-                                read_state, fields=invalid.fields) from None
+                                read_state, fields=invalid.problems) from None
     event_id = str(ObjectId())
     item.last_event = {
         "id": event_id, "at": now, "actor": actor.username, "action": f"transition:{move}",

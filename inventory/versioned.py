@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from inventory import generation
 from inventory.errors import DuplicateValue, InvalidRecord, VersionConflict
 from inventory.events import Actor, record_event
+from inventory.refusals import Reason, field_problem
 from inventory.stored_times import to_millisecond
 
 #: Fields never copied into event snapshots: encrypted secrets and password hashes.
@@ -51,8 +52,9 @@ class VersionedDocument(me.Document):
 
     # -- validation -------------------------------------------------------------------------
 
-    def normalize(self) -> dict[str, str]:
-        """Bring values to their stored form (MAC, E.164, département) and return field problems."""
+    def normalize(self) -> dict[str, str | Reason]:
+        """Bring values to their stored form (MAC, E.164, département) and return field problems (with their code
+        where a staff page may show them, inventory/refusals.py)."""
         return {}
 
     def check(self) -> None:
@@ -64,9 +66,22 @@ class VersionedDocument(me.Document):
             for name, why in _flatten(exc.to_dict()).items():
                 if "regex" in why and name in self.formats:
                     why = f"expected {self.formats[name]}"
-                problems.setdefault(name, why)
+                problems.setdefault(name, self._coded(name, why))
         if problems:
             raise InvalidRecord(problems)
+
+    def _coded(self, name: str, why: str) -> str | Reason:
+        """A field's validation message with the code its definition tells (too long, required, not a choice);
+        as it is for any other."""
+        definition, value = self._fields.get(name), getattr(self, name, None) if name in self._fields else None
+        limit, choices = getattr(definition, "max_length", None), getattr(definition, "choices", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            return field_problem("too_long", why, max=limit)
+        if value in (None, "") and getattr(definition, "required", False):
+            return field_problem("required", why)
+        if choices and isinstance(value, str) and value not in choices:
+            return field_problem("not_a_choice", why, choices=tuple(choices))
+        return why
 
     # -- writes ------------------------------------------------------------------------------
 

@@ -59,18 +59,20 @@ def claim(entry: QuarantinedDevice, given: Mapping[str, Any], box: SecretBox, ac
     try:
         item.insert(actor)
     except InvalidRecord as invalid:
-        raise ClaimRefused(record_problems(invalid.fields, values)) from None
+        raise ClaimRefused(record_problems(invalid.problems, values)) from None
     QuarantinedDevice.objects(pk=entry.pk).delete()
     return item
 
 
-def record_problems(fields: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, str | Reason]:
-    """The equipment record's problems with the claim's `values` (its English `fields`, in their order), each
-    with a code where the claim's value tells what is wrong; any other is kept in the record's words."""
+def record_problems(fields: Mapping[str, str | Reason], values: Mapping[str, Any]) -> dict[str, str | Reason]:
+    """The equipment record's problems with the claim's `values` (in their order), each with a code: the record's
+    own (Equipment.normalize), or one the claim's value tells; any other is kept in the record's words."""
     problems: dict[str, str | Reason] = {}
     for name, text in fields.items():
         value, limit = values.get(name), getattr(Equipment._fields.get(name), "max_length", None)
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        if isinstance(text, Reason):
+            problems[name] = text
+        elif isinstance(value, str) and limit is not None and len(value) > limit:
             problems[name] = field_problem("too_long", text, max=limit)
         elif name in ("serial", "model", "ownership") and not value:
             problems[name] = field_problem("required", text)

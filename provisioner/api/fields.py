@@ -9,11 +9,18 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from inventory.refusals import Reason, field_problem
+
 KINDS = ("string", "integer", "boolean", "date", "datetime", "ref", "ref_list", "string_list")
 
 
 class FieldProblem(ValueError):
-    """A value in a request that does not fit its field; the message says what is expected."""
+    """A value in a request that does not fit its field; the message says what is expected, and `why` is the
+    same with its code (inventory/refusals.py), for a staff page to say it in its user's language."""
+
+    def __init__(self, why: str | Reason):
+        super().__init__(str(why))
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ class Field:
         """The Python value for a JSON value sent by a client (None clears the field)."""
         if value is None:
             if self.required:
-                raise FieldProblem("is required and cannot be null")
+                raise FieldProblem(field_problem("required", "is required and cannot be null"))
             return [] if self.kind in ("ref_list", "string_list") else None
         return _PARSERS[self.kind](self, value)
 
@@ -46,7 +53,7 @@ class Field:
             return _parse_integer(self, _integer_text(text))
         if self.kind == "boolean":
             if text.lower() not in ("true", "false"):
-                raise FieldProblem("expected true or false")
+                raise FieldProblem(field_problem("not_a_boolean", "expected true or false"))
             return text.lower() == "true"
         if self.kind in ("ref", "ref_list"):
             return str(_object_id(text))  # references are stored as text ids (inventory/references.py)
@@ -74,30 +81,31 @@ def _integer_text(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise FieldProblem(f"expected an integer, got {text[:40]!r}") from None
+        raise FieldProblem(field_problem("not_an_integer", f"expected an integer, got {text[:40]!r}")) from None
 
 
 def _parse_string(field: Field, value: Any) -> str:
     if not isinstance(value, str):
-        raise FieldProblem(f"expected a string, got {type(value).__name__}")
+        raise FieldProblem(field_problem("not_text", f"expected a string, got {type(value).__name__}"))
     if field.max_length is not None and len(value) > field.max_length:
-        raise FieldProblem(f"at most {field.max_length} characters")
+        raise FieldProblem(field_problem("too_long", f"at most {field.max_length} characters", max=field.max_length))
     if field.choices and value not in field.choices:
-        raise FieldProblem(f"expected one of {', '.join(field.choices)}")
+        raise FieldProblem(field_problem("not_a_choice", f"expected one of {', '.join(field.choices)}",
+                                         choices=field.choices))
     return value
 
 
 def _parse_integer(field: Field, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldProblem(f"expected an integer, got {type(value).__name__}")
+        raise FieldProblem(field_problem("not_an_integer", f"expected an integer, got {type(value).__name__}"))
     if abs(value) > 2**53:
-        raise FieldProblem("the integer is out of range")
+        raise FieldProblem(field_problem("integer_out_of_range", "the integer is out of range"))
     return value
 
 
 def _parse_boolean(field: Field, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise FieldProblem(f"expected true or false, got {type(value).__name__}")
+        raise FieldProblem(field_problem("not_a_boolean", f"expected true or false, got {type(value).__name__}"))
     return value
 
 
@@ -105,16 +113,18 @@ def _parse_date(field: Field, value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(_parse_string(field, value))
     except ValueError:
-        raise FieldProblem("expected a date as YYYY-MM-DD") from None
+        raise FieldProblem(field_problem("not_a_date", "expected a date as YYYY-MM-DD")) from None
 
 
 def _parse_datetime(field: Field, value: Any) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(_parse_string(field, value))
     except ValueError:
-        raise FieldProblem("expected a date and time as ISO 8601, such as 2026-11-26T09:30:00Z") from None
+        raise FieldProblem(field_problem("not_a_datetime",
+                                         "expected a date and time as ISO 8601, such as 2026-11-26T09:30:00Z")) from None
     if moment.tzinfo is None:
-        raise FieldProblem("the date and time needs its time zone, such as Z or +01:00")
+        raise FieldProblem(field_problem("datetime_without_zone",
+                                         "the date and time needs its time zone, such as Z or +01:00"))
     return moment
 
 
@@ -122,11 +132,12 @@ def _object_id(value: Any) -> ObjectId:
     try:
         return ObjectId(value) if isinstance(value, str) else _bad_id(value)
     except (InvalidId, TypeError):
-        raise FieldProblem("expected a record id of 24 hexadecimal digits") from None
+        raise FieldProblem(field_problem("not_a_record_id", "expected a record id of 24 hexadecimal digits")) from None
 
 
 def _bad_id(value: Any) -> ObjectId:
-    raise FieldProblem(f"expected a record id of 24 hexadecimal digits, got {type(value).__name__}")
+    raise FieldProblem(field_problem("not_a_record_id",
+                                     f"expected a record id of 24 hexadecimal digits, got {type(value).__name__}"))
 
 
 def _parse_ref(field: Field, value: Any) -> ObjectId:
@@ -135,9 +146,9 @@ def _parse_ref(field: Field, value: Any) -> ObjectId:
 
 def _parse_list(field: Field, value: Any, item) -> list:  # type: ignore[no-untyped-def]
     if not isinstance(value, list):
-        raise FieldProblem(f"expected a list, got {type(value).__name__}")
+        raise FieldProblem(field_problem("not_a_list_value", f"expected a list, got {type(value).__name__}"))
     if len(value) > 64:
-        raise FieldProblem("at most 64 items")
+        raise FieldProblem(field_problem("too_many_entries", "at most 64 items", max=64))
     return [item(v) for v in value]
 
 

@@ -11,8 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inventory.refusals import Reason
 from provisioner.api.base import ApiError
 from provisioner.api.fields import Field, FieldProblem
+
+
+class InputsRefused(ApiError):
+    """Inputs that do not read (a 422): `fields` says what is wrong with each in English, as the API answers it,
+    and `problems` the same with its code (inventory/refusals.py), as a staff page says it."""
+
+    def __init__(self, problems: Mapping[str, str | Reason]):
+        super().__init__(422, "some inputs are not valid", {name: str(why) for name, why in problems.items()})
+        self.problems: dict[str, str | Reason] = dict(problems)
 
 
 def parse_inputs(body: Any, kinds: Mapping[str, str]) -> dict[str, Any]:
@@ -21,14 +31,14 @@ def parse_inputs(body: Any, kinds: Mapping[str, str]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(422, "the inputs must be a JSON object", {"inputs": "expected an object"})
     given: dict[str, Any] = dict(body)
-    problems: dict[str, str] = {}
+    problems: dict[str, str | Reason] = {}
     for name, value in body.items():
         if name not in kinds or value is None:
             continue
         try:
             given[name] = Field(name, kinds[name]).parse(value)
         except FieldProblem as exc:
-            problems[name] = str(exc)
+            problems[name] = exc.why
     if problems:
-        raise ApiError(422, "some inputs are not valid", problems)
+        raise InputsRefused(problems)
     return given

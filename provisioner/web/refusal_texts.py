@@ -115,6 +115,20 @@ FR: dict[str, str] = {
     "problem.checklist_items": "des étapes parmi les suivantes sont attendues : {items}", "problem.not_ready": "{stuck}",
     "problem.required_text": "obligatoire, sous forme de texte",
     "problem.serial_format": "de 3 à 64 lettres, chiffres, points, tirets, barres obliques ou soulignés, commençant par une lettre ou un chiffre",
+    # the record's own checks (inventory/versioned.py, equipment.py, appointments.py)
+    "problem.not_a_mac": "une adresse MAC de téléphone est attendue : 12 chiffres hexadécimaux, non tous nuls",
+    "problem.unknown_vendor": "fabricant inconnu ; fabricants possibles : {choices}",
+    "problem.unknown_model": "modèle inconnu chez {vendor} ; modèles possibles : {choices}",
+    "problem.too_many_lines": "un {model} porte {max} ligne(s) au plus",
+    "problem.lines_without_site": "des lignes ne se rattachent qu'à un équipement affecté à un site",
+    "problem.lines_of_other_customer": "chaque ligne doit appartenir au client du site de l'équipement",
+    "problem.contract_of_other_customer": "le contrat appartient à un autre client que celui du site",
+    # reading a request's values (provisioner/api/fields.py, transition_inputs.py)
+    "problem.not_a_boolean": "vrai ou faux est attendu", "problem.not_an_integer": "un nombre entier est attendu",
+    "problem.integer_out_of_range": "ce nombre entier est trop grand",
+    "problem.datetime_without_zone": "la date et l'heure doivent avoir leur fuseau horaire (Z ou +01:00 par exemple)",
+    "problem.not_a_record_id": "un identifiant d'enregistrement de 24 chiffres hexadécimaux est attendu",
+    "problem.not_a_list_value": "une liste est attendue",
     # -- the fields and inputs the rules name, and values they say --
     "field.site": "Site", "field.lines": "Lignes", "field.carrier": "Transporteur", "field.tracking_number": "N° de suivi",
     "field.accessories": "Accessoires", "field.replaces": "Équipement remplacé", "field.proof": "Preuve de livraison",
@@ -246,6 +260,20 @@ EN: dict[str, str] = {
     "problem.checklist_items": "some of these expected: {items}", "problem.not_ready": "{stuck}",
     "problem.required_text": "required, a string",
     "problem.serial_format": "3 to 64 letters, digits, dots, dashes, slashes or underscores, starting with a letter or digit",
+    # the record's own checks (inventory/versioned.py, equipment.py, appointments.py)
+    "problem.not_a_mac": "a phone's MAC address expected: 12 hexadecimal digits, not all zeros",
+    "problem.unknown_vendor": "unknown vendor; expected one of {choices}",
+    "problem.unknown_model": "unknown {vendor} model; expected one of {choices}",
+    "problem.too_many_lines": "a {model} carries at most {max} line(s)",
+    "problem.lines_without_site": "lines can only be bound to equipment assigned to a site",
+    "problem.lines_of_other_customer": "every line must belong to the customer of the equipment's site",
+    "problem.contract_of_other_customer": "the contract belongs to another customer than the site's",
+    # reading a request's values (provisioner/api/fields.py, transition_inputs.py)
+    "problem.not_a_boolean": "true or false expected", "problem.not_an_integer": "a whole number expected",
+    "problem.integer_out_of_range": "the whole number is out of range",
+    "problem.datetime_without_zone": "the date and time need their time zone (such as Z or +01:00)",
+    "problem.not_a_record_id": "a record id of 24 hexadecimal digits expected",
+    "problem.not_a_list_value": "a list expected",
     # -- the fields and inputs the rules name, and values they say --
     "field.site": "Site", "field.lines": "Lines", "field.carrier": "Carrier", "field.tracking_number": "Tracking number",
     "field.accessories": "Accessories", "field.replaces": "Item replaced", "field.proof": "Proof of delivery",

@@ -267,3 +267,24 @@ def test_ticking_an_item_again_keeps_who_and_when_and_writes_nothing(world) -> N
     stored = Appointment.objects(pk=appointment.pk).first()
     assert (again.version, stored.version, stored.checklist.tests.by) == (2, 2, "alice")
     assert stored.checklist.tests.at.astimezone(ZONE) == paris("2026-06-08 10:30")
+
+
+def test_the_free_slots_of_a_site_not_served_are_a_coded_refusal(world) -> None:
+    from inventory.appointment_booking import site_free_slots
+    from inventory.appointment_rules import served_departement
+    from provisioner.web.messages import Translator
+    from provisioner.web.refusals import RefusalWords
+
+    reunion = Site(customer=world.customer, name="Réunion", address="1 rue", postcode="97400",
+                   city="Saint-Denis").insert(ACTOR)
+    with pytest.raises(BookingRefused) as caught:
+        site_free_slots(reunion, 60, paris("2026-06-08 08:00"), 7)
+    with pytest.raises(ValueError) as overseas:
+        served_departement("974")
+    refused = caught.value
+    # What the API answers (422, the same message and field as when it said the ValueError's text).
+    assert (refused.status, refused.code, refused.message, refused.fields) == (
+        422, "site_not_served", f"site Réunion: {overseas.value}", {"site": str(overseas.value)})
+    said = RefusalWords(Translator("fr"), "appointment", ZONE).refusal(refused)
+    assert said == ("site Réunion : « 974 » n'est pas un département desservi ; les installations couvrent la "
+                    "France métropolitaine et la Corse (2A, 2B et les départements du continent)")

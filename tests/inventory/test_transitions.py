@@ -139,8 +139,9 @@ def test_an_impossible_move_names_the_state_and_the_allowed_moves(fleet) -> None
     assert refused(fleet.item, "stage", {"site": fleet.site.pk}, roles=(TECHNICIAN,)).status == 403
     assert refused(fleet.item, "stage", {}).fields == {"site": "required"}
     assert refused(fleet.item, "stage", {"site": "0" * 24}).fields == {"site": "no such record"}
-    assert refused(fleet.item, "stage", {"site": fleet.other_site.pk, "lines": [fleet.line.pk]}).fields == {
-        "lines": "every line must belong to the customer of the equipment's site"}
+    invalid = refused(fleet.item, "stage", {"site": fleet.other_site.pk, "lines": [fleet.line.pk]})
+    assert invalid.fields == {"lines": "every line must belong to the customer of the equipment's site"}
+    assert (invalid.code, invalid.problems["lines"].code) == ("invalid_record", "lines_of_other_customer")
     assert Equipment.objects.get(pk=fleet.item.pk).version == 1 and history(fleet.item) == []
     assert refused(SimpleNamespace(pk="0" * 24), "stage", {"site": fleet.site.pk}).status == 404
 

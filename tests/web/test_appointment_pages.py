@@ -300,6 +300,18 @@ def test_a_refused_booking_and_change_are_said_in_french_only(page, staff, world
     assert ENGLISH.findall(said) == []
     assert staff.api("GET", f"/api/v1/appointments/{booked}")["start_local"][11:16] == "10:00"
 
+    # A site overseas: no free slot to list, and why, in French.
+    customer = staff.api("POST", "/api/v1/customers", {"reference": "KIM-974", "name": "Kim Réunion"})["id"]
+    reunion = staff.api("POST", "/api/v1/sites", {"customer": customer, "name": "Kim Saint-Denis",
+                                                  "address": "1 rue de Paris", "postcode": "97400",
+                                                  "city": "Saint-Denis"})["id"]
+    page.goto(f"/staff/appointments/new?site={reunion}&duration=60")
+    said = page.get_by_role("alert").inner_text()
+    assert said == ("Ce site ne peut pas recevoir d'installation : site Kim Saint-Denis : « 974 » n'est pas un "
+                    "département desservi ; les installations couvrent la France métropolitaine et la Corse (2A, 2B "
+                    "et les départements du continent)")
+    assert ENGLISH.findall(said) == []
+
 
 def test_the_calendar_feed_address_is_shown_once_and_can_be_revoked(page, staff, world) -> None:
     sign_in(page, "tina")

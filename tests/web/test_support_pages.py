@@ -285,7 +285,19 @@ def test_a_quarantined_device_is_claimed_into_stock(page, staff) -> None:
         "Prise en stock refusée : un autre équipement a déjà cette valeur de N° de série (WH-1).")
     assert staff.api("GET", "/api/v1/quarantine")["total"] == 1
     screenshot(page, "support-quarantine-refused")
+    # A model the catalogue does not know: the record's own refusal, said in French.
     row = page.locator(f"#quarantine-table tbody tr[data-mac='{UNKNOWN_MAC}']")
+    row.get_by_label("N° de série").fill("Q-1")
+    row.get_by_label("Modèle").fill("T99")
+    with page.expect_navigation() as navigation:
+        row.get_by_role("button", name="Prendre en stock").click()
+    assert navigation.value.status == 422
+    assert page.get_by_role("alert").inner_text() == (
+        "Prise en stock refusée : Modèle : modèle inconnu chez yealink ; modèles possibles : T43U, T46U, T48U, "
+        "T53W, T54W, T57W.")
+    assert staff.api("GET", "/api/v1/quarantine")["total"] == 1
+    row = page.locator(f"#quarantine-table tbody tr[data-mac='{UNKNOWN_MAC}']")
+    row.get_by_label("Modèle").fill("T46U")
     row.get_by_label("N° de série").fill("Q-1")
     with page.expect_navigation():
         row.get_by_role("button", name="Prendre en stock").click()

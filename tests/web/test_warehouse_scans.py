@@ -180,6 +180,14 @@ def test_delivery_records_the_proof_on_the_shipped_items(page, staff) -> None:
     assert page.locator("#scan-note").inner_text().startswith("Le lot n'est pas validé")
     assert page.locator("#input-delivered_at-error").inner_text() == "ne peut pas être dans le futur"
     assert staff.api("GET", f"/api/v1/equipment/{staff.items['WH-2']}")["state"] == "shipped"
+    # A date and time that does not read (typed where the browser offers no picker): said in French too.
+    page.get_by_label("Livré le").evaluate("field => field.type = 'text'")
+    page.get_by_label("Livré le").fill("demain matin")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Valider le lot").click()
+    assert page.locator("#input-delivered_at-error").inner_text() == (
+        "une date et une heure avec leur fuseau horaire sont attendues")
+    assert staff.api("GET", f"/api/v1/equipment/{staff.items['WH-2']}")["state"] == "shipped"
     page.get_by_label("Livré le").fill("")
     with page.expect_navigation():
         page.get_by_role("button", name="Valider le lot").click()

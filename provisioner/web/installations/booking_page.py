@@ -12,7 +12,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from inventory.appointment_booking import book, site_free_slots
+from inventory.appointment_booking import BookingRefused, book, site_free_slots
 from inventory.appointment_rules import ZONE
 from inventory.contracts import Contract
 from inventory.customers import Site
@@ -159,8 +159,9 @@ class BookingPage(PageHandler):
                 try:
                     days = slots_by_day(site_free_slots(site, asked.duration, start, asked.days, asked.skills,
                                                        MAX_SLOTS, asked.technician or None))
-                except ValueError as exc:
-                    slot_problem = self.t("appt.site_not_served", detail=str(exc))
+                except BookingRefused as refused:
+                    slot_problem = self.t("appt.site_not_served",
+                                          detail=self.refusal_words("appointment").refusal(refused))
         problems = {name: self.t(key) for name, key in asked.problems.items()}
         self.render_page("booking.html", status=status, asked=asked, sites=sites, site=site, contracts=contracts,
                          items=items, days=days, form=form, problems=problems, slot_problem=slot_problem,

@@ -68,7 +68,7 @@ class QuarantinePage(SupportPage):
                 problem = self.t("support.claim.duplicate", field=names.get(duplicate.field, duplicate.field),
                                  value=given.get(duplicate.field, entry.mac if duplicate.field == "mac" else ""))
             except (InvalidRecord, ClaimRefused) as invalid:
-                problem = self.claim_refused(invalid.problems if isinstance(invalid, ClaimRefused) else invalid.fields)
+                problem = self.claim_refused(invalid.problems)
             else:
                 self.redirect(f"/staff/support/quarantine?claimed={item.serial}")
                 return

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from inventory import lifecycle, lifecycle_inputs, transitions
 from inventory.events import Actor
 from inventory.refusals import Reason
-from provisioner.api.base import ApiError
 from provisioner.api.lifecycle import parse_inputs
+from provisioner.api.transition_inputs import InputsRefused
 from provisioner.web.warehouse import scan_batch
 from provisioner.web.warehouse.scan_batch import MoveRow
 
@@ -51,9 +51,11 @@ def batch_inputs(move: str) -> tuple[str, ...]:
     return tuple(name for name in (*spec.requires, *spec.optional) if lifecycle_inputs.INPUTS[name].kind in BATCH_KINDS)
 
 
-def form_inputs(move: str, form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
+def form_inputs(move: str, form: Mapping[str, str],
+                zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, Reason | str]]:
     """The move's inputs from the form's text, read as the API reads JSON (blank: not given), and name -> why
-    for those that cannot be read. A list is one entry per line; a date and time is local to `zone`."""
+    (with its code, provisioner/api/fields.py) for those that cannot be read. A list is one entry per line; a date
+    and time is local to `zone`."""
     raw: dict[str, Any] = {}
     for name in batch_inputs(move):
         text, kind = form.get(name, ""), lifecycle_inputs.INPUTS[name].kind
@@ -65,8 +67,8 @@ def form_inputs(move: str, form: Mapping[str, str], zone: ZoneInfo) -> tuple[dic
             raw[name] = _zoned(text.strip(), zone) if kind == "datetime" else text.strip()
     try:
         return parse_inputs(raw), {}
-    except ApiError as refused:
-        return {name: value for name, value in raw.items() if name not in refused.fields}, dict(refused.fields)
+    except InputsRefused as refused:
+        return {name: value for name, value in raw.items() if name not in refused.problems}, dict(refused.problems)
 
 
 def _zoned(text: str, zone: ZoneInfo) -> str:
@@ -94,7 +96,7 @@ def review(move: str, key: str, entries: Sequence[Entry], given: Mapping[str, An
     return rows, repeats
 
 
-def input_problems(rows: Sequence[Row], unreadable: Mapping[str, str]) -> dict[str, Reason | str]:
+def input_problems(rows: Sequence[Row], unreadable: Mapping[str, Reason | str]) -> dict[str, Reason | str]:
     """The batch's inputs the move refuses (name -> why): those the form could not read, then the lifecycle's."""
     problems: dict[str, Reason | str] = dict(unreadable)
     for row in rows:

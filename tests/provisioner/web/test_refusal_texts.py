@@ -17,8 +17,12 @@ from inventory import lifecycle, lifecycle_inputs, ticket_rules
 from inventory.appointment_booking import BookingRefused
 from inventory.appointment_rules import Visit, WorkingHours, fit_problem, fit_reason
 from inventory.appointments import CHECKLIST
+from inventory.equipment import Equipment
+from inventory.errors import InvalidRecord
 from inventory.lifecycle_plans import Item, Refused, Rules
 from inventory.refusals import Reason, because, field_problem
+from inventory.transitions import TransitionRefused
+from provisioner.api.transition_inputs import InputsRefused, parse_inputs
 from provisioner.quarantine_claims import ClaimRefused, record_problems
 from provisioner.resync_queueing import ResyncRefused
 from provisioner.web.messages import CATALOGUE, Translator
@@ -33,13 +37,17 @@ RULES = Rules(replacement_deadline=lambda moment: moment, return_due=lambda day:
 #: The modules that raise refusals, by the subject their params speak of (provisioner/web/refusals.py).
 RULE_MODULES = {
     "equipment": ("inventory/lifecycle.py", "inventory/lifecycle_effects.py", "inventory/lifecycle_inputs.py",
-                  "inventory/transitions.py", "provisioner/lifecycle_rules.py"),
+                  "inventory/transitions.py", "provisioner/lifecycle_rules.py", "inventory/versioned.py",
+                  "inventory/equipment.py", "provisioner/api/fields.py"),
     "ticket": ("inventory/ticket_rules.py", "inventory/ticket_moves.py"),
     "resync": ("provisioner/resync_queueing.py",),
     "appointment": ("inventory/appointment_rules.py", "inventory/appointment_booking.py",
-                    "inventory/installation_completion.py"),
+                    "inventory/installation_completion.py", "inventory/appointments.py"),
     "quarantine": ("provisioner/quarantine_claims.py",),
 }
+#: The modules that give only fields' problems: a record's own checks, the reading of a request's values.
+PROBLEMS_ONLY = {"inventory/lifecycle_inputs.py", "inventory/versioned.py", "inventory/equipment.py",
+                 "inventory/appointments.py", "provisioner/api/fields.py"}
 REFUSALS = ("Refused", "TransitionRefused", "TicketRefused", "ResyncRefused", "BookingRefused", "ClaimRefused")
 #: Words of English that no French sentence of these pages holds.
 ENGLISH = re.compile(r"\b(the|cannot|is|not|allowed|expected|required|needs|no|of|at|most|item|with|was|now|"
@@ -77,10 +85,10 @@ PROBLEMS = raised("field_problem")
 
 
 def test_the_rule_modules_are_read() -> None:
-    assert {path for _, path, _, _ in REASONS} >= {path for paths in RULE_MODULES.values() for path in paths} - {
-        "inventory/lifecycle_inputs.py"}
-    assert {path for _, path, _, _ in PROBLEMS} >= {"inventory/lifecycle.py", "inventory/lifecycle_inputs.py",
-                                                    "inventory/ticket_rules.py", "inventory/ticket_moves.py"}
+    assert {path for _, path, _, _ in REASONS} >= {path for paths in RULE_MODULES.values() for path in paths} - (
+        PROBLEMS_ONLY)
+    assert {path for _, path, _, _ in PROBLEMS} >= {"inventory/lifecycle.py", "inventory/ticket_rules.py",
+                                                    "inventory/ticket_moves.py", *PROBLEMS_ONLY}
 
 
 def check_texts(key: str, path: str, code: str | None, params: set[str]) -> None:
@@ -266,3 +274,45 @@ def test_a_refused_claim_keeps_the_records_english_and_is_said_in_french() -> No
     said = RefusalWords(Translator("fr"), "quarantine", PARIS).problems(refused.problems)
     assert said["model"] == "40 caractères au plus" and said["serial"].startswith("de 3 à 64 lettres")
     assert said["vendor"] == "unknown vendor"  # no code: the record's own words
+
+
+def test_a_records_own_problems_keep_their_english_and_are_said_in_french() -> None:
+    item = Equipment(serial="SN-1", mac="00:15:65", vendor="yealink", model="T99", ownership="rented")
+    with pytest.raises(InvalidRecord) as caught:
+        item.check()
+    invalid = caught.value
+    assert invalid.fields["model"].startswith("unknown yealink model 'T99'")  # what the API answers, unchanged
+    assert all(isinstance(text, str) for text in invalid.fields.values())
+    said = RefusalWords(Translator("fr"), "equipment", PARIS).problems(invalid.problems)
+    assert said == {
+        "mac": "une adresse MAC de téléphone est attendue : 12 chiffres hexadécimaux, non tous nuls",
+        "model": "modèle inconnu chez yealink ; modèles possibles : T43U, T46U, T48U, T53W, T54W, T57W",
+        "ownership": "une valeur parmi les suivantes est attendue : prêté, vendu",
+        "admin_password_enc": "obligatoire"}
+    assert all(ENGLISH.findall(text) == [] for text in said.values())
+    refused = TransitionRefused(422, because("invalid_record", "stage would leave the item invalid", move="stage"),
+                                "in_stock", fields=InvalidRecord({"lines": field_problem(
+                                    "lines_of_other_customer", "every line must belong to ...")}).problems)
+    words = RefusalWords(Translator("fr"), "equipment", PARIS)
+    assert words.refusal(refused) == "l'étape « Préparation » rendrait la fiche de l'équipement incohérente"
+    assert words.problems(refused.problems) == {
+        "lines": "chaque ligne doit appartenir au client du site de l'équipement"}
+
+
+def test_unreadable_inputs_keep_the_apis_english_and_are_said_in_french() -> None:
+    kinds = {"delivered_at": "datetime", "contract_end": "date", "costs_cents": "integer", "replaces": "ref"}
+    with pytest.raises(InputsRefused) as caught:
+        parse_inputs({"delivered_at": "2026-03-03T10:00", "contract_end": "soon", "costs_cents": "12",
+                      "replaces": "abc"}, kinds)
+    refused = caught.value
+    assert (refused.status_code, refused.message) == (422, "some inputs are not valid")
+    assert refused.fields == {  # what the API answers, unchanged
+        "delivered_at": "the date and time needs its time zone, such as Z or +01:00",
+        "contract_end": "expected a date as YYYY-MM-DD", "costs_cents": "expected an integer, got str",
+        "replaces": "expected a record id of 24 hexadecimal digits"}
+    said = RefusalWords(Translator("fr"), "equipment", PARIS).problems(refused.problems)
+    assert said == {
+        "delivered_at": "la date et l'heure doivent avoir leur fuseau horaire (Z ou +01:00 par exemple)",
+        "contract_end": "une date est attendue", "costs_cents": "un nombre entier est attendu",
+        "replaces": "un identifiant d'enregistrement de 24 chiffres hexadécimaux est attendu"}
+    assert all(ENGLISH.findall(text) == [] for text in said.values())

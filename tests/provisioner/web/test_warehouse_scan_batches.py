@@ -73,7 +73,9 @@ def test_a_batch_asks_for_the_moves_own_inputs(move, inputs) -> None:
      {"delivered_at": "expected a date and time as ISO 8601, such as 2026-11-26T09:30:00Z"}),
 ])
 def test_the_forms_text_becomes_the_moves_inputs(move, form, given, problems) -> None:
-    assert shipping_batch.form_inputs(move, form, PARIS) == (given, problems)
+    read, unread = shipping_batch.form_inputs(move, form, PARIS)
+    assert (read, {name: str(why) for name, why in unread.items()}) == (given, problems)
+    assert all(why.code for why in unread.values())  # coded: the page says them in its user's language
 
 
 def test_input_problems_are_those_unread_then_the_lifecycles() -> None:
