@@ -198,8 +198,7 @@ def site_free_slots(site: Site, duration_minutes: int, start: dt.datetime, days:
                     limit: int = 50, technician: str | None = None) -> list[Slot]:
     """Free starts for a visit at `site` (every active technician of its département, or only `technician`),
     read from the technicians' booked visits of those days; BookingRefused (422) when the site cannot be served."""
-    _departement(site)
-    departement = site.departement or ""
+    departement = _departement(site)
     query = Technician.objects(active=True)
     if technician is not None:
         query = query.filter(pk=technician)

@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from inventory import report_queries, reports
 from inventory.credit_report import credits_due
 from inventory.equipment import Equipment
 from inventory.record_names import RecordNames
+from inventory.references import records_by_id
 from provisioner.provisioning.record_changes import ChangeFeed
 
 #: The collections the credits due are counted from.
@@ -154,18 +154,11 @@ class ReportCache:
     def _reread(self, item_ids: list[str]) -> None:
         """Bring the changed items up to date, read REREAD_SLICE at a time by `_id` (one query per slice, not per
         item); an id not found is an item deleted since."""
-        by_oid: dict[ObjectId, str] = {}
-        for item_id in item_ids:
-            try:
-                by_oid[ObjectId(item_id)] = item_id
-            except (InvalidId, TypeError):
-                continue  # not an item's id: nothing is kept under it
-        collection, oids = Equipment._get_collection(), list(by_oid)
+        known = list(dict.fromkeys(item_id for item_id in item_ids if ObjectId.is_valid(item_id)))  # others name no item
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(oids), REREAD_SLICE):
-            for raw in collection.find({"_id": {"$in": oids[start:start + REREAD_SLICE]}}, REREAD_FIELDS):
-                found[by_oid[raw["_id"]]] = raw
-        failed_again = [item_id for item_id in by_oid.values() if self._update(item_id, found.get(item_id))]
+        for start in range(0, len(known), REREAD_SLICE):
+            found.update(records_by_id(Equipment, known[start:start + REREAD_SLICE], REREAD_FIELDS))
+        failed_again = [item_id for item_id in known if self._update(item_id, found.get(item_id))]
         if failed_again and self._replacing is not None:  # an older replacement of an item failed again counts too
             self._replacing.update({str(r["_id"]): r for r in report_queries.replacing_items(failed_again)})
 

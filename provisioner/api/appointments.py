@@ -226,7 +226,7 @@ class FreeSlotsHandler(BaseHandler):
         try:
             slots = site_free_slots(site, duration, start, days, skills, limit)
         except BookingRefused as refused:
-            raise ApiError(refused.status, refused.message, refused.fields) from None
+            raise refusal(refused) from None
         except ValueError as exc:
             raise ApiError(422, f"site {site.name}: {exc}", {"site": str(exc)}) from None
         self.send({"site": str(site.pk), "departement": site.departement or "", "duration_minutes": duration,

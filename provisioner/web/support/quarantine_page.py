@@ -78,5 +78,5 @@ class QuarantinePage(SupportPage):
         """A refused claim, each field's problem said in the user's language (provisioner/web/refusals.py)."""
         words = self.refusal_words("quarantine")
         return self.t("support.claim.invalid", detail="; ".join(
-            self.t("support.claim.problem", field=words.field(name), problem=said)
+            self.t("support.field_problem", field=words.field(name), problem=said)
             for name, said in sorted(words.problems(problems).items())))

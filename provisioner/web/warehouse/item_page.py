@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bson import ObjectId
-
 from inventory.customers import Customer, Site
+from inventory.references import record_by_id, referenced_id
 from provisioner.equipment_labels import item_label_png, label_file_name
 from provisioner.web.messages import CATALOGUE
 from provisioner.web.navigation import ITEM_ROLES, WAREHOUSE_ROLES
@@ -33,8 +32,8 @@ class ItemPage(PageHandler):
         item = item_or_404(record_id)
         page = self.page_number()
         moments, total = item_timeline.timeline(str(item.pk), page)
-        customer = _record(Customer, item.to_mongo().get("customer"))
-        site = _record(Site, item.to_mongo().get("site"))
+        customer = record_by_id(Customer, referenced_id(item, "customer"))
+        site = record_by_id(Site, referenced_id(item, "site"))
         dates = [(name, getattr(item, name)) for name in DATES if getattr(item, name, None)]
         self.render_page(
             "item.html", item=item, mac=shown_mac(item.mac), customer=customer, site=site, dates=dates, days=DAYS,
@@ -71,10 +70,3 @@ class ItemLabelPage(PageHandler):
         self.set_header("Content-Type", "image/png")
         self.set_header("Content-Disposition", f'inline; filename="{label_file_name(item)}"')
         self.finish(png)
-
-
-def _record(document: type, record_id: Any) -> Any:
-    """The customer or site an item names (references are text ids), or None."""
-    if not isinstance(record_id, str) or not ObjectId.is_valid(record_id):
-        return None
-    return document.objects(pk=ObjectId(record_id)).first()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from inventory import reports
 from inventory.equipment import EQUIPMENT_STATES
 from provisioner.services import Services
+from provisioner.ticket_calendar import calendar_today
 from provisioner.web.navigation import WAREHOUSE_ROLES
 from provisioner.web.page_handler import PageHandler
 from provisioner.web.warehouse.bar_chart import bar_chart
@@ -56,7 +57,7 @@ class WarehouseDashboardPage(PageHandler):
 
     async def get(self) -> None:
         now = dt.datetime.now(dt.UTC)
-        today = now.astimezone(self.zone).date()
+        today = calendar_today(self.services.settings, now)
         dashboard = await self.off_loop(read_dashboard, self.services, now, today)
         chart = bar_chart([(self.t(f"state.{state}"), count) for state, count in dashboard.by_state])
         self.render_page("warehouse.html", dashboard=dashboard, chart=chart, limit=LIST_LIMIT,
